@@ -1,0 +1,117 @@
+"""All SQL of accounts and API keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from voxnumbers.accounts.schemas import Account, ApiKey, Caller
+from voxnumbers.schema import accounts, api_keys
+
+_KEY_COLUMNS = (
+    api_keys.c.id,
+    api_keys.c.account_id,
+    api_keys.c.hint,
+    api_keys.c.mode,
+    api_keys.c.created_at,
+    api_keys.c.revoked_at,
+    api_keys.c.last_used_at,
+)
+
+
+async def insert_account(conn: AsyncConnection, account: Account) -> None:
+    await conn.execute(
+        accounts.insert().values(
+            id=account.id,
+            name=account.name,
+            status=account.status,
+            created_at=account.created_at,
+        )
+    )
+
+
+async def find_account(conn: AsyncConnection, account_id: str) -> Account | None:
+    row = (await conn.execute(select(accounts).where(accounts.c.id == account_id))).first()
+    return Account(**row._mapping) if row else None
+
+
+async def find_account_by_name(conn: AsyncConnection, name: str) -> Account | None:
+    row = (
+        await conn.execute(
+            select(accounts).where(accounts.c.name == name).order_by(accounts.c.created_at).limit(1)
+        )
+    ).first()
+    return Account(**row._mapping) if row else None
+
+
+async def list_accounts(conn: AsyncConnection) -> list[Account]:
+    rows = await conn.execute(select(accounts).order_by(accounts.c.created_at, accounts.c.id))
+    return [Account(**row._mapping) for row in rows]
+
+
+async def insert_key(conn: AsyncConnection, key: ApiKey, digest: str) -> None:
+    await conn.execute(
+        api_keys.insert().values(
+            id=key.id,
+            account_id=key.account_id,
+            digest=digest,
+            hint=key.hint,
+            mode=key.mode,
+            created_at=key.created_at,
+            revoked_at=None,
+            last_used_at=None,
+        )
+    )
+
+
+_CALLER_BY_DIGEST = (
+    select(api_keys.c.id, api_keys.c.account_id, api_keys.c.mode)
+    .join(accounts, accounts.c.id == api_keys.c.account_id)
+    .where(
+        api_keys.c.digest == bindparam("digest"),
+        api_keys.c.revoked_at.is_(None),
+        accounts.c.status == "active",
+    )
+)
+
+
+async def find_caller_by_digest(conn: AsyncConnection, digest: str) -> Caller | None:
+    """The caller of an active, unrevoked key of an active account; None otherwise."""
+    row = (await conn.execute(_CALLER_BY_DIGEST, {"digest": digest})).first()
+    return Caller(account_id=row.account_id, key_id=row.id, mode=row.mode) if row else None
+
+
+async def list_keys(conn: AsyncConnection, account_id: str) -> list[ApiKey]:
+    rows = await conn.execute(
+        select(*_KEY_COLUMNS)
+        .where(api_keys.c.account_id == account_id)
+        .order_by(api_keys.c.created_at, api_keys.c.id)
+    )
+    return [ApiKey(**row._mapping) for row in rows]
+
+
+async def find_key(conn: AsyncConnection, key_id: str) -> ApiKey | None:
+    row = (await conn.execute(select(*_KEY_COLUMNS).where(api_keys.c.id == key_id))).first()
+    return ApiKey(**row._mapping) if row else None
+
+
+async def revoke_key(conn: AsyncConnection, key_id: str, at: datetime) -> None:
+    await conn.execute(
+        update(api_keys)
+        .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+        .values(revoked_at=at)
+    )
+
+
+async def record_key_usage(conn: AsyncConnection, last_used: dict[str, datetime]) -> None:
+    """Write many keys' ``last_used_at`` in one statement (executemany)."""
+    if not last_used:
+        return
+    await conn.execute(
+        update(api_keys)
+        .where(api_keys.c.id == bindparam("key_id"))
+        .values(last_used_at=bindparam("used_at")),
+        [{"key_id": key_id, "used_at": at} for key_id, at in last_used.items()],
+    )

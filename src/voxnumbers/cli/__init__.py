@@ -1,0 +1,19 @@
+"""Operator commands of ``vox``: ``serve``, ``migrate`` and ``admin …``.
+
+The ``vox`` entry point belongs to the client distribution; this package plugs into it
+through the ``voxnumbers.cli`` entry-point group (see ``register``).
+"""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the operator commands to the root ``vox`` application."""
+    from voxnumbers.cli.admin import admin_app
+    from voxnumbers.cli.serve import migrate, serve
+
+    app.command(help="Run the API server (migrates SQLite and creates demo data first).")(serve)
+    app.command(help="Apply database migrations (SQLite and PostgreSQL).")(migrate)
+    app.add_typer(admin_app, name="admin", help="Operator commands: accounts, keys, inventory.")

@@ -1,0 +1,56 @@
+"""What every operator command shares: settings, a database, clean error exits."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import typer
+from rich.console import Console
+
+from voxnumbers.errors import ApiError
+from voxnumbers.kit.db import Database
+from voxnumbers.settings import Settings, SettingsError
+
+T = TypeVar("T")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def open_database(settings: Settings) -> Database:
+    return Database(
+        settings.resolved_database_url,
+        pool_size=2,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        statement_timeout=max(settings.db_statement_timeout_seconds, 600),
+    )
+
+
+def run_with_database(
+    work: Callable[[Database], Awaitable[T]], settings: Settings | None = None
+) -> T:
+    """Run ``work`` against the configured database; domain errors exit 1 with their message."""
+    settings = settings or load_settings()
+
+    async def _main() -> T:
+        database = open_database(settings)
+        try:
+            return await work(database)
+        finally:
+            await database.dispose()
+
+    try:
+        return asyncio.run(_main())
+    except ApiError as exc:
+        err.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(1) from exc

@@ -1,0 +1,73 @@
+"""``vox serve`` and ``vox migrate``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from voxnumbers.cli.runtime import err, load_settings, out, run_with_database
+from voxnumbers.kit.db import Database
+from voxnumbers.migrations import pending_migrations, upgrade_to_head
+from voxnumbers.settings import Settings
+
+
+def migrate() -> None:
+    """Bring the database schema to the latest version."""
+
+    async def _migrate(database: Database) -> list[str]:
+        pending = await pending_migrations(database)
+        await upgrade_to_head(database)
+        return pending
+
+    applied = run_with_database(_migrate)
+    out.print(f"applied {len(applied)} migration(s)" if applied else "schema is up to date")
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on [VOX_HOST].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on [VOX_PORT].")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes [VOX_WORKERS].")] = None,
+    demo: Annotated[bool, typer.Option(help="Create demo data on an empty database.")] = True,
+) -> None:
+    """Run the API server. On SQLite the schema is migrated first; on PostgreSQL it must be
+    current (`vox migrate`). On an empty database, demo data and a demo key are created."""
+    settings = load_settings().with_overrides(host=host, port=port, workers=workers)
+
+    async def _prepare(database: Database) -> None:
+        if database.is_sqlite:
+            await upgrade_to_head(database)
+        elif pending := await pending_migrations(database):
+            err.print(f"[red]error:[/red] {len(pending)} migration(s) pending; run `vox migrate`")
+            raise typer.Exit(1)
+        if demo:
+            from voxnumbers.cli.demo import ensure_demo, print_demo_banner
+
+            info = await ensure_demo(database, Path("var") / "demo.json")
+            if info is not None:
+                print_demo_banner(info, settings)
+
+    run_with_database(_prepare, settings)
+    _run_server(settings)
+
+
+def _run_server(settings: Settings) -> None:
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    # Workers build the app from the environment: hand them the effective settings.
+    os.environ["VOX_HOST"] = settings.host
+    os.environ["VOX_PORT"] = str(settings.port)
+    Granian(
+        "voxnumbers.app:app_from_environment",
+        factory=True,
+        address=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        interface=Interfaces.ASGI,
+        log_level=settings.log_level,  # type: ignore[arg-type]
+        log_access=False,
+        workers_kill_timeout=30,
+    ).serve()

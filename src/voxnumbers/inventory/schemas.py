@@ -1,0 +1,54 @@
+"""Shapes of the inventory API (``spec/API.md`` §3.1b) and of imported entries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+import msgspec
+
+from voxnumbers.kit.pagination import Pagination
+from voxnumbers.numbers.schemas import Capability, NumberType
+
+
+class AvailableNumber(msgspec.Struct, kw_only=True):
+    """A number anyone may buy now: what a buyer needs to choose."""
+
+    e164: str
+    country: str
+    type: NumberType
+    region: str
+    capabilities: list[Capability]
+    monthly_fee: Decimal
+    setup_fee: Decimal
+    currency: Literal["USD"]
+
+
+class AvailableNumberPage(msgspec.Struct, kw_only=True):
+    data: list[AvailableNumber]
+    pagination: Pagination
+
+
+class InventorySearch(msgspec.Struct, frozen=True, kw_only=True):
+    """A validated inventory search."""
+
+    country: str | None = None
+    type: str | None = None
+    region: str | None = None
+    capabilities_mask: int = 0
+    contains: str | None = None
+
+
+class InventoryEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One number to put up for sale, fully resolved (facts derived, fees in cents)."""
+
+    e164: str
+    country: str
+    type: str
+    region: str
+    capabilities: int
+    monthly_fee_cents: int
+    setup_fee_cents: int
+    needs_provisioning: bool
+    added_at: datetime

@@ -1,0 +1,65 @@
+"""Rules of the inventory: what a search may ask, and what may be put up for sale."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from voxnumbers.errors import ValidationFailed
+from voxnumbers.inventory import repository
+from voxnumbers.inventory.schemas import AvailableNumberPage, InventoryEntry, InventorySearch
+from voxnumbers.kit.e164 import is_country_code
+from voxnumbers.kit.pagination import offset_of, pagination
+from voxnumbers.numbers.capabilities import to_mask
+
+
+async def search_inventory(
+    conn: AsyncConnection,
+    *,
+    country: str | None,
+    number_type: str | None,
+    region: str | None,
+    capabilities: Sequence[str],
+    contains: str | None,
+    page: int,
+    per_page: int,
+) -> AvailableNumberPage:
+    """A page of numbers anyone may buy now, in ``e164`` order, with the exact total."""
+    search = InventorySearch(
+        country=country_filter(country),
+        type=number_type,
+        region=region.strip() if region and region.strip() else None,
+        capabilities_mask=to_mask(capabilities),
+        contains=_digits_filter(contains),
+    )
+    total = await repository.count_available(conn, search)
+    items = await repository.search_available(
+        conn, search, limit=per_page, offset=offset_of(page, per_page)
+    )
+    return AvailableNumberPage(data=items, pagination=pagination(total, len(items), page, per_page))
+
+
+async def add_to_inventory(conn: AsyncConnection, entries: Sequence[InventoryEntry]) -> int:
+    """Put validated entries up for sale; numbers already for sale or owned are skipped.
+    Returns how many were added."""
+    return await repository.add_entries(conn, entries)
+
+
+def country_filter(country: str | None) -> str | None:
+    """An ISO 3166-1 alpha-2 filter, case-insensitive; ``400`` on anything else."""
+    if country is None:
+        return None
+    code = country.strip().upper()
+    if not is_country_code(code):
+        raise ValidationFailed.on("country", "must be an ISO 3166-1 alpha-2 country code, e.g. US")
+    return code
+
+
+def _digits_filter(contains: str | None) -> str | None:
+    if contains is None:
+        return None
+    digits = contains.strip().lstrip("+")
+    if not (1 <= len(digits) <= 15 and digits.isascii() and digits.isdigit()):
+        raise ValidationFailed.on("contains", "must be 1 to 15 digits")
+    return digits

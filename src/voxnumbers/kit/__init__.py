@@ -1,0 +1,1 @@
+"""Plumbing that knows no feature: database, ids, money, time, E.164, API keys."""

@@ -1,0 +1,18 @@
+"""Prefixed random identifiers (``acc_…``, ``trunk_…``, ``key_…``)."""
+
+from __future__ import annotations
+
+import secrets
+import string
+
+_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def random_token(length: int, alphabet: str = _ALPHABET) -> str:
+    """A random string drawn from ``alphabet`` by the operating system's CSPRNG."""
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def new_id(prefix: str, length: int = 16) -> str:
+    """A new identifier such as ``acc_3k9x0q2m7d1c5v8b`` (16 chars ≈ 82 bits)."""
+    return f"{prefix}_{random_token(length)}"

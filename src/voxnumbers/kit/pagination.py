@@ -1,0 +1,45 @@
+"""Page-number pagination shared by every list (``{data, pagination}``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar.params import Parameter
+
+PER_PAGE_MAX = 100
+PER_PAGE_DEFAULT = 20
+
+PageNumber = Annotated[int, Parameter(ge=1, description="Page number, from 1.")]
+PerPage = Annotated[
+    int, Parameter(ge=1, le=PER_PAGE_MAX, description=f"Items per page, 1 to {PER_PAGE_MAX}.")
+]
+
+
+class Pagination(msgspec.Struct, kw_only=True):
+    """The seed's pagination block: exact ``total``, items on this page, page count."""
+
+    total: int
+    count: int
+    per_page: int
+    current_page: int
+    total_pages: int
+
+
+def total_pages(total: int, per_page: int) -> int:
+    """ceil(total / per_page), 0 when there is nothing."""
+    return -(-total // per_page)
+
+
+def pagination(total: int, count: int, page: int, per_page: int) -> Pagination:
+    return Pagination(
+        total=total,
+        count=count,
+        per_page=per_page,
+        current_page=page,
+        total_pages=total_pages(total, per_page),
+    )
+
+
+def offset_of(page: int, per_page: int) -> int:
+    return (page - 1) * per_page

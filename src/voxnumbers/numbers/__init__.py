@@ -1,0 +1,1 @@
+"""Numbers owned by accounts: list, get, purchase (and, later, routing and release)."""

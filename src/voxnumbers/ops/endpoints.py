@@ -1,0 +1,44 @@
+"""``/healthz``, ``/readyz`` and ``/openapi.json``: no authentication, no tenant data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, get
+from litestar.datastructures import State
+from sqlalchemy import text
+
+from voxnumbers.errors import ServiceUnavailable
+
+
+class Health(msgspec.Struct):
+    status: str
+
+
+@get("/healthz", summary="Process is alive", tags=["operations"], opt={"public": True})
+async def healthz() -> Health:
+    return Health(status="ok")
+
+
+@get("/readyz", summary="Database is reachable", tags=["operations"], opt={"public": True})
+async def readyz(state: State) -> Health:
+    try:
+        async with state.database.transaction(write=False) as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        raise ServiceUnavailable(
+            "The database is not reachable.", headers={"Retry-After": "1"}
+        ) from exc
+    return Health(status="ready")
+
+
+@get(
+    "/openapi.json", summary="OpenAPI 3.1 description", tags=["operations"], include_in_schema=False
+)
+async def openapi_json(request: Request[Any, Any, Any]) -> Response[bytes]:
+    schema = request.app.openapi_schema.to_schema()
+    return Response(content=msgspec.json.encode(schema), media_type="application/json")
+
+
+route_handlers = [healthz, readyz, openapi_json]

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every feature: error envelope, request ids, auth, JSON."""

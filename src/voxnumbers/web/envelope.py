@@ -1,0 +1,130 @@
+"""The one place errors become responses: the envelope of ``spec/API.md`` §1.
+
+Domain errors (``voxnumbers.errors``) render as themselves; the framework's own errors are
+mapped onto the same codes; anything unexpected is logged with its traceback and answered
+``500 INTERNAL_ERROR`` with nothing but the request id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from voxnumbers.errors import (
+    ERRORS_BY_STATUS,
+    ApiError,
+    FieldProblem,
+    InternalError,
+    ServiceUnavailable,
+    ValidationFailed,
+)
+from voxnumbers.web.json import encode_json
+from voxnumbers.web.requestid import request_id_of
+
+log = structlog.get_logger("voxnumbers.errors")
+
+
+class ErrorDetail(msgspec.Struct):
+    field: str
+    reason: str
+
+
+class ErrorBody(msgspec.Struct):
+    code: str
+    message: str
+    request_id: str
+    details: list[ErrorDetail] | msgspec.UnsetType = msgspec.UNSET
+
+
+class ErrorEnvelope(msgspec.Struct):
+    """``{"error": {"code", "message", "details"?, "request_id"}}``."""
+
+    error: ErrorBody
+
+
+def error_response(error: ApiError, request_id: str) -> Response[bytes]:
+    body = ErrorBody(code=error.code, message=error.message, request_id=request_id)
+    if error.details:
+        body.details = [ErrorDetail(field=d.field, reason=d.reason) for d in error.details]
+    headers = {"X-Request-ID": request_id, **error.headers}
+    return Response(
+        content=encode_json(ErrorEnvelope(error=body)),
+        status_code=error.status,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+def handle_api_error(request: Request[Any, Any, Any], exc: ApiError) -> Response[bytes]:
+    return error_response(exc, request_id_of(request.scope))
+
+
+def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
+    return error_response(api_error_from_framework(exc), request_id_of(request.scope))
+
+
+def handle_database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[bytes]:
+    """Lost connections and operational failures are ``503`` (retry); anything else from the
+    database is a bug (``500``)."""
+    if isinstance(exc, OperationalError) or exc.connection_invalidated:
+        return handle_database_unavailable(request, exc)
+    return handle_unexpected(request, exc)
+
+
+def handle_database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    log.warning("database unavailable", error=type(exc).__name__)
+    error = ServiceUnavailable(headers={"Retry-After": "1"})
+    return error_response(error, request_id_of(request.scope))
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    log.error("unhandled exception", exc_info=exc, path=request.url.path, method=request.method)
+    return error_response(InternalError(), request_id_of(request.scope))
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    ApiError: handle_api_error,
+    HTTPException: handle_http_exception,
+    PoolTimeout: handle_database_unavailable,
+    DBAPIError: handle_database_error,
+    Exception: handle_unexpected,
+}
+
+
+def api_error_from_framework(exc: HTTPException) -> ApiError:
+    """The domain error matching one of the framework's (routing, parsing, body size…)."""
+    status = exc.status_code
+    if isinstance(exc, ValidationException) or status == 400:
+        return _validation_error(exc)
+    error_class = ERRORS_BY_STATUS.get(status, InternalError if status >= 500 else ValidationFailed)
+    headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() == "allow"}
+    return error_class(headers=headers)
+
+
+def _validation_error(exc: HTTPException) -> ValidationFailed:
+    problems = []
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    for item in extra:
+        if isinstance(item, dict) and "key" in item:
+            problems.append(FieldProblem(field=str(item["key"]), reason=_reason(item)))
+    if problems:
+        names = ", ".join(sorted({p.field for p in problems}))
+        return ValidationFailed(f"Invalid value for {names}.", problems)
+    detail = str(exc.detail or "")
+    if "decode" in detail.lower() or "json" in detail.lower() or "malformed" in detail.lower():
+        return ValidationFailed(
+            "The request body is not valid JSON.", [FieldProblem("body", "malformed JSON")]
+        )
+    return ValidationFailed("The request is not valid.")
+
+
+def _reason(item: dict[str, Any]) -> str:
+    message = str(item.get("message", "is invalid"))
+    # msgspec says "Expected `int`, got `str`"; drop the path suffix it may add.
+    return message.split(" - at `", 1)[0]

@@ -1,0 +1,127 @@
+"""Checks every ``/v1`` request passes before its parameters are parsed.
+
+Order matters and is the order of the contract: who you are (401), whether this account is
+yours (403), then the shape of the request (415, 400), then the handler.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.datastructures import State
+from litestar.handlers import BaseRouteHandler
+from litestar.params import ParameterKwarg
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from voxnumbers.accounts import service as accounts
+from voxnumbers.accounts.schemas import Caller
+from voxnumbers.errors import FieldProblem, UnsupportedMediaType, ValidationFailed
+
+_CALLER = "caller"
+_RESERVED = frozenset(
+    {
+        "request",
+        "state",
+        "data",
+        "headers",
+        "cookies",
+        "query",
+        "scope",
+        "socket",
+        "body",
+        "receive",
+        "send",
+    }
+)
+_PATH_PARAMETER = re.compile(r"{(\w+)(?::\w+)?}")
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def require_api_key(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """Authenticate the key and, where the path names an account, check it is the key's."""
+    state = connection.app.state
+    async with state.database.transaction(write=False) as conn:
+        caller = await accounts.authenticate(
+            conn, connection.headers.get("authorization"), state.key_usage
+        )
+    account_id = connection.path_params.get("account_id")
+    if account_id is not None:
+        accounts.authorize_account(caller, account_id)
+    connection.scope["state"][_CALLER] = caller  # type: ignore[typeddict-unknown-key]
+
+
+async def check_request_shape(request: Request[Any, Any, Any]) -> None:
+    """JSON bodies only, and no query parameter the route does not know or that is repeated
+    where one value is expected (never silently ignored)."""
+    if request.method not in _SAFE_METHODS and _has_body(request):
+        media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if media_type != "application/json" and not media_type.endswith("+json"):
+            raise UnsupportedMediaType()
+    known = _QUERY_PARAMETERS.get(request.route_handler.fn)
+    if known is None:
+        known = _QUERY_PARAMETERS[request.route_handler.fn] = _query_parameters(
+            request.route_handler
+        )
+    problems = []
+    for name, values in request.query_params.dict().items():
+        if name not in known:
+            problems.append(FieldProblem(name, "is not a parameter of this endpoint"))
+        elif len(values) > 1 and not known[name]:
+            problems.append(FieldProblem(name, "must be given at most once"))
+    if problems:
+        raise ValidationFailed("Invalid query parameters.", problems)
+
+
+def provide_caller(state: State, request: Request[Any, Any, Any]) -> Caller:
+    """The authenticated caller (set by ``require_api_key``)."""
+    return request.scope["state"][_CALLER]  # type: ignore[typeddict-item, no-any-return]
+
+
+async def provide_transaction(
+    state: State, request: Request[Any, Any, Any]
+) -> AsyncIterator[AsyncConnection]:
+    """The request's unit of work: committed before the response is sent, rolled back if the
+    handler raises."""
+    async with state.database.transaction(write=request.method not in _SAFE_METHODS) as conn:
+        yield conn
+
+
+def _path_parameter_names(handler: BaseRouteHandler) -> set[str]:
+    names: set[str] = set()
+    for path in handler.paths:
+        names.update(_PATH_PARAMETER.findall(path))
+    for layer in handler.ownership_layers:
+        names.update(_PATH_PARAMETER.findall(getattr(layer, "path", "") or ""))
+    return names
+
+
+def _has_body(request: Request[Any, Any, Any]) -> bool:
+    length = request.headers.get("content-length")
+    if length is not None:
+        return length.strip() not in ("", "0")
+    return "transfer-encoding" in request.headers
+
+
+_QUERY_PARAMETERS: dict[object, dict[str, bool]] = {}
+
+
+def _query_parameters(handler: BaseRouteHandler) -> dict[str, bool]:
+    """Query parameter names of a handler, each with whether it may repeat."""
+    skip = _RESERVED | set(handler.resolve_dependencies()) | _path_parameter_names(handler)
+    names: dict[str, bool] = {}
+    for name, field in handler.parsed_fn_signature.parameters.items():
+        if name in skip:
+            continue
+        kwarg = field.kwarg_definition
+        if isinstance(kwarg, ParameterKwarg):
+            if kwarg.header or kwarg.cookie:
+                continue
+            name = kwarg.query or name
+        names[name] = field.is_non_string_sequence
+    return names
