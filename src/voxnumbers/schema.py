@@ -8,6 +8,8 @@ checks that the migrations produce exactly this schema on both databases.
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -17,6 +19,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    UniqueConstraint,
 )
 
 from voxnumbers.kit.db import Timestamp
@@ -84,12 +87,15 @@ numbers = Table(
     Column("setup_fee_cents", Integer, nullable=False),
     Column("needs_provisioning", Boolean, nullable=False, server_default="0"),
     Column("status", String(16), nullable=False),
-    Column("trunk_id", String(40), nullable=True),
-    Column("application_id", String(40), nullable=True),
+    Column("trunk_id", String(40), ForeignKey("trunks.id"), nullable=True),
+    Column("application_id", String(40), ForeignKey("applications.id"), nullable=True),
     Column("created_at", Timestamp(), nullable=False),
     Column("updated_at", Timestamp(), nullable=False),
     Column("released_at", Timestamp(), nullable=True),
     Column("available_after", Timestamp(), nullable=True),
+    # Routing at the time of release, restored by cancel-release where it still exists.
+    Column("previous_trunk_id", String(40), nullable=True),
+    Column("previous_application_id", String(40), nullable=True),
     CheckConstraint("status IN ('active', 'pending', 'suspended', 'released')", name="status"),
     CheckConstraint("trunk_id IS NULL OR application_id IS NULL", name="one_route"),
     # The list's default order, with each seed filter leading: every seed query is one
@@ -109,4 +115,130 @@ number_counts = Table(
     Column("country", String(2), primary_key=True),
     Column("status", String(16), primary_key=True),
     Column("total", Integer, nullable=False),
+)
+
+
+trunks = Table(
+    "trunks",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("auth_type", String(16), nullable=False),
+    Column("termination_uri", String(500), nullable=True),
+    Column("origination_uris", JSON, nullable=False),
+    Column("max_channels", Integer, nullable=False, server_default="0"),
+    Column("status", String(16), nullable=False, server_default="active"),
+    Column("created_at", Timestamp(), nullable=False),
+    Column("updated_at", Timestamp(), nullable=False),
+    CheckConstraint("auth_type IN ('ip', 'credential')", name="auth_type"),
+    CheckConstraint("max_channels >= 0", name="max_channels"),
+    Index(None, "account_id", "created_at", "id"),
+)
+
+trunk_credentials = Table(
+    "trunk_credentials",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
+    Column("trunk_id", String(40), ForeignKey("trunks.id", ondelete="CASCADE"), nullable=False),
+    Column("username", String(100), nullable=False),
+    Column("password_hash", String(200), nullable=False),  # Argon2id
+    Column("created_at", Timestamp(), nullable=False),
+    UniqueConstraint("trunk_id", "username"),
+)
+
+trunk_ip_acl = Table(
+    "trunk_ip_acl",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
+    Column("trunk_id", String(40), ForeignKey("trunks.id", ondelete="CASCADE"), nullable=False),
+    Column("ip", String(45), nullable=False),
+    Column("mask", Integer, nullable=False),
+    Column("cidr", String(50), nullable=False),
+    Column("description", String(200), nullable=False, server_default=""),
+    Column("created_at", Timestamp(), nullable=False),
+    Index(None, "trunk_id", "created_at"),
+)
+
+applications = Table(
+    "applications",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("answer_url", String(2000), nullable=True),
+    Column("answer_method", String(8), nullable=False, server_default="POST"),
+    Column("hangup_url", String(2000), nullable=True),
+    Column("hangup_method", String(8), nullable=False, server_default="POST"),
+    Column("fallback_url", String(2000), nullable=True),
+    Column("webhook_secret", String(200), nullable=True),  # write-only in the API
+    Column("created_at", Timestamp(), nullable=False),
+    Column("updated_at", Timestamp(), nullable=False),
+    Index(None, "account_id", "created_at", "id"),
+)
+
+# The outbox: every change of a number, written in the same transaction as the change.
+events = Table(
+    "events",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("id", String(40), nullable=False, unique=True),
+    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("e164", String(16), nullable=True),
+    Column("data", JSON, nullable=False),
+    Column("created_at", Timestamp(), nullable=False),
+    Index(None, "account_id", "seq"),
+    Index(None, "account_id", "e164", "seq"),
+    Index(None, "account_id", "type", "seq"),
+)
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("event_types", JSON, nullable=False),  # empty list: every type
+    Column("secret", String(100), nullable=False),
+    Column("status", String(16), nullable=False, server_default="active"),
+    Column("created_at", Timestamp(), nullable=False),
+    Index(None, "account_id", "created_at", "id"),
+)
+
+# One row per (event, endpoint): what the delivery worker sends, retries and records.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
+    Column(
+        "endpoint_id",
+        String(40),
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column(
+        "event_seq",
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("events.seq"),
+        nullable=False,
+    ),
+    Column("e164", String(16), nullable=True),  # deliveries of one number go out in order
+    Column("status", String(16), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", Timestamp(), nullable=False),
+    Column("locked_until", Timestamp(), nullable=True),
+    Column("last_error", String(500), nullable=True),
+    Column("created_at", Timestamp(), nullable=False),
+    Column("delivered_at", Timestamp(), nullable=True),
+    CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status"),
+    Index(None, "status", "next_attempt_at"),
+    Index(None, "endpoint_id", "e164", "status", "seq"),
 )

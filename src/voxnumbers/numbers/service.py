@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.errors import Conflict, NotFound, ValidationFailed
+from voxnumbers.events.service import record_event
 from voxnumbers.inventory import repository as inventory
 from voxnumbers.inventory.service import country_filter
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.e164 import InvalidNumber, normalize_e164, number_facts
+from voxnumbers.kit.jsonc import to_json_data
 from voxnumbers.kit.pagination import offset_of, pagination
 from voxnumbers.numbers import repository
 from voxnumbers.numbers.schemas import Number, NumberFilter, NumberPage, PurchaseRequest
@@ -89,7 +93,13 @@ async def purchase_number(
     )
     number = await repository.find_number(conn, account_id, e164)
     assert number is not None
+    await record_event(conn, account_id, "number.purchased", e164, event_payload(number))
     return number
+
+
+def event_payload(number: Number) -> dict[str, Any]:
+    """The number as plain JSON data, for an event."""
+    return {"number": to_json_data(number)}
 
 
 def parse_e164(raw: str) -> str:

@@ -24,7 +24,7 @@ from voxnumbers.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
-from voxnumbers.web.json import encode_json
+from voxnumbers.kit.jsonc import encode_json
 from voxnumbers.web.requestid import request_id_of
 
 log = structlog.get_logger("voxnumbers.errors")

@@ -1,23 +1,17 @@
-"""JSON responses: money as two-decimal numbers, times as ISO 8601 ``Z``."""
+"""The application's response class: JSON rendered by ``kit.jsonc.encode_json``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 from litestar import Response
 from litestar.serialization import default_serializer
 
-_ENCODER = msgspec.json.Encoder(enc_hook=default_serializer, decimal_format="number")
-
-
-def encode_json(content: Any) -> bytes:
-    """Encode like every response of the API (``Decimal('0.00')`` -> ``0.00``)."""
-    return _ENCODER.encode(content)
+from voxnumbers.kit.jsonc import encode_json
 
 
 class JsonResponse(Response[Any]):
-    """The application's response class: JSON rendered by ``encode_json``."""
+    """Every JSON response of the API, so money reads ``1.25`` and ``0.00``."""
 
     def render(self, content: Any, media_type: str, enc_hook: Any = default_serializer) -> bytes:
         if isinstance(content, bytes):
