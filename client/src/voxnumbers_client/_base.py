@@ -1,0 +1,85 @@
+"""What the sync and async clients share: settings, building requests, reading answers.
+
+Only sending differs between :class:`~voxnumbers_client.Client` and
+:class:`~voxnumbers_client.AsyncClient`; everything before and after the I/O is here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Generic, TypeVar
+
+import httpx
+
+from voxnumbers_client import _json
+from voxnumbers_client._config import ClientConfig
+from voxnumbers_client._errors import VoxResponseError, error_from_response
+from voxnumbers_client._request import APIRequest
+from voxnumbers_client._retry import RetryPolicy
+
+T = TypeVar("T")
+HttpClientT = TypeVar("HttpClientT", httpx.Client, httpx.AsyncClient)
+
+#: Methods with side effects: each logical call gets one ``Idempotency-Key`` for all attempts.
+IDEMPOTENT_BY_KEY = frozenset({"POST", "DELETE"})
+
+
+class BaseClient(Generic[HttpClientT]):
+    """Settings and the request/response handling common to both clients."""
+
+    _http: HttpClientT
+
+    def __init__(self, config: ClientConfig, http: HttpClientT) -> None:
+        self._config = config
+        self._http = http
+        self._retry = RetryPolicy(max_retries=config.max_retries)
+
+    @property
+    def account_id(self) -> str:
+        """The account every call acts on."""
+        return self._config.account_id
+
+    @property
+    def base_url(self) -> str:
+        """The API's root URL, without a trailing slash."""
+        return self._config.base_url
+
+    @property
+    def max_retries(self) -> int:
+        """How many times a failed request may be retried."""
+        return self._config.max_retries
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        """The timeouts applied to every request."""
+        return self._config.timeout
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.base_url} account={self.account_id}>"
+
+    def _build_request(self, call: APIRequest[T]) -> httpx.Request:
+        """The HTTP request for ``call``; sent as-is on every attempt (same idempotency key)."""
+        headers: dict[str, str] = {}
+        content: bytes | None = None
+        if call.body is not None:
+            content = _json.dumps(call.body).encode()
+            headers["Content-Type"] = "application/json"
+        if call.method in IDEMPOTENT_BY_KEY:
+            headers["Idempotency-Key"] = call.idempotency_key or str(uuid.uuid4())
+        headers.update(call.headers)
+        return self._http.build_request(
+            call.method, call.path, params=call.params, content=content, headers=headers
+        )
+
+    @staticmethod
+    def _parse(call: APIRequest[T], response: httpx.Response) -> T:
+        """The result of ``call`` from its (fully read) response, or the API's error raised."""
+        if response.is_error:
+            raise error_from_response(response)
+        try:
+            return call.parse(_json.loads(response.content))
+        except ValueError as exc:
+            raise VoxResponseError(
+                f"Unexpected response to {call.method} {call.path} "
+                f"(HTTP {response.status_code}): {exc}"
+            ) from exc

@@ -1,0 +1,212 @@
+"""How commands print: a table on a terminal, JSON when piped, or CSV; progress on stderr.
+
+Data goes to stdout and nothing else does: hints, progress bars and errors go to stderr, so
+``vox numbers list --all | jq`` always gets clean JSON.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from voxnumbers_client import _json
+from voxnumbers_client._models import (
+    Application,
+    Event,
+    Model,
+    Number,
+    Trunk,
+    WebhookEndpoint,
+)
+from voxnumbers_client._pagination import Page
+
+M = TypeVar("M", bound=Model)
+
+
+class OutputFormat(StrEnum):
+    """The ``--output`` choices."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+OutputOption = Annotated[
+    OutputFormat | None,
+    typer.Option(
+        "--output",
+        help="table, json or csv (default: table on a terminal, json when piped).",
+        case_sensitive=False,
+        show_default=False,
+    ),
+]
+
+# Columns of the table view (JSON and CSV always carry every field).
+TABLE_COLUMNS: dict[type[Model], tuple[str, ...]] = {
+    Number: (
+        "e164",
+        "country",
+        "type",
+        "region",
+        "status",
+        "capabilities",
+        "monthly_fee",
+        "trunk_id",
+        "application_id",
+        "created_at",
+    ),
+    Trunk: ("id", "name", "auth_type", "termination_uri", "max_channels", "status", "created_at"),
+    Application: ("id", "name", "answer_url", "answer_method", "fallback_url", "created_at"),
+    WebhookEndpoint: ("id", "url", "event_types", "status", "created_at"),
+    Event: ("id", "type", "e164", "created_at"),
+}
+
+
+def resolve_format(output: OutputFormat | None) -> OutputFormat:
+    """The format asked for, else a table on a terminal and JSON otherwise."""
+    if output is not None:
+        return output
+    return OutputFormat.table if sys.stdout.isatty() else OutputFormat.json
+
+
+def print_items(items: Sequence[Model], model: type[Model], output: OutputFormat | None) -> None:
+    """Print a list of API objects in the chosen format."""
+    fmt = resolve_format(output)
+    rows = [item.to_dict() for item in items]
+    if fmt is OutputFormat.json:
+        typer.echo(_json.dumps(rows, indent=2))
+    elif fmt is OutputFormat.csv:
+        typer.echo(_csv(rows, _field_names(model)), nl=False)
+    else:
+        columns = TABLE_COLUMNS.get(model, _field_names(model))
+        table = Table(*columns, box=None, header_style="bold")
+        for row in rows:
+            table.add_row(*(_cell(row[column]) for column in columns))
+        _stdout().print(table)
+
+
+def print_item(item: Model, output: OutputFormat | None) -> None:
+    """Print one API object: a field/value table, a JSON object or a one-row CSV."""
+    fmt = resolve_format(output)
+    row = item.to_dict()
+    if fmt is OutputFormat.json:
+        typer.echo(_json.dumps(row, indent=2))
+    elif fmt is OutputFormat.csv:
+        typer.echo(_csv([row], tuple(row)), nl=False)
+    else:
+        table = Table(box=None, show_header=False)
+        table.add_column(style="bold")
+        table.add_column()
+        for key, value in row.items():
+            table.add_row(key, _cell(value))
+        _stdout().print(table)
+
+
+def print_page(
+    page: Page[M], model: type[M], output: OutputFormat | None, *, all_pages: bool, noun: str
+) -> None:
+    """Print a page, or with ``all_pages`` every page (with a progress bar on stderr)."""
+    if all_pages:
+        items: list[M] = []
+        with progress_bar(f"Fetching {noun}", total=page.pagination.total) as advance:
+            for current in page.iter_pages():
+                items.extend(current.data)
+                advance(len(current.data))
+        print_items(items, model, output)
+        return
+    print_items(page.data, model, output)
+    p = page.pagination
+    if resolve_format(output) is not OutputFormat.table:
+        return
+    if not page.data:
+        note(f"No {noun} on page {p.current_page} ({p.total} in all).")
+    elif page.has_next_page():
+        note(
+            f"Page {p.current_page} of {p.total_pages} ({p.total} {noun}); "
+            "use --page N for another page or --all for every page."
+        )
+
+
+def note(message: str) -> None:
+    """A message for the person at the terminal (stderr, never mixed into the data)."""
+    typer.echo(message, err=True)
+
+
+def stderr_is_terminal() -> bool:
+    """Whether a person is watching stderr (progress bars are shown only then)."""
+    return Console(stderr=True).is_terminal
+
+
+@contextmanager
+def progress_bar(description: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr, shown only when stderr is a terminal; yields ``advance(n)``."""
+    console = Console(stderr=True)
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(
+        *columns, console=console, transient=True, disable=not console.is_terminal
+    ) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda n: progress.advance(task, n)
+
+
+def _field_names(model: type[Model]) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(model))
+
+
+def _stdout() -> Console:
+    # Wide when not a terminal, so forced tables do not wrap numbers across lines.
+    return Console(width=None if sys.stdout.isatty() else 200, highlight=False)
+
+
+def _cell(value: Any) -> Text:
+    if value is None:
+        return Text("-", style="dim")
+    if isinstance(value, list):
+        return Text(", ".join(str(v) for v in value))
+    if isinstance(value, dict):
+        return Text(_json.dumps(value))
+    return Text(str(value))
+
+
+def _csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(_csv_value(row.get(column)) for column in columns)
+    return out.getvalue()
+
+
+def _csv_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return _json.dumps(value)
+    return str(value)

@@ -1,0 +1,275 @@
+"""``vox numbers …``: list, inspect, buy, route, release and export the account's numbers."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, BinaryIO
+
+import typer
+
+from voxnumbers_client._client import Client
+from voxnumbers_client._models import Number, NumberRouting
+from voxnumbers_client.cli._options import (
+    AllOption,
+    CapabilityOption,
+    IdempotencyKeyOption,
+    PageOption,
+    PerPageOption,
+    YesOption,
+    confirm,
+    given,
+    paging,
+)
+from voxnumbers_client.cli._output import (
+    OutputOption,
+    note,
+    print_item,
+    print_page,
+    progress_bar,
+    stderr_is_terminal,
+)
+from voxnumbers_client.cli._state import client_of
+
+app = typer.Typer(help="The account's numbers.", no_args_is_help=True)
+
+E164Argument = Annotated[str, typer.Argument(help="The number in E.164 form, e.g. +14155551234.")]
+CountryOption = Annotated[
+    str | None, typer.Option("--country", help="ISO 3166-1 alpha-2 code, e.g. US.")
+]
+StatusOption = Annotated[
+    str | None, typer.Option("--status", help="active, pending, suspended or released.")
+]
+TypeOption = Annotated[str | None, typer.Option("--type", help="local, toll_free or mobile.")]
+RegionOption = Annotated[str | None, typer.Option("--region", help="State or region, e.g. CA.")]
+TrunkFilter = Annotated[str | None, typer.Option("--trunk", help="Routed to this trunk id.")]
+ApplicationFilter = Annotated[
+    str | None, typer.Option("--application", help="Routed to this application id.")
+]
+RoutedOption = Annotated[
+    bool | None,
+    typer.Option("--routed/--unrouted", help="Only numbers with (or without) a route."),
+]
+ContainsOption = Annotated[
+    str | None, typer.Option("--contains", help="Digits the number contains.")
+]
+SortOption = Annotated[
+    str | None,
+    typer.Option("--sort", help="created_at, e164 or updated_at; prefix - for descending."),
+]
+
+
+class ExportFormat(StrEnum):
+    """The ``--format`` choices of ``vox numbers export``."""
+
+    csv = "csv"
+    ndjson = "ndjson"
+
+
+def _filters(
+    country: str | None,
+    status: str | None,
+    type_: str | None,
+    capability: list[str] | None,
+    region: str | None,
+    trunk: str | None,
+    application: str | None,
+    routed: bool | None,
+    contains: str | None,
+    sort: str | None,
+) -> dict[str, Any]:
+    return given(
+        country=country,
+        status=status,
+        type=type_,
+        capability=capability,
+        region=region,
+        trunk_id=trunk,
+        application_id=application,
+        routed=routed,
+        contains=contains,
+        sort=sort,
+    )
+
+
+@app.command("list")
+def list_numbers(
+    ctx: typer.Context,
+    country: CountryOption = None,
+    status: StatusOption = None,
+    type_: TypeOption = None,
+    capability: CapabilityOption = None,
+    region: RegionOption = None,
+    trunk: TrunkFilter = None,
+    application: ApplicationFilter = None,
+    routed: RoutedOption = None,
+    contains: ContainsOption = None,
+    sort: SortOption = None,
+    page: PageOption = None,
+    per_page: PerPageOption = None,
+    all_pages: AllOption = False,
+    output: OutputOption = None,
+) -> None:
+    """List the account's numbers, oldest purchase first."""
+    filters = _filters(
+        country, status, type_, capability, region, trunk, application, routed, contains, sort
+    )
+    result = client_of(ctx).numbers.list(**filters, **paging(page, per_page, all_pages))
+    print_page(result, Number, output, all_pages=all_pages, noun="numbers")
+
+
+@app.command("get")
+def get_number(ctx: typer.Context, e164: E164Argument, output: OutputOption = None) -> None:
+    """Show one number."""
+    print_item(client_of(ctx).numbers.get(e164), output)
+
+
+@app.command("buy")
+def buy_number(
+    ctx: typer.Context,
+    e164: E164Argument,
+    country: Annotated[str, typer.Option("--country", help="The number's country, e.g. US.")],
+    idempotency_key: IdempotencyKeyOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Buy a number from inventory (find one with `vox inventory search`)."""
+    number = client_of(ctx).numbers.purchase(e164, country, idempotency_key=idempotency_key)
+    print_item(number, output)
+    if number.status == "pending":
+        note(f"{number.e164} is pending until it is provisioned.")
+
+
+@app.command("assign")
+def assign_number(
+    ctx: typer.Context,
+    e164: E164Argument,
+    trunk: Annotated[str | None, typer.Option("--trunk", help="Route to this SIP trunk.")] = None,
+    application: Annotated[
+        str | None, typer.Option("--application", help="Route to this voice application.")
+    ] = None,
+    output: OutputOption = None,
+) -> None:
+    """Route a number to a SIP trunk or a voice application (replacing its current route)."""
+    if (trunk is None) == (application is None):
+        raise typer.BadParameter("Give exactly one of --trunk or --application.")
+    numbers = client_of(ctx).numbers
+    routed = (
+        numbers.assign_trunk(e164, trunk)
+        if trunk is not None
+        else numbers.assign_application(e164, str(application))
+    )
+    print_item(routed, output)
+
+
+@app.command("unassign")
+def unassign_number(ctx: typer.Context, e164: E164Argument, output: OutputOption = None) -> None:
+    """Remove a number's route, whether a trunk or an application."""
+    print_item(_unassign(client_of(ctx), e164), output)
+
+
+def _unassign(client: Client, e164: str) -> NumberRouting:
+    number = client.numbers.get(e164)
+    if number.application_id is not None:
+        return client.numbers.unassign_application(e164)
+    return client.numbers.unassign_trunk(e164)
+
+
+@app.command("release")
+def release_number(
+    ctx: typer.Context,
+    e164: E164Argument,
+    preview: Annotated[
+        bool, typer.Option("--preview", help="Only show what releasing would cost.")
+    ] = False,
+    yes: YesOption = False,
+    output: OutputOption = None,
+) -> None:
+    """Release a number: shows the cost first, then asks; undo with `cancel-release`."""
+    numbers = client_of(ctx).numbers
+    quote = numbers.release_preview(e164)
+    if preview:
+        print_item(quote, output)
+        return
+    for warning in quote.warnings:
+        note(f"Warning: {warning}")
+    if not quote.can_release:
+        note(f"{e164} cannot be released now.")
+        raise typer.Exit(1)
+    confirm(
+        f"Release {e164}? Early termination fee {quote.early_termination_fee} {quote.currency}; "
+        f"it can be taken back for {quote.cooling_off_period_days} days.",
+        yes,
+    )
+    print_item(numbers.release(e164), output)
+
+
+@app.command("cancel-release")
+def cancel_release(ctx: typer.Context, e164: E164Argument, output: OutputOption = None) -> None:
+    """Take back a released number while it cools off (its routing is restored)."""
+    print_item(client_of(ctx).numbers.cancel_release(e164), output)
+
+
+@app.command("export")
+def export_numbers(
+    ctx: typer.Context,
+    format_: Annotated[
+        ExportFormat, typer.Option("--format", help="csv or ndjson.", case_sensitive=False)
+    ] = ExportFormat.csv,
+    file: Annotated[
+        Path | None,
+        typer.Option("-o", "--file", help="Write here (default: stdout).", dir_okay=False),
+    ] = None,
+    country: CountryOption = None,
+    status: StatusOption = None,
+    type_: TypeOption = None,
+    capability: CapabilityOption = None,
+    region: RegionOption = None,
+    trunk: TrunkFilter = None,
+    application: ApplicationFilter = None,
+    routed: RoutedOption = None,
+    contains: ContainsOption = None,
+    sort: SortOption = None,
+) -> None:
+    """Export every matching number as CSV or NDJSON, streamed (progress on stderr)."""
+    client = client_of(ctx)
+    filters = _filters(
+        country, status, type_, capability, region, trunk, application, routed, contains, sort
+    )
+    # The bar needs the row count up front: one cheap list call, made only for a person.
+    total = None
+    if stderr_is_terminal():
+        total = client.numbers.list(**filters, per_page=1).pagination.total
+    header_lines = 1 if format_ is ExportFormat.csv else 0
+    with (
+        client.numbers.export(format_.value, **filters) as export,
+        progress_bar("Exporting numbers", total=total) as advance,
+    ):
+        if file is None:
+            rows = _copy(export.iter_bytes(), sys.stdout.buffer, advance, header_lines)
+        else:
+            partial = file.with_name(file.name + ".part")
+            try:
+                with partial.open("wb") as out:
+                    rows = _copy(export.iter_bytes(), out, advance, header_lines)
+            except BaseException:
+                partial.unlink(missing_ok=True)
+                raise
+            partial.replace(file)
+    if file is not None:
+        note(f"Exported {rows} numbers to {file}.")
+
+
+def _copy(
+    chunks: Iterator[bytes], out: BinaryIO, advance: Callable[[int], None], header_lines: int
+) -> int:
+    """Copy the export as it arrives, advancing the bar by rows; returns the rows copied."""
+    lines = rows = 0
+    for chunk in chunks:
+        out.write(chunk)
+        lines += chunk.count(b"\n")
+        advance(max(0, lines - header_lines) - rows)
+        rows = max(0, lines - header_lines)
+    out.flush()
+    return rows

@@ -1,0 +1,198 @@
+"""``client.numbers``: the account's numbers (API.md §3)."""
+
+from __future__ import annotations
+
+from typing import Literal, Unpack
+
+from voxnumbers_client._models import Number, NumberRelease, NumberRouting, ReleasePreview
+from voxnumbers_client._pagination import AsyncPaginator, Page, PageRequest, page_parser
+from voxnumbers_client._params import NumberFilters, NumberListParams
+from voxnumbers_client._request import APIRequest, encode_query
+from voxnumbers_client._streaming import AsyncExportStream, ExportStream
+from voxnumbers_client.resources._base import AsyncResource, Resource, SyncResource
+
+ExportFormat = Literal["csv", "ndjson"]
+_EXPORT_ACCEPT = {"csv": "text/csv", "ndjson": "application/x-ndjson"}
+RoutingRequest = APIRequest[NumberRouting]
+
+
+class _NumberRequests(Resource):
+    """How each numbers call is spelled on the wire (shared by the sync and async APIs)."""
+
+    def _list(self, params: NumberListParams) -> PageRequest[Number]:
+        query = encode_query(NumberListParams, params)
+        return APIRequest("GET", self._path("numbers"), page_parser(Number.from_json), query)
+
+    def _get(self, e164: str) -> APIRequest[Number]:
+        return APIRequest("GET", self._path("numbers", e164), Number.from_json)
+
+    def _purchase(self, e164: str, country: str, key: str | None) -> APIRequest[Number]:
+        return APIRequest(
+            "POST",
+            self._path("numbers", "purchase-from-inventory"),
+            Number.from_json,
+            body={"e164": e164, "country": country},
+            idempotency_key=key,
+        )
+
+    def _assign_trunk(self, e164: str, trunk_id: str, key: str | None) -> RoutingRequest:
+        return self._route("POST", e164, "assign", {"trunk_id": trunk_id}, key)
+
+    def _unassign_trunk(self, e164: str, key: str | None) -> RoutingRequest:
+        return self._route("DELETE", e164, "assign", None, key)
+
+    def _assign_application(self, e164: str, app_id: str, key: str | None) -> RoutingRequest:
+        return self._route("POST", e164, "application", {"application_id": app_id}, key)
+
+    def _unassign_application(self, e164: str, key: str | None) -> RoutingRequest:
+        return self._route("DELETE", e164, "application", None, key)
+
+    def _route(
+        self, method: str, e164: str, target: str, body: dict[str, str] | None, key: str | None
+    ) -> RoutingRequest:
+        path = self._path("numbers", e164, target)
+        return APIRequest(method, path, NumberRouting.from_json, body=body, idempotency_key=key)
+
+    def _release_preview(self, e164: str) -> APIRequest[ReleasePreview]:
+        path = self._path("numbers", e164, "release-preview")
+        return APIRequest("GET", path, ReleasePreview.from_json)
+
+    def _release(self, e164: str, key: str | None) -> APIRequest[NumberRelease]:
+        path = self._path("numbers", e164)
+        return APIRequest("DELETE", path, NumberRelease.from_json, idempotency_key=key)
+
+    def _cancel_release(self, e164: str, key: str | None) -> APIRequest[Number]:
+        path = self._path("numbers", e164, "cancel-release")
+        return APIRequest("POST", path, Number.from_json, idempotency_key=key)
+
+    def _export(self, format: ExportFormat, filters: NumberFilters) -> APIRequest[None]:
+        query = (("format", format), *encode_query(NumberFilters, filters))
+        accept = f"{_EXPORT_ACCEPT.get(format, '*/*')}, application/json"
+        path = self._path("numbers", "export")
+        return APIRequest("GET", path, lambda _: None, query, headers=(("Accept", accept),))
+
+
+class Numbers(_NumberRequests, SyncResource):
+    """The account's numbers: list, buy, route, release and export them."""
+
+    def list(self, **params: Unpack[NumberListParams]) -> Page[Number]:
+        """List owned numbers, oldest purchase first; iterate the page to walk all pages.
+
+        Filters: ``country``, ``status``, ``type``, ``capability``, ``region``, ``trunk_id``,
+        ``application_id``, ``routed``, ``contains``, ``created_after``, ``created_before``,
+        ``updated_since``, ``sort``; paging: ``page``, ``per_page``, ``cursor``.
+        """
+        return self._client._page(self._list(params))
+
+    def get(self, e164: str) -> Number:
+        """Fetch one number (``+14155551234``)."""
+        return self._client._request(self._get(e164))
+
+    def purchase(self, e164: str, country: str, *, idempotency_key: str | None = None) -> Number:
+        """Buy a number from inventory; it is ``active``, or ``pending`` until provisioned."""
+        return self._client._request(self._purchase(e164, country, idempotency_key))
+
+    def assign_trunk(
+        self, e164: str, trunk_id: str, *, idempotency_key: str | None = None
+    ) -> NumberRouting:
+        """Route the number to a SIP trunk (clears any application)."""
+        return self._client._request(self._assign_trunk(e164, trunk_id, idempotency_key))
+
+    def unassign_trunk(self, e164: str, *, idempotency_key: str | None = None) -> NumberRouting:
+        """Remove the number's trunk (idempotent)."""
+        return self._client._request(self._unassign_trunk(e164, idempotency_key))
+
+    def assign_application(
+        self, e164: str, application_id: str, *, idempotency_key: str | None = None
+    ) -> NumberRouting:
+        """Route the number to a voice application (clears any trunk)."""
+        call = self._assign_application(e164, application_id, idempotency_key)
+        return self._client._request(call)
+
+    def unassign_application(
+        self, e164: str, *, idempotency_key: str | None = None
+    ) -> NumberRouting:
+        """Remove the number's application (idempotent)."""
+        return self._client._request(self._unassign_application(e164, idempotency_key))
+
+    def release_preview(self, e164: str) -> ReleasePreview:
+        """What releasing the number would cost, without releasing it."""
+        return self._client._request(self._release_preview(e164))
+
+    def release(self, e164: str, *, idempotency_key: str | None = None) -> NumberRelease:
+        """Release the number; it cools off and can be taken back with ``cancel_release``."""
+        return self._client._request(self._release(e164, idempotency_key))
+
+    def cancel_release(self, e164: str, *, idempotency_key: str | None = None) -> Number:
+        """Take a released number back while it cools off (its routing is restored)."""
+        return self._client._request(self._cancel_release(e164, idempotency_key))
+
+    def export(
+        self, format: ExportFormat = "csv", **filters: Unpack[NumberFilters]
+    ) -> ExportStream:
+        """Stream every number matching ``filters`` as CSV or NDJSON (use ``with``)."""
+        return self._client._stream(self._export(format, filters))
+
+
+class AsyncNumbers(_NumberRequests, AsyncResource):
+    """The account's numbers, for :class:`~voxnumbers_client.AsyncClient`."""
+
+    def list(self, **params: Unpack[NumberListParams]) -> AsyncPaginator[Number]:
+        """List owned numbers: ``await`` for the first page or ``async for`` over all."""
+        return self._client._page(self._list(params))
+
+    async def get(self, e164: str) -> Number:
+        """Fetch one number."""
+        return await self._client._request(self._get(e164))
+
+    async def purchase(
+        self, e164: str, country: str, *, idempotency_key: str | None = None
+    ) -> Number:
+        """Buy a number from inventory."""
+        return await self._client._request(self._purchase(e164, country, idempotency_key))
+
+    async def assign_trunk(
+        self, e164: str, trunk_id: str, *, idempotency_key: str | None = None
+    ) -> NumberRouting:
+        """Route the number to a SIP trunk."""
+        return await self._client._request(self._assign_trunk(e164, trunk_id, idempotency_key))
+
+    async def unassign_trunk(
+        self, e164: str, *, idempotency_key: str | None = None
+    ) -> NumberRouting:
+        """Remove the number's trunk."""
+        return await self._client._request(self._unassign_trunk(e164, idempotency_key))
+
+    async def assign_application(
+        self, e164: str, application_id: str, *, idempotency_key: str | None = None
+    ) -> NumberRouting:
+        """Route the number to a voice application."""
+        call = self._assign_application(e164, application_id, idempotency_key)
+        return await self._client._request(call)
+
+    async def unassign_application(
+        self, e164: str, *, idempotency_key: str | None = None
+    ) -> NumberRouting:
+        """Remove the number's application."""
+        return await self._client._request(self._unassign_application(e164, idempotency_key))
+
+    async def release_preview(self, e164: str) -> ReleasePreview:
+        """What releasing the number would cost."""
+        return await self._client._request(self._release_preview(e164))
+
+    async def release(self, e164: str, *, idempotency_key: str | None = None) -> NumberRelease:
+        """Release the number."""
+        return await self._client._request(self._release(e164, idempotency_key))
+
+    async def cancel_release(self, e164: str, *, idempotency_key: str | None = None) -> Number:
+        """Take a released number back while it cools off."""
+        return await self._client._request(self._cancel_release(e164, idempotency_key))
+
+    def export(
+        self, format: ExportFormat = "csv", **filters: Unpack[NumberFilters]
+    ) -> AsyncExportStream:
+        """Stream every matching number as CSV or NDJSON (use ``async with``)."""
+        return self._client._stream(self._export(format, filters))
+
+
+__all__ = ["AsyncNumbers", "ExportFormat", "Numbers"]
