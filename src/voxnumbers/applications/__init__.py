@@ -1,0 +1,1 @@
+"""Voice applications: the URLs a call to a number is answered by."""

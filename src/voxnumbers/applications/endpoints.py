@@ -1,0 +1,112 @@
+"""HTTP surface of voice applications (thin: parse, call one service function, return).
+
+Reading and changing one application is also served at TryVox's
+``/v1/voice/applications/{app_id}`` [compat], where the account is the key's.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Router, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, Parameter
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from voxnumbers.accounts.schemas import Caller
+from voxnumbers.applications import service
+from voxnumbers.applications.schemas import (
+    Application,
+    ApplicationCreate,
+    ApplicationPage,
+    ApplicationPatch,
+)
+from voxnumbers.kit.pagination import PER_PAGE_DEFAULT, PageNumber, PerPage
+from voxnumbers.web.openapi import error_responses
+
+_COLLECTION = "/account/{account_id:str}/applications"
+_ONE = f"{_COLLECTION}/{{app_id:str}}"
+_ONE_COMPAT = "/voice/applications/{app_id:str}"
+
+AppId = Annotated[str, Parameter(description="The application's id (`app_…`).")]
+
+
+@post(
+    _COLLECTION,
+    summary="Create a voice application",
+    status_code=201,
+    responses=error_responses(400, 413, 415),
+)
+async def create_application(
+    conn: NamedDependency[AsyncConnection],
+    caller: NamedDependency[Caller],
+    data: JSONBody[ApplicationCreate],
+) -> Application:
+    """`webhook_secret` is write-only: the response says only `has_webhook_secret`."""
+    return await service.create_application(conn, caller.account_id, data)
+
+
+@get(_COLLECTION, summary="List voice applications", responses=error_responses(400))
+async def list_applications(
+    conn: NamedDependency[AsyncConnection],
+    caller: NamedDependency[Caller],
+    page: PageNumber = 1,
+    per_page: PerPage = PER_PAGE_DEFAULT,
+) -> ApplicationPage:
+    """The account's applications, oldest first, with the exact total."""
+    return await service.list_applications(conn, caller.account_id, page=page, per_page=per_page)
+
+
+@get([_ONE, _ONE_COMPAT], summary="Get a voice application", responses=error_responses(400, 404))
+async def get_application(
+    conn: NamedDependency[AsyncConnection], caller: NamedDependency[Caller], app_id: AppId
+) -> Application:
+    return await service.get_application(conn, caller.account_id, app_id)
+
+
+@patch(
+    [_ONE, _ONE_COMPAT],
+    summary="Update a voice application",
+    responses=error_responses(400, 404, 413, 415),
+)
+async def update_application(
+    conn: NamedDependency[AsyncConnection],
+    caller: NamedDependency[Caller],
+    app_id: AppId,
+    data: JSONBody[ApplicationPatch],
+) -> Application:
+    """Only the fields given change; `null` clears a URL or the webhook secret."""
+    return await service.update_application(conn, caller.account_id, app_id, data)
+
+
+@delete(
+    _ONE,
+    summary="Delete a voice application",
+    status_code=200,
+    responses=error_responses(400, 404, 409),
+)
+async def delete_application(
+    conn: NamedDependency[AsyncConnection],
+    caller: NamedDependency[Caller],
+    app_id: AppId,
+    force: Annotated[
+        bool,
+        Parameter(description="Also unassign the numbers that route to it (else `409`)."),
+    ] = False,
+) -> Application:
+    """Delete the application and answer its final state; `409` while numbers route to it,
+    unless `force=true`."""
+    return await service.delete_application(conn, caller.account_id, app_id, force=force)
+
+
+router = Router(
+    path="/v1",
+    route_handlers=[
+        create_application,
+        list_applications,
+        get_application,
+        update_application,
+        delete_application,
+    ],
+    tags=["applications"],
+)

@@ -1,0 +1,165 @@
+"""Rules of voice applications (``spec/API.md`` §5)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from voxnumbers.applications import repository
+from voxnumbers.applications.schemas import (
+    Application,
+    ApplicationCreate,
+    ApplicationPage,
+    ApplicationPatch,
+    ApplicationRecord,
+)
+from voxnumbers.errors import Conflict, NotFound, ValidationFailed
+from voxnumbers.kit.clock import utc_now
+from voxnumbers.kit.ids import is_well_formed, new_id
+from voxnumbers.kit.pagination import offset_of, pagination
+from voxnumbers.kit.text import has_control_characters
+from voxnumbers.numbers import service as numbers
+
+URL_FIELDS = ("answer_url", "hangup_url", "fallback_url")
+# Ids are ``app_`` and lower-case letters and digits (kit.ids); anything else cannot exist
+# and is answered without asking the database.
+
+
+async def create_application(
+    conn: AsyncConnection, account_id: str, request: ApplicationCreate
+) -> Application:
+    """A new voice application; its webhook secret is stored and never returned."""
+    fields = _checked(msgspec.structs.asdict(request))
+    now = utc_now()
+    record = ApplicationRecord(
+        id=new_id("app"), account_id=account_id, created_at=now, updated_at=now, **fields
+    )
+    await repository.insert_application(conn, record)
+    return _view(record)
+
+
+async def list_applications(
+    conn: AsyncConnection, account_id: str, *, page: int, per_page: int
+) -> ApplicationPage:
+    """A page of the account's applications, oldest first, with the exact total."""
+    total = await repository.count_applications(conn, account_id)
+    offset = offset_of(page, per_page)
+    records = (
+        await repository.list_applications(conn, account_id, limit=per_page, offset=offset)
+        if offset < total
+        else []
+    )
+    return ApplicationPage(
+        data=[_view(record) for record in records],
+        pagination=pagination(total, len(records), page, per_page),
+    )
+
+
+async def get_application(
+    conn: AsyncConnection, account_id: str, application_id: str
+) -> Application:
+    """One of the account's applications; another account's is simply not found."""
+    return _view(await _find(conn, account_id, application_id))
+
+
+async def update_application(
+    conn: AsyncConnection, account_id: str, application_id: str, patch: ApplicationPatch
+) -> Application:
+    """Change only the fields given; ``null`` clears a URL or the webhook secret."""
+    current = await _find(conn, account_id, application_id, for_update=True)
+    given = {
+        name: value
+        for name, value in msgspec.structs.asdict(patch).items()
+        if value is not msgspec.UNSET
+    }
+    if not given:
+        return _view(current)
+    changes = {**_checked(given), "updated_at": utc_now()}
+    await repository.update_application(conn, account_id, application_id, changes)
+    return _view(msgspec.structs.replace(current, **changes))
+
+
+async def delete_application(
+    conn: AsyncConnection, account_id: str, application_id: str, *, force: bool
+) -> Application:
+    """Delete an application and answer its final state.
+
+    While numbers route to it the answer is ``409`` unless ``force``, which unassigns them
+    in the same transaction. The row is locked first, so no number can be routed to it
+    between the count and the delete.
+    """
+    record = await _find(conn, account_id, application_id, for_update=True)
+    routed = await numbers.count_routed(conn, account_id, application_id=application_id)
+    if routed and not force:
+        raise Conflict(
+            f"{routed} number(s) still route to this application: unassign them first, "
+            "or delete with ?force=true to unassign them."
+        )
+    if routed:
+        await numbers.unroute_all(conn, account_id, application_id=application_id)
+    await repository.delete_application(conn, account_id, application_id)
+    return _view(record)
+
+
+def check_url(field: str, url: str) -> str:
+    """An absolute ``http``/``https`` URL naming a host (and a valid port, if any)."""
+    if any(ch.isspace() for ch in url) or has_control_characters(url):
+        raise ValidationFailed.on(field, "must not contain spaces or control characters")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- parsing the port is what validates it
+    except ValueError as exc:
+        raise ValidationFailed.on(field, "is not a valid URL") from exc
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValidationFailed.on(field, "must be an absolute http:// or https:// URL")
+    if not parts.hostname:
+        raise ValidationFailed.on(field, "must name a host")
+    return url
+
+
+def _checked(fields: dict[str, Any]) -> dict[str, Any]:
+    """Validate the free-form fields present in ``fields`` (the rest msgspec checked)."""
+    checked = dict(fields)
+    if "name" in checked:
+        checked["name"] = checked["name"].strip()
+        if not checked["name"]:
+            raise ValidationFailed.on("name", "must not be blank")
+    for field in URL_FIELDS:
+        if checked.get(field) is not None:
+            checked[field] = check_url(field, checked[field])
+    for field in ("name", "webhook_secret"):
+        value = checked.get(field)
+        if value is not None and has_control_characters(value):
+            raise ValidationFailed.on(field, "must not contain control characters")
+    return checked
+
+
+def _view(record: ApplicationRecord) -> Application:
+    return Application(
+        id=record.id,
+        name=record.name,
+        answer_url=record.answer_url,
+        answer_method=record.answer_method,
+        hangup_url=record.hangup_url,
+        hangup_method=record.hangup_method,
+        fallback_url=record.fallback_url,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        has_webhook_secret=record.webhook_secret is not None,
+    )
+
+
+async def _find(
+    conn: AsyncConnection, account_id: str, application_id: str, *, for_update: bool = False
+) -> ApplicationRecord:
+    record = (
+        await repository.find_application(conn, account_id, application_id, for_update=for_update)
+        if is_well_formed(application_id, "app")
+        else None
+    )
+    if record is None:
+        raise NotFound("No such application in this account.")
+    return record

@@ -1,0 +1,1 @@
+"""SIP trunks: where numbers route to, with the credentials and addresses allowed on them."""

@@ -1,0 +1,223 @@
+"""HTTP surface of SIP trunks, their credentials and IP ACLs (thin: parse, call, return)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Router, delete, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, Parameter
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from voxnumbers.accounts.schemas import Caller
+from voxnumbers.kit.pagination import PER_PAGE_DEFAULT, PageNumber, PerPage
+from voxnumbers.settings import Settings
+from voxnumbers.trunks import service
+from voxnumbers.trunks.schemas import (
+    Credential,
+    CredentialPage,
+    CredentialRequest,
+    IpAclEntry,
+    IpAclPage,
+    IpAclRequest,
+    Trunk,
+    TrunkPage,
+    TrunkRequest,
+)
+from voxnumbers.web.openapi import error_responses
+
+TrunkId = Annotated[str, Parameter(description="The trunk's id (`trunk_…`).")]
+Force = Annotated[
+    bool,
+    Parameter(description="Also unassign the numbers that route to the trunk (else `409`)."),
+]
+_BODY_ERRORS = (400, 404, 409, 413, 415)
+
+
+@post("/", summary="Create a SIP trunk", status_code=201, responses=error_responses(400, 413, 415))
+async def create_trunk(
+    conn: NamedDependency[AsyncConnection],
+    caller: NamedDependency[Caller],
+    settings: NamedDependency[Settings],
+    data: JSONBody[TrunkRequest],
+) -> Trunk:
+    return await service.create_trunk(conn, caller.account_id, data, sip_domain=settings.sip_domain)
+
+
+@get("/", summary="List SIP trunks", responses=error_responses(400))
+async def list_trunks(
+    conn: NamedDependency[AsyncConnection],
+    caller: NamedDependency[Caller],
+    settings: NamedDependency[Settings],
+    page: PageNumber = 1,
+    per_page: PerPage = PER_PAGE_DEFAULT,
+) -> TrunkPage:
+    """The account's trunks, oldest first, with the exact total."""
+    return await service.list_trunks(
+        conn, caller.account_id, page=page, per_page=per_page, sip_domain=settings.sip_domain
+    )
+
+
+@get("/{trunk_id:str}", summary="Get a SIP trunk", responses=error_responses(400, 404))
+async def get_trunk(
+    conn: NamedDependency[AsyncConnection],
+    caller: NamedDependency[Caller],
+    settings: NamedDependency[Settings],
+    trunk_id: TrunkId,
+) -> Trunk:
+    return await service.get_trunk(
+        conn, caller.account_id, trunk_id, sip_domain=settings.sip_domain
+    )
+
+
+@put(
+    "/{trunk_id:str}",
+    summary="Replace a SIP trunk",
+    responses=error_responses(400, 404, 413, 415),
+)
+async def replace_trunk(
+    conn: NamedDependency[AsyncConnection],
+    caller: NamedDependency[Caller],
+    settings: NamedDependency[Settings],
+    trunk_id: TrunkId,
+    data: JSONBody[TrunkRequest],
+) -> Trunk:
+    """Replace the whole trunk: optional fields left out return to their defaults."""
+    return await service.replace_trunk(
+        conn, caller.account_id, trunk_id, data, sip_domain=settings.sip_domain
+    )
+
+
+@delete(
+    "/{trunk_id:str}",
+    summary="Delete a SIP trunk",
+    status_code=200,
+    responses=error_responses(400, 404, 409),
+)
+async def delete_trunk(
+    conn: NamedDependency[AsyncConnection],
+    caller: NamedDependency[Caller],
+    settings: NamedDependency[Settings],
+    trunk_id: TrunkId,
+    force: Force = False,
+) -> Trunk:
+    """Delete the trunk (with its credentials and ACL) and answer its final state
+    (`status: "deleted"`). `409` while numbers route to it, unless `force=true`."""
+    return await service.delete_trunk(
+        conn, caller.account_id, trunk_id, force=force, sip_domain=settings.sip_domain
+    )
+
+
+@post(
+    "/{trunk_id:str}/credentials",
+    summary="Add a credential to a SIP trunk",
+    status_code=201,
+    responses=error_responses(*_BODY_ERRORS),
+)
+async def create_credential(
+    conn: NamedDependency[AsyncConnection],
+    caller: NamedDependency[Caller],
+    trunk_id: TrunkId,
+    data: JSONBody[CredentialRequest],
+) -> Credential:
+    """The password is stored as an Argon2id hash and never returned."""
+    return await service.create_credential(conn, caller.account_id, trunk_id, data)
+
+
+@get(
+    "/{trunk_id:str}/credentials",
+    summary="List a SIP trunk's credentials",
+    responses=error_responses(400, 404),
+)
+async def list_credentials(
+    conn: NamedDependency[AsyncConnection],
+    caller: NamedDependency[Caller],
+    trunk_id: TrunkId,
+    page: PageNumber = 1,
+    per_page: PerPage = PER_PAGE_DEFAULT,
+) -> CredentialPage:
+    return await service.list_credentials(
+        conn, caller.account_id, trunk_id, page=page, per_page=per_page
+    )
+
+
+@delete(
+    "/{trunk_id:str}/credentials/{cred_id:str}",
+    summary="Remove a credential from a SIP trunk",
+    status_code=200,
+    responses=error_responses(400, 404),
+)
+async def delete_credential(
+    conn: NamedDependency[AsyncConnection],
+    caller: NamedDependency[Caller],
+    trunk_id: TrunkId,
+    cred_id: Annotated[str, Parameter(description="The credential's id (`cred_…`).")],
+) -> Credential:
+    return await service.delete_credential(conn, caller.account_id, trunk_id, cred_id)
+
+
+@post(
+    "/{trunk_id:str}/ip-acl",
+    summary="Add an address range to a SIP trunk's IP ACL",
+    status_code=201,
+    responses=error_responses(*_BODY_ERRORS),
+)
+async def create_acl_entry(
+    conn: NamedDependency[AsyncConnection],
+    caller: NamedDependency[Caller],
+    trunk_id: TrunkId,
+    data: JSONBody[IpAclRequest],
+) -> IpAclEntry:
+    """`cidr` is the network of `ip`/`mask` with the host bits cleared."""
+    return await service.create_acl_entry(conn, caller.account_id, trunk_id, data)
+
+
+@get(
+    "/{trunk_id:str}/ip-acl",
+    summary="List a SIP trunk's IP ACL",
+    responses=error_responses(400, 404),
+)
+async def list_acl_entries(
+    conn: NamedDependency[AsyncConnection],
+    caller: NamedDependency[Caller],
+    trunk_id: TrunkId,
+    page: PageNumber = 1,
+    per_page: PerPage = PER_PAGE_DEFAULT,
+) -> IpAclPage:
+    return await service.list_acl_entries(
+        conn, caller.account_id, trunk_id, page=page, per_page=per_page
+    )
+
+
+@delete(
+    "/{trunk_id:str}/ip-acl/{acl_id:str}",
+    summary="Remove an entry from a SIP trunk's IP ACL",
+    status_code=200,
+    responses=error_responses(400, 404),
+)
+async def delete_acl_entry(
+    conn: NamedDependency[AsyncConnection],
+    caller: NamedDependency[Caller],
+    trunk_id: TrunkId,
+    acl_id: Annotated[str, Parameter(description="The entry's id (`acl_…`).")],
+) -> IpAclEntry:
+    return await service.delete_acl_entry(conn, caller.account_id, trunk_id, acl_id)
+
+
+router = Router(
+    path="/v1/account/{account_id:str}/trunks",
+    route_handlers=[
+        create_trunk,
+        list_trunks,
+        get_trunk,
+        replace_trunk,
+        delete_trunk,
+        create_credential,
+        list_credentials,
+        delete_credential,
+        create_acl_entry,
+        list_acl_entries,
+        delete_acl_entry,
+    ],
+    tags=["trunks"],
+)
