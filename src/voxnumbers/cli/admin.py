@@ -9,6 +9,8 @@ from rich.table import Table
 
 from voxnumbers.accounts import service as accounts
 from voxnumbers.accounts.schemas import Account, ApiKey, IssuedKey
+from voxnumbers.cli.inventory import inventory_app
+from voxnumbers.cli.numbers import numbers_app
 from voxnumbers.cli.runtime import out, run_with_database
 from voxnumbers.kit.clock import iso_z
 from voxnumbers.kit.db import Database
@@ -18,6 +20,8 @@ accounts_app = typer.Typer(no_args_is_help=True, help="Create and list accounts.
 keys_app = typer.Typer(no_args_is_help=True, help="Issue, list and revoke API keys.")
 admin_app.add_typer(accounts_app, name="accounts")
 admin_app.add_typer(keys_app, name="keys")
+admin_app.add_typer(inventory_app, name="inventory")
+admin_app.add_typer(numbers_app, name="numbers")
 
 
 @accounts_app.command("create")

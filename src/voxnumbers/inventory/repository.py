@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.inventory.schemas import AvailableNumber, InventoryEntry, InventorySearch
@@ -15,27 +16,48 @@ from voxnumbers.numbers.capabilities import to_list
 from voxnumbers.schema import inventory_numbers, numbers
 
 _inv = inventory_numbers.c
+_SHOWN = (
+    "e164",
+    "country",
+    "type",
+    "region",
+    "capabilities",
+    "monthly_fee_cents",
+    "setup_fee_cents",
+)
 
 
-def _searched(query: Select[Any], search: InventorySearch) -> Select[Any]:
+def _available(now: datetime) -> Any:
+    """What anyone may buy at ``now``: the inventory, and released numbers whose cooling-off
+    is over but that the sweeper has not moved back yet."""
+    in_stock = select(*(inventory_numbers.c[name] for name in _SHOWN))
+    cooled_off = select(*(numbers.c[name] for name in _SHOWN)).where(
+        numbers.c.status == "released", numbers.c.available_after <= now
+    )
+    return union_all(in_stock, cooled_off).subquery("available")
+
+
+def _searched(query: Select[Any], available: Any, search: InventorySearch) -> Select[Any]:
+    c = available.c
     if search.country is not None:
-        query = query.where(_inv.country == search.country)
+        query = query.where(c.country == search.country)
     if search.type is not None:
-        query = query.where(_inv.type == search.type)
+        query = query.where(c.type == search.type)
     if search.region is not None:
-        query = query.where(func.lower(_inv.region) == search.region.lower())
+        query = query.where(func.lower(c.region) == search.region.lower())
     if search.capabilities_mask:
         mask = search.capabilities_mask
-        query = query.where(_inv.capabilities.op("&")(mask) == mask)
+        query = query.where(c.capabilities.op("&")(mask) == mask)
     if search.contains is not None:
-        query = query.where(_inv.e164.contains(search.contains, autoescape=True))
+        query = query.where(c.e164.contains(search.contains, autoescape=True))
     return query
 
 
 async def search_available(
-    conn: AsyncConnection, search: InventorySearch, *, limit: int, offset: int
+    conn: AsyncConnection, search: InventorySearch, now: datetime, *, limit: int, offset: int
 ) -> list[AvailableNumber]:
-    query = _searched(select(inventory_numbers), search).order_by(_inv.e164)
+    available = _available(now)
+    query = _searched(select(available), available, search).order_by(available.c.e164)
     rows = await conn.execute(query.limit(limit).offset(offset))
     return [
         AvailableNumber(
@@ -52,8 +74,9 @@ async def search_available(
     ]
 
 
-async def count_available(conn: AsyncConnection, search: InventorySearch) -> int:
-    query = _searched(select(func.count()).select_from(inventory_numbers), search)
+async def count_available(conn: AsyncConnection, search: InventorySearch, now: datetime) -> int:
+    available = _available(now)
+    query = _searched(select(func.count()).select_from(available), available, search)
     return int((await conn.execute(query)).scalar_one())
 
 
@@ -89,6 +112,10 @@ async def add_entries(conn: AsyncConnection, entries: Sequence[InventoryEntry]) 
     )
     await conn.execute(statement, rows)
     return len(rows)
+
+
+async def any_for_sale(conn: AsyncConnection) -> bool:
+    return (await conn.execute(select(_inv.e164).limit(1))).first() is not None
 
 
 async def is_for_sale(conn: AsyncConnection, e164: str) -> bool:

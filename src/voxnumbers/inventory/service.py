@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from voxnumbers.errors import ValidationFailed
 from voxnumbers.inventory import repository
 from voxnumbers.inventory.schemas import AvailableNumberPage, InventoryEntry, InventorySearch
+from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.e164 import is_country_code
 from voxnumbers.kit.pagination import offset_of, pagination
 from voxnumbers.numbers.capabilities import to_mask
@@ -33,9 +34,14 @@ async def search_inventory(
         capabilities_mask=to_mask(capabilities),
         contains=_digits_filter(contains),
     )
-    total = await repository.count_available(conn, search)
-    items = await repository.search_available(
-        conn, search, limit=per_page, offset=offset_of(page, per_page)
+    now = utc_now()
+    total = await repository.count_available(conn, search, now)
+    offset = offset_of(page, per_page)
+    # Past the end there is nothing to read (and a huge page's offset overflows SQL integers).
+    items = (
+        await repository.search_available(conn, search, now, limit=per_page, offset=offset)
+        if offset < total
+        else []
     )
     return AvailableNumberPage(data=items, pagination=pagination(total, len(items), page, per_page))
 
@@ -44,6 +50,11 @@ async def add_to_inventory(conn: AsyncConnection, entries: Sequence[InventoryEnt
     """Put validated entries up for sale; numbers already for sale or owned are skipped.
     Returns how many were added."""
     return await repository.add_entries(conn, entries)
+
+
+async def any_for_sale(conn: AsyncConnection) -> bool:
+    """Whether anything is in inventory (a fresh database has nothing)."""
+    return await repository.any_for_sale(conn)
 
 
 def country_filter(country: str | None) -> str | None:

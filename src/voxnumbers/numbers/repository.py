@@ -8,18 +8,21 @@ from there, never counted at request time.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.kit.money import CURRENCY, cents_to_decimal
 from voxnumbers.kit.upsert import insert_for
 from voxnumbers.numbers.capabilities import to_list
-from voxnumbers.numbers.schemas import Number, NumberFilter
-from voxnumbers.schema import number_counts, numbers
+from voxnumbers.numbers.schemas import Number, NumberFilter, NumberRecord
+from voxnumbers.schema import applications, number_counts, numbers, trunks
 
 _LISTED_BY_DEFAULT = ("active", "pending", "suspended")
+# Below this offset, skipping rows costs less than looking up where a month starts.
+_SEEK_FROM_OFFSET = 2000
 
 _NUMBER_COLUMNS = (
     numbers.c.e164,
@@ -62,35 +65,75 @@ def _filtered(query: Select[Any], account_id: str, where: NumberFilter) -> Selec
         query = query.where(numbers.c.country == where.country)
     if where.status is not None:
         query = query.where(numbers.c.status == where.status)
+        if where.status == "released" and where.now is not None:
+            query = query.where(numbers.c.available_after > where.now)
     else:
         query = query.where(numbers.c.status.in_(_LISTED_BY_DEFAULT))
+    if where.trunk_id is not None:
+        query = query.where(numbers.c.trunk_id == where.trunk_id)
+    if where.application_id is not None:
+        query = query.where(numbers.c.application_id == where.application_id)
+    if where.routed is True:
+        query = query.where(
+            (numbers.c.trunk_id.is_not(None)) | (numbers.c.application_id.is_not(None))
+        )
+    elif where.routed is False:
+        query = query.where(numbers.c.trunk_id.is_(None), numbers.c.application_id.is_(None))
     return query
 
 
 async def list_numbers(
     conn: AsyncConnection, account_id: str, where: NumberFilter, *, limit: int, offset: int
 ) -> list[Number]:
-    """One page of the account's numbers in the list's total order (created_at, e164)."""
-    query = (
-        _filtered(select(*_NUMBER_COLUMNS), account_id, where)
-        .order_by(numbers.c.created_at, numbers.c.e164)
-        .limit(limit)
-        .offset(offset)
-    )
+    """One page of the account's numbers in the list's total order (created_at, e164).
+
+    A deep page of a seed filter starts at the month its first row was bought in (found
+    from ``number_counts``), so the database skips at most one month of rows, not all the
+    rows before the page.
+    """
+    query = _filtered(select(*_NUMBER_COLUMNS), account_id, where)
+    if offset >= _SEEK_FROM_OFFSET and where.is_seed_filter:
+        month, skipped = await _month_of_position(conn, account_id, where, offset)
+        if month is not None:
+            query = query.where(numbers.c.created_at >= month_start(month))
+            offset -= skipped
+    query = query.order_by(numbers.c.created_at, numbers.c.e164).limit(limit).offset(offset)
     return [to_number(row) for row in await conn.execute(query)]
 
 
-async def count_numbers(conn: AsyncConnection, account_id: str, where: NumberFilter) -> int:
-    """Exact number of the account's numbers matching a seed filter, from ``number_counts``."""
-    query = select(func.coalesce(func.sum(number_counts.c.total), 0)).where(
-        number_counts.c.account_id == account_id
+async def _month_of_position(
+    conn: AsyncConnection, account_id: str, where: NumberFilter, position: int
+) -> tuple[int | None, int]:
+    """The month holding the row at ``position`` of the list, and how many rows come before
+    that month; ``(None, 0)`` past the end."""
+    query = (
+        _counted(select(number_counts.c.month, func.sum(number_counts.c.total)), account_id, where)
+        .group_by(number_counts.c.month)
+        .order_by(number_counts.c.month)
     )
+    before = 0
+    for month, total in await conn.execute(query):
+        if before + int(total) > position:
+            return int(month), before
+        before += int(total)
+    return None, 0
+
+
+def _counted(query: Select[Any], account_id: str, where: NumberFilter) -> Select[Any]:
+    query = query.where(number_counts.c.account_id == account_id)
     if where.country is not None:
         query = query.where(number_counts.c.country == where.country)
     if where.status is not None:
-        query = query.where(number_counts.c.status == where.status)
-    else:
-        query = query.where(number_counts.c.status.in_(_LISTED_BY_DEFAULT))
+        return query.where(number_counts.c.status == where.status)
+    return query.where(number_counts.c.status.in_(_LISTED_BY_DEFAULT))
+
+
+async def count_numbers(conn: AsyncConnection, account_id: str, where: NumberFilter) -> int:
+    """Exact number of the account's numbers matching a seed filter, from ``number_counts``;
+    other filters are counted by scanning."""
+    if not where.is_seed_filter:
+        return await count_numbers_by_scanning(conn, account_id, where)
+    query = _counted(select(func.coalesce(func.sum(number_counts.c.total), 0)), account_id, where)
     return int((await conn.execute(query)).scalar_one())
 
 
@@ -113,50 +156,148 @@ async def find_number(conn: AsyncConnection, account_id: str, e164: str) -> Numb
     return to_number(row) if row else None
 
 
-async def number_exists(conn: AsyncConnection, e164: str) -> bool:
-    """Whether any account owns the number (in any status, released included)."""
-    row = (await conn.execute(select(numbers.c.e164).where(numbers.c.e164 == e164))).first()
-    return row is not None
-
-
 async def insert_numbers(conn: AsyncConnection, rows: Iterable[Mapping[str, Any]]) -> None:
     """Add owned numbers (each a full ``numbers`` row) and count them."""
     rows = list(rows)
     if not rows:
         return
     await conn.execute(numbers.insert(), rows)
-    deltas: dict[tuple[str, str, str], int] = {}
+    deltas: dict[tuple[str, str, str, int], int] = {}
     for row in rows:
-        bucket = (row["account_id"], row["country"], row["status"])
+        bucket = (row["account_id"], row["country"], row["status"], month_of(row["created_at"]))
         deltas[bucket] = deltas.get(bucket, 0) + 1
-    for (account_id, country, status), delta in deltas.items():
-        await _adjust_count(conn, account_id, country, status, delta)
+    for (account_id, country, status, month), delta in deltas.items():
+        await _adjust_count(conn, account_id, country, status, month, delta)
 
 
-async def set_status(
-    conn: AsyncConnection, number: Number, account_id: str, status: str, **changes: Any
-) -> None:
-    """Move an owned number to another status (with other column changes), keeping counts."""
-    await conn.execute(
-        update(numbers).where(numbers.c.e164 == number.e164).values(status=status, **changes)
+async def find_record(
+    conn: AsyncConnection, account_id: str, e164: str, *, for_update: bool = False
+) -> NumberRecord | None:
+    """The account's number as stored; ``for_update`` locks the row until commit
+    (PostgreSQL; SQLite's write transactions are exclusive already)."""
+    query = select(numbers).where(numbers.c.e164 == e164, numbers.c.account_id == account_id)
+    if for_update:
+        query = query.with_for_update()
+    row = (await conn.execute(query)).first()
+    return NumberRecord(**row._mapping) if row else None
+
+
+async def find_owned_record(conn: AsyncConnection, e164: str) -> NumberRecord | None:
+    """The number as stored, whichever account owns it (for update)."""
+    query = select(numbers).where(numbers.c.e164 == e164).with_for_update()
+    row = (await conn.execute(query)).first()
+    return NumberRecord(**row._mapping) if row else None
+
+
+async def update_number(conn: AsyncConnection, record: NumberRecord, **changes: Any) -> None:
+    """Change columns of an owned number; a change of status keeps the counts in step."""
+    await conn.execute(update(numbers).where(numbers.c.e164 == record.e164).values(**changes))
+    status = changes.get("status", record.status)
+    if status != record.status:
+        month = month_of(record.created_at)
+        await _adjust_count(conn, record.account_id, record.country, record.status, month, -1)
+        await _adjust_count(conn, record.account_id, record.country, status, month, +1)
+
+
+async def delete_number(conn: AsyncConnection, record: NumberRecord) -> None:
+    """Remove an owned number (on its way back to inventory), keeping the counts in step."""
+    await conn.execute(delete(numbers).where(numbers.c.e164 == record.e164))
+    month = month_of(record.created_at)
+    await _adjust_count(conn, record.account_id, record.country, record.status, month, -1)
+
+
+async def routing_target_exists(
+    conn: AsyncConnection,
+    account_id: str,
+    *,
+    trunk_id: str | None = None,
+    application_id: str | None = None,
+) -> bool:
+    """Whether the account has this trunk (or application)."""
+    table, target = (trunks, trunk_id) if trunk_id is not None else (applications, application_id)
+    query = (
+        select(table.c.id)
+        .where(table.c.id == target, table.c.account_id == account_id)
+        # Held to commit: a concurrent delete waits and then sees the routing (409), or wins
+        # first and this finds nothing (400); never a foreign-key violation (500).
+        .with_for_update(read=True, key_share=True)
     )
-    if status != number.status:
-        await _adjust_count(conn, account_id, number.country, number.status, -1)
-        await _adjust_count(conn, account_id, number.country, status, +1)
+    return (await conn.execute(query)).first() is not None
+
+
+def _routed_to(account_id: str, trunk_id: str | None, application_id: str | None) -> Any:
+    if trunk_id is not None:
+        return (numbers.c.account_id == account_id) & (numbers.c.trunk_id == trunk_id)
+    return (numbers.c.account_id == account_id) & (numbers.c.application_id == application_id)
+
+
+async def count_routed(
+    conn: AsyncConnection,
+    account_id: str,
+    *,
+    trunk_id: str | None = None,
+    application_id: str | None = None,
+) -> int:
+    """How many of the account's numbers route to this trunk (or application)."""
+    routed = _routed_to(account_id, trunk_id, application_id)
+    query = select(func.count()).select_from(numbers).where(routed)
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def unroute_all(
+    conn: AsyncConnection,
+    account_id: str,
+    now: datetime,
+    *,
+    trunk_id: str | None = None,
+    application_id: str | None = None,
+) -> list[str]:
+    """Clear a trunk (or application) from every number routed to it; returns their numbers."""
+    column = "trunk_id" if trunk_id is not None else "application_id"
+    result = await conn.execute(
+        update(numbers)
+        .where(_routed_to(account_id, trunk_id, application_id))
+        .values({column: None, "updated_at": now})
+        .returning(numbers.c.e164)
+    )
+    return sorted(row.e164 for row in result)
+
+
+async def expired_releases(conn: AsyncConnection, now: datetime, limit: int) -> list[NumberRecord]:
+    """Released numbers whose cooling-off is over, oldest first."""
+    query = (
+        select(numbers)
+        .where(numbers.c.status == "released", numbers.c.available_after <= now)
+        .order_by(numbers.c.available_after, numbers.c.e164)
+        .limit(limit)
+    )
+    return [NumberRecord(**row._mapping) for row in await conn.execute(query)]
 
 
 async def _adjust_count(
-    conn: AsyncConnection, account_id: str, country: str, status: str, delta: int
+    conn: AsyncConnection, account_id: str, country: str, status: str, month: int, delta: int
 ) -> None:
     statement = insert_for(conn, number_counts).values(
-        account_id=account_id, country=country, status=status, total=delta
+        account_id=account_id, country=country, status=status, month=month, total=delta
     )
     statement = statement.on_conflict_do_update(
         index_elements=[
             number_counts.c.account_id,
             number_counts.c.country,
             number_counts.c.status,
+            number_counts.c.month,
         ],
         set_={"total": number_counts.c.total + delta},
     )
     await conn.execute(statement)
+
+
+def month_of(moment: datetime) -> int:
+    """The ``number_counts`` month of a purchase time: 2026-03-15 -> 202603."""
+    moment = moment.astimezone(UTC)
+    return moment.year * 100 + moment.month
+
+
+def month_start(month: int) -> datetime:
+    """The first instant of a ``number_counts`` month."""
+    return datetime(month // 100, month % 100, 1, tzinfo=UTC)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
 import msgspec
 
+from voxnumbers.kit.money import Money
 from voxnumbers.kit.pagination import Pagination
 
 NumberStatus = Literal["active", "pending", "suspended", "released"]
@@ -34,8 +34,8 @@ class Number(msgspec.Struct, kw_only=True):
     region: str
     status: NumberStatus
     capabilities: list[Capability]
-    monthly_fee: Decimal
-    setup_fee: Decimal
+    monthly_fee: Money
+    setup_fee: Money
     currency: Literal["USD"]
     trunk_id: str | None
     application_id: str | None
@@ -56,7 +56,90 @@ class PurchaseRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class NumberFilter(msgspec.Struct, frozen=True, kw_only=True):
-    """A validated list filter (country upper-cased, status one of ``ListableStatus``)."""
+    """A validated list filter (country upper-cased, status one of ``ListableStatus``).
+
+    With ``status="released"``, only numbers still cooling off at ``now`` match.
+    """
 
     country: str | None = None
     status: str | None = None
+    now: datetime | None = None
+    trunk_id: str | None = None
+    application_id: str | None = None
+    routed: bool | None = None
+
+    @property
+    def is_seed_filter(self) -> bool:
+        """Only the seed's filters (country, status): its total is in ``number_counts``."""
+        return (self.trunk_id, self.application_id, self.routed) == (None, None, None) and (
+            self.status != "released"
+        )
+
+
+class NumberRecord(msgspec.Struct, kw_only=True):
+    """An owned number as stored, with what the API does not show."""
+
+    e164: str
+    account_id: str
+    country: str
+    type: str
+    region: str
+    capabilities: int
+    monthly_fee_cents: int
+    setup_fee_cents: int
+    needs_provisioning: bool
+    status: str
+    trunk_id: str | None
+    application_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    released_at: datetime | None
+    available_after: datetime | None
+    previous_trunk_id: str | None
+    previous_application_id: str | None
+
+    def is_cooling_off(self, now: datetime) -> bool:
+        return self.status == "released" and (
+            self.available_after is None or self.available_after > now
+        )
+
+
+class RoutingTarget(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Body of ``POST …/numbers/{e164}/assign``."""
+
+    trunk_id: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+
+
+class ApplicationTarget(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Body of ``POST …/numbers/{e164}/application``."""
+
+    application_id: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+
+
+class Routing(msgspec.Struct, kw_only=True):
+    """Answer of assign and unassign: where the number routes now."""
+
+    e164: str
+    trunk_id: str | None
+    application_id: str | None
+    status: NumberStatus
+    updated_at: datetime
+
+
+class ReleasePreview(msgspec.Struct, kw_only=True):
+    e164: str
+    can_release: bool
+    early_termination_fee: Money
+    currency: Literal["USD"]
+    cooling_off_period_days: int
+    warnings: list[str]
+
+
+class Release(msgspec.Struct, kw_only=True):
+    e164: str
+    status: Literal["released"]
+    released_at: datetime
+    early_termination_fee: Money
+    currency: Literal["USD"]
+    cooling_off_period_days: int
+    available_after: datetime

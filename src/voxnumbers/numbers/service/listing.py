@@ -1,21 +1,19 @@
-"""Rules of owned numbers: listing, reading, buying."""
+"""Listing, reading and buying numbers (the seed and its neighbours)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.errors import Conflict, NotFound, ValidationFailed
-from voxnumbers.events.service import record_event
 from voxnumbers.inventory import repository as inventory
 from voxnumbers.inventory.service import country_filter
 from voxnumbers.kit.clock import utc_now
-from voxnumbers.kit.e164 import InvalidNumber, normalize_e164, number_facts
-from voxnumbers.kit.jsonc import to_json_data
+from voxnumbers.kit.e164 import number_facts, parse_e164
 from voxnumbers.kit.pagination import offset_of, pagination
 from voxnumbers.numbers import repository
 from voxnumbers.numbers.schemas import Number, NumberFilter, NumberPage, PurchaseRequest
+from voxnumbers.numbers.service.common import owned_number, record_number_event
+from voxnumbers.numbers.service.release import return_to_inventory
 
 
 async def list_numbers(
@@ -26,12 +24,24 @@ async def list_numbers(
     status: str | None,
     page: int,
     per_page: int,
+    trunk_id: str | None = None,
+    application_id: str | None = None,
+    routed: bool | None = None,
 ) -> NumberPage:
     """The seed: a page of the account's numbers with the exact total of the filter.
 
-    Released numbers appear only when asked for with ``status=released``.
+    Released numbers appear only when asked for with ``status=released`` (and only while
+    cooling off). Totals of the seed filters come from the maintained counts; other filters
+    (routing, released numbers, whose cooling-off ends with time alone) are counted.
     """
-    where = NumberFilter(country=country_filter(country), status=status)
+    where = NumberFilter(
+        country=country_filter(country),
+        status=status,
+        now=utc_now(),
+        trunk_id=trunk_id,
+        application_id=application_id,
+        routed=routed,
+    )
     total = await repository.count_numbers(conn, account_id, where)
     offset = offset_of(page, per_page)
     items = (
@@ -44,9 +54,9 @@ async def list_numbers(
 
 async def get_number(conn: AsyncConnection, account_id: str, e164: str) -> Number:
     """One of the account's numbers; another account's number is simply not found."""
-    number = await repository.find_number(conn, account_id, parse_e164(e164))
-    if number is None:
-        raise NotFound("No such number in this account.")
+    record = await owned_number(conn, account_id, e164, utc_now(), lock=False)
+    number = await repository.find_number(conn, account_id, record.e164)
+    assert number is not None
     return number
 
 
@@ -55,19 +65,25 @@ async def purchase_number(
 ) -> Number:
     """Buy a number from inventory: it leaves inventory and joins the account atomically.
 
-    ``pending`` when its inventory entry needs provisioning, ``active`` otherwise.
+    ``pending`` when its inventory entry needs provisioning, ``active`` otherwise. A number
+    whose cooling-off ended is back in inventory even if the sweeper has not run yet.
     """
     e164 = parse_e164(request.e164)
     country = country_filter(request.country)
     actual = number_facts(e164).country
     if country != actual:
         raise ValidationFailed.on("country", f"does not match the number, which is in {actual}")
+    now = utc_now()
     entry = await inventory.take(conn, e164)
     if entry is None:
-        if await repository.number_exists(conn, e164):
+        owned = await repository.find_owned_record(conn, e164)
+        if owned is None:
+            raise NotFound("This number is not in inventory.")
+        if owned.status != "released" or owned.is_cooling_off(now):
             raise Conflict("This number is not available: it is owned or cooling off.")
-        raise NotFound("This number is not in inventory.")
-    now = utc_now()
+        await return_to_inventory(conn, owned)
+        entry = await inventory.take(conn, e164)
+        assert entry is not None
     await repository.insert_numbers(
         conn,
         [
@@ -88,23 +104,13 @@ async def purchase_number(
                 "updated_at": now,
                 "released_at": None,
                 "available_after": None,
+                "previous_trunk_id": None,
+                "previous_application_id": None,
             }
         ],
     )
+    record = await owned_number(conn, account_id, e164, now, lock=False)
+    await record_number_event(conn, record, "number.purchased")
     number = await repository.find_number(conn, account_id, e164)
     assert number is not None
-    await record_event(conn, account_id, "number.purchased", e164, event_payload(number))
     return number
-
-
-def event_payload(number: Number) -> dict[str, Any]:
-    """The number as plain JSON data, for an event."""
-    return {"number": to_json_data(number)}
-
-
-def parse_e164(raw: str) -> str:
-    """A number from a path or body in any accepted spelling, or ``400`` on field ``e164``."""
-    try:
-        return normalize_e164(raw)
-    except InvalidNumber as exc:
-        raise ValidationFailed.on("e164", str(exc)) from exc

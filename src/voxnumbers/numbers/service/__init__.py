@@ -1,0 +1,42 @@
+"""Rules of owned numbers: listing and buying, routing, release and the operator's
+transitions. Handlers and other features call these functions; they never commit."""
+
+from voxnumbers.numbers.service.lifecycle import activate, reinstate, suspend
+from voxnumbers.numbers.service.listing import (
+    get_number,
+    list_numbers,
+    purchase_number,
+)
+from voxnumbers.numbers.service.release import (
+    cancel_release,
+    preview_release,
+    release_number,
+    sweep_expired_releases,
+)
+from voxnumbers.numbers.service.routing import (
+    assign_application,
+    assign_trunk,
+    count_routed,
+    unassign_application,
+    unassign_trunk,
+    unroute_all,
+)
+
+__all__ = [
+    "activate",
+    "assign_application",
+    "assign_trunk",
+    "cancel_release",
+    "count_routed",
+    "get_number",
+    "list_numbers",
+    "preview_release",
+    "purchase_number",
+    "reinstate",
+    "release_number",
+    "suspend",
+    "sweep_expired_releases",
+    "unassign_application",
+    "unassign_trunk",
+    "unroute_all",
+]

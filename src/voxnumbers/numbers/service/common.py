@@ -1,0 +1,55 @@
+"""What the number services share: finding a number the account may act on, events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from voxnumbers.errors import Conflict, NotFound
+from voxnumbers.events.service import record_event
+from voxnumbers.events.types import EventType
+from voxnumbers.kit.e164 import parse_e164
+from voxnumbers.kit.jsonc import to_json_data
+from voxnumbers.numbers import repository
+from voxnumbers.numbers.lifecycle import Action, InvalidTransition, next_status
+from voxnumbers.numbers.schemas import NumberRecord
+
+
+async def owned_number(
+    conn: AsyncConnection,
+    account_id: str,
+    raw_e164: str,
+    now: datetime,
+    *,
+    lock: bool = True,
+    cooled_off: bool = False,
+) -> NumberRecord:
+    """The account's number, locked for the transaction; ``404`` if the account does not own
+    it, including a released number whose cooling-off is over (it is no longer theirs)
+    unless ``cooled_off`` asks for it, to say why it cannot come back."""
+    record = await repository.find_record(conn, account_id, parse_e164(raw_e164), for_update=lock)
+    if record is None:
+        raise NotFound("No such number in this account.")
+    if record.status == "released" and not record.is_cooling_off(now) and not cooled_off:
+        raise NotFound("No such number in this account.")
+    return record
+
+
+def checked_status(record: NumberRecord, action: Action) -> str:
+    """The status ``action`` leads to, or ``409`` saying why it is not allowed."""
+    try:
+        return next_status(record.status, action)
+    except InvalidTransition as exc:
+        raise Conflict(f"{record.e164}: {exc}.") from exc
+
+
+async def record_number_event(
+    conn: AsyncConnection, record: NumberRecord, type: EventType, **data: Any
+) -> None:
+    """An event about a number, carrying the number as the API shows it after the change."""
+    number = await repository.find_number(conn, record.account_id, record.e164)
+    payload: dict[str, Any] = {"number": to_json_data(number) if number else None}
+    payload.update(data)
+    await record_event(conn, record.account_id, type, record.e164, payload)

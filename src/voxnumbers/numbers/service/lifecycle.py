@@ -1,0 +1,43 @@
+"""Operator transitions: activate a pending number, suspend and reinstate."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from voxnumbers.errors import NotFound
+from voxnumbers.events.types import EventType
+from voxnumbers.kit.clock import utc_now
+from voxnumbers.kit.e164 import parse_e164
+from voxnumbers.numbers import repository
+from voxnumbers.numbers.lifecycle import Action
+from voxnumbers.numbers.schemas import Number
+from voxnumbers.numbers.service.common import checked_status, record_number_event
+
+
+async def activate(conn: AsyncConnection, e164: str) -> Number:
+    """Pending to active, once provisioning is done."""
+    return await _transition(conn, e164, "activate", "number.activated")
+
+
+async def suspend(conn: AsyncConnection, e164: str, reason: str) -> Number:
+    """Active to suspended (for example for billing), with the reason in the event."""
+    return await _transition(conn, e164, "suspend", "number.suspended", reason=reason)
+
+
+async def reinstate(conn: AsyncConnection, e164: str) -> Number:
+    """Suspended to active."""
+    return await _transition(conn, e164, "reinstate", "number.reinstated")
+
+
+async def _transition(
+    conn: AsyncConnection, raw_e164: str, action: Action, event: EventType, **data: str
+) -> Number:
+    record = await repository.find_owned_record(conn, parse_e164(raw_e164))
+    if record is None:
+        raise NotFound("No account owns this number.")
+    status = checked_status(record, action)
+    await repository.update_number(conn, record, status=status, updated_at=utc_now())
+    await record_number_event(conn, record, event, **data)
+    number = await repository.find_number(conn, record.account_id, record.e164)
+    assert number is not None
+    return number

@@ -1,0 +1,159 @@
+"""Release with a cooling-off period, its preview and cancellation, and the return of
+numbers to inventory when the period is over."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from voxnumbers.errors import Conflict
+from voxnumbers.events.service import record_event
+from voxnumbers.inventory import repository as inventory
+from voxnumbers.inventory.schemas import InventoryEntry
+from voxnumbers.kit.clock import utc_now
+from voxnumbers.kit.money import CURRENCY, cents_to_decimal
+from voxnumbers.numbers import repository
+from voxnumbers.numbers.lifecycle import can
+from voxnumbers.numbers.schemas import Number, NumberRecord, Release, ReleasePreview
+from voxnumbers.numbers.service.common import checked_status, owned_number, record_number_event
+from voxnumbers.settings import Settings
+
+
+def _early_termination_fee(record: NumberRecord, settings: Settings) -> int:
+    """The fee in cents: due while the number is younger than the minimum term."""
+    young = utc_now() - record.created_at < timedelta(days=settings.minimum_term_days)
+    return settings.early_termination_fee_cents if young else 0
+
+
+async def preview_release(
+    conn: AsyncConnection, account_id: str, e164: str, settings: Settings
+) -> ReleasePreview:
+    """What releasing the number would cost and change, without changing anything."""
+    record = await owned_number(conn, account_id, e164, utc_now(), lock=False)
+    fee = _early_termination_fee(record, settings)
+    warnings = []
+    if record.status == "pending":
+        warnings.append("The number is pending: it can be released once it is active.")
+    elif record.status == "released":
+        warnings.append("The number is already released.")
+    if fee:
+        warnings.append(
+            f"Bought less than {settings.minimum_term_days} days ago: an early termination "
+            f"fee of {cents_to_decimal(fee)} {CURRENCY} applies."
+        )
+    if record.trunk_id or record.application_id:
+        target = record.trunk_id or record.application_id
+        warnings.append(f"Routing to {target} will be removed.")
+    return ReleasePreview(
+        e164=record.e164,
+        can_release=can(record.status, "release"),
+        early_termination_fee=cents_to_decimal(fee),
+        currency=CURRENCY,
+        cooling_off_period_days=settings.cooling_off_days,
+        warnings=warnings,
+    )
+
+
+async def release_number(
+    conn: AsyncConnection, account_id: str, e164: str, settings: Settings
+) -> Release:
+    """Release the number: routing is cleared (and remembered for a cancellation), and it
+    stays reserved to the account until ``available_after``."""
+    now = utc_now()
+    record = await owned_number(conn, account_id, e164, now)
+    status = checked_status(record, "release")
+    fee = _early_termination_fee(record, settings)
+    available_after = now + timedelta(days=settings.cooling_off_days)
+    await repository.update_number(
+        conn,
+        record,
+        status=status,
+        released_at=now,
+        available_after=available_after,
+        previous_trunk_id=record.trunk_id,
+        previous_application_id=record.application_id,
+        trunk_id=None,
+        application_id=None,
+        updated_at=now,
+    )
+    await record_number_event(
+        conn, record, "number.released", early_termination_fee=float(cents_to_decimal(fee))
+    )
+    return Release(
+        e164=record.e164,
+        status="released",
+        released_at=now,
+        early_termination_fee=cents_to_decimal(fee),
+        currency=CURRENCY,
+        cooling_off_period_days=settings.cooling_off_days,
+        available_after=available_after,
+    )
+
+
+async def cancel_release(conn: AsyncConnection, account_id: str, e164: str) -> Number:
+    """Undo a release inside the cooling-off window: active again, with the routing it had
+    where that trunk or application still exists."""
+    now = utc_now()
+    record = await owned_number(conn, account_id, e164, now, cooled_off=True)
+    status = checked_status(record, "cancel_release")
+    if not record.is_cooling_off(now):
+        raise Conflict(f"{record.e164}: the cooling-off period ended; buy it again instead.")
+    trunk_id = record.previous_trunk_id
+    if trunk_id and not await repository.routing_target_exists(conn, account_id, trunk_id=trunk_id):
+        trunk_id = None
+    application_id = record.previous_application_id
+    if application_id and not await repository.routing_target_exists(
+        conn, account_id, application_id=application_id
+    ):
+        application_id = None
+    await repository.update_number(
+        conn,
+        record,
+        status=status,
+        released_at=None,
+        available_after=None,
+        previous_trunk_id=None,
+        previous_application_id=None,
+        trunk_id=trunk_id,
+        application_id=application_id,
+        updated_at=now,
+    )
+    await record_number_event(conn, record, "number.release_cancelled")
+    number = await repository.find_number(conn, account_id, record.e164)
+    assert number is not None
+    return number
+
+
+async def return_to_inventory(conn: AsyncConnection, record: NumberRecord) -> None:
+    """Move a number whose cooling-off is over back to inventory, as it was bought."""
+    checked_status(record, "return")
+    await repository.delete_number(conn, record)
+    await inventory.add_entries(
+        conn,
+        [
+            InventoryEntry(
+                e164=record.e164,
+                country=record.country,
+                type=record.type,
+                region=record.region,
+                capabilities=record.capabilities,
+                monthly_fee_cents=record.monthly_fee_cents,
+                setup_fee_cents=record.setup_fee_cents,
+                needs_provisioning=record.needs_provisioning,
+                added_at=utc_now(),
+            )
+        ],
+    )
+    await record_event(
+        conn, record.account_id, "number.returned_to_inventory", record.e164, {"e164": record.e164}
+    )
+
+
+async def sweep_expired_releases(conn: AsyncConnection, limit: int = 500) -> int:
+    """Return up to ``limit`` numbers whose cooling-off is over to inventory; returns how
+    many. Run periodically; purchases and reads are correct even before it runs."""
+    records = await repository.expired_releases(conn, utc_now(), limit)
+    for record in records:
+        await return_to_inventory(conn, record)
+    return len(records)

@@ -1,0 +1,124 @@
+"""Routing a number to a SIP trunk or a voice application (never both)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from voxnumbers.errors import ValidationFailed
+from voxnumbers.kit.clock import utc_now
+from voxnumbers.numbers import repository
+from voxnumbers.numbers.schemas import NumberRecord, Routing
+from voxnumbers.numbers.service.common import checked_status, owned_number, record_number_event
+
+
+async def assign_trunk(conn: AsyncConnection, account_id: str, e164: str, trunk_id: str) -> Routing:
+    """Route the number to one of the account's trunks; any application is cleared."""
+    return await _route(
+        conn, account_id, e164, trunk_id=trunk_id, application_id=None, target_field="trunk_id"
+    )
+
+
+async def assign_application(
+    conn: AsyncConnection, account_id: str, e164: str, application_id: str
+) -> Routing:
+    """Route the number to one of the account's applications; any trunk is cleared."""
+    return await _route(
+        conn,
+        account_id,
+        e164,
+        trunk_id=None,
+        application_id=application_id,
+        target_field="application_id",
+    )
+
+
+async def unassign_trunk(conn: AsyncConnection, account_id: str, e164: str) -> Routing:
+    """Remove the trunk; idempotent (also when none was assigned)."""
+    return await _unroute(conn, account_id, e164, "trunk_id")
+
+
+async def unassign_application(conn: AsyncConnection, account_id: str, e164: str) -> Routing:
+    """Remove the application; idempotent (also when none was assigned)."""
+    return await _unroute(conn, account_id, e164, "application_id")
+
+
+async def count_routed(
+    conn: AsyncConnection,
+    account_id: str,
+    *,
+    trunk_id: str | None = None,
+    application_id: str | None = None,
+) -> int:
+    """How many of the account's numbers route to a trunk (or an application)."""
+    return await repository.count_routed(
+        conn, account_id, trunk_id=trunk_id, application_id=application_id
+    )
+
+
+async def unroute_all(
+    conn: AsyncConnection,
+    account_id: str,
+    *,
+    trunk_id: str | None = None,
+    application_id: str | None = None,
+) -> int:
+    """Clear a trunk (or application) from every number routed to it, with one event per
+    number; used when the trunk or application is deleted with ``force``."""
+    changed = await repository.unroute_all(
+        conn, account_id, utc_now(), trunk_id=trunk_id, application_id=application_id
+    )
+    for e164 in changed:
+        record = await repository.find_record(conn, account_id, e164)
+        assert record is not None
+        await record_number_event(conn, record, "number.routing_changed", reason="target_deleted")
+    return len(changed)
+
+
+async def _route(
+    conn: AsyncConnection,
+    account_id: str,
+    e164: str,
+    *,
+    trunk_id: str | None,
+    application_id: str | None,
+    target_field: str,
+) -> Routing:
+    now = utc_now()
+    record = await owned_number(conn, account_id, e164, now)
+    checked_status(record, "route")
+    if not await repository.routing_target_exists(
+        conn, account_id, trunk_id=trunk_id, application_id=application_id
+    ):
+        raise ValidationFailed.on(target_field, "does not exist in this account")
+    if (record.trunk_id, record.application_id) != (trunk_id, application_id):
+        await repository.update_number(
+            conn, record, trunk_id=trunk_id, application_id=application_id, updated_at=now
+        )
+        await record_number_event(conn, record, "number.routing_changed")
+    return await _routing_of(conn, account_id, record.e164)
+
+
+async def _unroute(conn: AsyncConnection, account_id: str, e164: str, field: str) -> Routing:
+    now = utc_now()
+    record = await owned_number(conn, account_id, e164, now)
+    if getattr(record, field) is not None:
+        checked_status(record, "route")
+        await repository.update_number(conn, record, **{field: None, "updated_at": now})
+        await record_number_event(conn, record, "number.routing_changed")
+    return await _routing_of(conn, account_id, record.e164)
+
+
+async def _routing_of(conn: AsyncConnection, account_id: str, e164: str) -> Routing:
+    record = await repository.find_record(conn, account_id, e164)
+    assert record is not None
+    return routing_view(record)
+
+
+def routing_view(record: NumberRecord) -> Routing:
+    return Routing(
+        e164=record.e164,
+        trunk_id=record.trunk_id,
+        application_id=record.application_id,
+        status=record.status,  # type: ignore[arg-type]
+        updated_at=record.updated_at,
+    )
