@@ -13,7 +13,9 @@ def register(app: typer.Typer) -> None:
     """Add the operator commands to the root ``vox`` application."""
     from voxnumbers.cli.admin import admin_app
     from voxnumbers.cli.serve import migrate, serve
+    from voxnumbers.cli.worker import worker
 
     app.command(help="Run the API server (migrates SQLite and creates demo data first).")(serve)
     app.command(help="Apply database migrations (SQLite and PostgreSQL).")(migrate)
+    app.command(help="Deliver webhooks until interrupted (beside or in `vox serve`).")(worker)
     app.add_typer(admin_app, name="admin", help="Operator commands: accounts, keys, inventory.")

@@ -1,13 +1,22 @@
-"""All SQL of events and webhook deliveries."""
+"""All SQL of events, webhook endpoints and the delivery queue."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from voxnumbers.events.schemas import (
+    CreatedWebhook,
+    Delivery,
+    DeliveryState,
+    Event,
+    EventFilter,
+    EventPayload,
+    Webhook,
+)
 from voxnumbers.schema import events, webhook_deliveries, webhook_endpoints
 
 
@@ -75,3 +84,293 @@ async def insert_deliveries(
             for endpoint_id in endpoint_ids
         ],
     )
+
+
+# --- events list ---------------------------------------------------------------------------
+
+_EVENT_COLUMNS = (
+    events.c.id,
+    events.c.type,
+    events.c.e164,
+    events.c.data,
+    events.c.created_at,
+)
+
+
+def _events_filtered(query: Select[Any], account_id: str, where: EventFilter) -> Select[Any]:
+    query = query.where(events.c.account_id == account_id)
+    if where.type is not None:
+        query = query.where(events.c.type == where.type)
+    if where.e164 is not None:
+        query = query.where(events.c.e164 == where.e164)
+    return query
+
+
+async def list_events(
+    conn: AsyncConnection, account_id: str, where: EventFilter, *, limit: int, offset: int
+) -> list[Event]:
+    """One page of the account's events, newest first (``seq`` is the order of events)."""
+    query = (
+        _events_filtered(select(*_EVENT_COLUMNS), account_id, where)
+        .order_by(events.c.seq.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [Event(**row._mapping) for row in await conn.execute(query)]
+
+
+async def count_events(conn: AsyncConnection, account_id: str, where: EventFilter) -> int:
+    query = _events_filtered(select(func.count()).select_from(events), account_id, where)
+    return int((await conn.execute(query)).scalar_one())
+
+
+# --- webhook endpoints ---------------------------------------------------------------------
+
+_ENDPOINT_COLUMNS = (
+    webhook_endpoints.c.id,
+    webhook_endpoints.c.url,
+    webhook_endpoints.c.event_types,
+    webhook_endpoints.c.status,
+    webhook_endpoints.c.created_at,
+)
+
+
+async def insert_endpoint(conn: AsyncConnection, endpoint: CreatedWebhook, account_id: str) -> None:
+    await conn.execute(
+        webhook_endpoints.insert().values(
+            id=endpoint.id,
+            account_id=account_id,
+            url=endpoint.url,
+            event_types=endpoint.event_types,
+            secret=endpoint.secret,
+            status=endpoint.status,
+            created_at=endpoint.created_at,
+        )
+    )
+
+
+def _active_endpoints(query: Select[Any], account_id: str) -> Select[Any]:
+    return query.where(
+        webhook_endpoints.c.account_id == account_id, webhook_endpoints.c.status == "active"
+    )
+
+
+async def list_endpoints(
+    conn: AsyncConnection, account_id: str, *, limit: int, offset: int
+) -> list[Webhook]:
+    """One page of the account's active endpoints, oldest first."""
+    query = (
+        _active_endpoints(select(*_ENDPOINT_COLUMNS), account_id)
+        .order_by(webhook_endpoints.c.created_at, webhook_endpoints.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [Webhook(**row._mapping) for row in await conn.execute(query)]
+
+
+async def count_endpoints(conn: AsyncConnection, account_id: str) -> int:
+    query = _active_endpoints(select(func.count()).select_from(webhook_endpoints), account_id)
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def find_endpoint(conn: AsyncConnection, account_id: str, webhook_id: str) -> Webhook | None:
+    """An active endpoint of the account (deleted ones and other accounts' are not found)."""
+    query = _active_endpoints(select(*_ENDPOINT_COLUMNS), account_id).where(
+        webhook_endpoints.c.id == webhook_id
+    )
+    row = (await conn.execute(query)).first()
+    return Webhook(**row._mapping) if row else None
+
+
+async def mark_endpoint_deleted(conn: AsyncConnection, webhook_id: str) -> None:
+    await conn.execute(
+        update(webhook_endpoints)
+        .where(webhook_endpoints.c.id == webhook_id)
+        .values(status="deleted")
+    )
+
+
+async def fail_pending_deliveries(conn: AsyncConnection, endpoint_id: str, *, reason: str) -> int:
+    """End every pending delivery to an endpoint (one in flight records nothing afterwards,
+    because its result is only written while the delivery is still pending)."""
+    result = await conn.execute(
+        update(webhook_deliveries)
+        .where(
+            webhook_deliveries.c.endpoint_id == endpoint_id,
+            webhook_deliveries.c.status == "pending",
+        )
+        .values(status="failed", last_error=reason, locked_until=None)
+    )
+    return int(result.rowcount or 0)
+
+
+# --- the delivery queue --------------------------------------------------------------------
+
+_d = webhook_deliveries.c
+
+
+def _due(now: datetime) -> Any:
+    return and_(
+        _d.status == "pending",
+        _d.next_attempt_at <= now,
+        or_(_d.locked_until.is_(None), _d.locked_until < now),
+    )
+
+
+async def any_due(conn: AsyncConnection, now: datetime) -> bool:
+    """Whether some delivery may be due (a cheap read before taking any write lock)."""
+    row = (await conn.execute(select(_d.seq).where(_due(now)).limit(1))).first()
+    return row is not None
+
+
+async def claim_due(
+    conn: AsyncConnection, now: datetime, *, lease_until: datetime, limit: int
+) -> list[Delivery]:
+    """Lease up to ``limit`` due deliveries to the caller and return them, oldest first.
+
+    Only the oldest pending delivery of each (endpoint, number) can be claimed, so one
+    number's events go out in order. Claims are exclusive: PostgreSQL skips rows another
+    worker is claiming (``FOR UPDATE SKIP LOCKED``); on SQLite the caller's write
+    transaction holds the database's write lock.
+    """
+    earlier = webhook_deliveries.alias("earlier")
+    waiting = (
+        select(earlier.c.seq)
+        .where(
+            earlier.c.endpoint_id == _d.endpoint_id,
+            earlier.c.e164 == _d.e164,
+            earlier.c.status == "pending",
+            earlier.c.seq < _d.seq,
+        )
+        .exists()
+    )
+    claimable = (
+        select(_d.seq)
+        .where(_due(now), ~waiting)
+        .order_by(_d.seq)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claimed = await conn.execute(
+        update(webhook_deliveries)
+        .where(_d.seq.in_(claimable.scalar_subquery()))
+        .values(locked_until=lease_until)
+        .returning(_d.seq)
+    )
+    seqs = list(claimed.scalars())
+    if not seqs:
+        return []
+    rows = await conn.execute(
+        select(
+            _d.seq,
+            _d.endpoint_id,
+            _d.attempts,
+            _d.locked_until,
+            webhook_endpoints.c.url,
+            webhook_endpoints.c.secret,
+            webhook_endpoints.c.status.label("endpoint_status"),
+            events.c.id.label("event_id"),
+            events.c.type,
+            events.c.created_at,
+            events.c.data,
+        )
+        .join(webhook_endpoints, webhook_endpoints.c.id == _d.endpoint_id)
+        .join(events, events.c.seq == _d.event_seq)
+        .where(_d.seq.in_(seqs))
+        .order_by(_d.seq)
+    )
+    deliveries, orphans = [], []
+    for row in rows:
+        if row.endpoint_status != "active":
+            # Queued while the endpoint was being deleted: never send it.
+            orphans.append(row.seq)
+            continue
+        deliveries.append(
+            Delivery(
+                seq=row.seq,
+                endpoint_id=row.endpoint_id,
+                url=row.url,
+                secret=row.secret,
+                attempts=row.attempts,
+                locked_until=row.locked_until,
+                event=EventPayload(
+                    id=row.event_id, type=row.type, created_at=row.created_at, data=row.data
+                ),
+            )
+        )
+    if orphans:
+        await conn.execute(
+            update(webhook_deliveries)
+            .where(_d.seq.in_(orphans))
+            .values(status="failed", last_error="endpoint deleted", locked_until=None)
+        )
+    return deliveries
+
+
+def _still_leased(delivery: Delivery) -> Any:
+    return and_(
+        _d.seq == delivery.seq,
+        _d.status == "pending",
+        _d.locked_until == delivery.locked_until,
+    )
+
+
+async def mark_delivered(conn: AsyncConnection, delivery: Delivery, *, at: datetime) -> bool:
+    """Record a successful attempt; ``False`` if the lease was lost (nothing written)."""
+    result = await conn.execute(
+        update(webhook_deliveries)
+        .where(_still_leased(delivery))
+        .values(
+            status="delivered",
+            attempts=_d.attempts + 1,
+            delivered_at=at,
+            locked_until=None,
+            last_error=None,
+        )
+    )
+    return bool(result.rowcount)
+
+
+async def mark_attempt_failed(
+    conn: AsyncConnection,
+    delivery: Delivery,
+    *,
+    error: str,
+    next_attempt_at: datetime,
+    give_up: bool,
+) -> bool:
+    """Record a failed attempt: retried at ``next_attempt_at``, or ``failed`` for good when
+    ``give_up``. ``False`` if the lease was lost (nothing written)."""
+    result = await conn.execute(
+        update(webhook_deliveries)
+        .where(_still_leased(delivery))
+        .values(
+            status="failed" if give_up else "pending",
+            attempts=_d.attempts + 1,
+            next_attempt_at=next_attempt_at,
+            locked_until=None,
+            last_error=error[:500],
+        )
+    )
+    return bool(result.rowcount)
+
+
+async def deliveries_of_endpoint(conn: AsyncConnection, endpoint_id: str) -> list[DeliveryState]:
+    """Every delivery to an endpoint, in queue order."""
+    rows = await conn.execute(
+        select(
+            _d.seq,
+            events.c.id.label("event_id"),
+            _d.e164,
+            _d.status,
+            _d.attempts,
+            _d.next_attempt_at,
+            _d.locked_until,
+            _d.last_error,
+            _d.delivered_at,
+        )
+        .join(events, events.c.seq == _d.event_seq)
+        .where(_d.endpoint_id == endpoint_id)
+        .order_by(_d.seq)
+    )
+    return [DeliveryState(**row._mapping) for row in rows]

@@ -1,15 +1,37 @@
-"""Recording events: called by every service that changes a number, inside its transaction."""
+"""Rules of events and webhook endpoints.
+
+``record_event`` is called by every service that changes a number, inside its transaction;
+the rest serves ``/v1/account/{account_id}/events`` and ``…/webhooks``.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
+from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from voxnumbers.errors import Conflict, NotFound, ValidationFailed
 from voxnumbers.events import repository
-from voxnumbers.events.types import EventType
+from voxnumbers.events.schemas import (
+    CreatedWebhook,
+    EventFilter,
+    EventPage,
+    Webhook,
+    WebhookPage,
+    WebhookRequest,
+)
+from voxnumbers.events.types import EVENT_TYPES, EventType
 from voxnumbers.kit.clock import utc_now
+from voxnumbers.kit.e164 import parse_e164
 from voxnumbers.kit.ids import new_id
+from voxnumbers.kit.pagination import offset_of, pagination
+
+MAX_URL_LENGTH = 2000
+MAX_WEBHOOKS_PER_ACCOUNT = 20
+# Plain http is accepted only for these hosts: a receiver on the developer's own machine.
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 async def record_event(
@@ -34,3 +56,121 @@ async def record_event(
         conn, account_id=account_id, event_seq=seq, e164=e164, endpoint_ids=endpoint_ids, at=now
     )
     return event_id
+
+
+async def list_events(
+    conn: AsyncConnection,
+    account_id: str,
+    *,
+    type: str | None,
+    e164: str | None,
+    page: int,
+    per_page: int,
+) -> EventPage:
+    """A page of the account's events, newest first, with the exact total of the filter."""
+    where = EventFilter(
+        type=_event_type_filter(type), e164=parse_e164(e164) if e164 is not None else None
+    )
+    total = await repository.count_events(conn, account_id, where)
+    offset = offset_of(page, per_page)
+    items = (
+        await repository.list_events(conn, account_id, where, limit=per_page, offset=offset)
+        if offset < total
+        else []
+    )
+    return EventPage(data=items, pagination=pagination(total, len(items), page, per_page))
+
+
+async def create_webhook(
+    conn: AsyncConnection, account_id: str, request: WebhookRequest
+) -> CreatedWebhook:
+    """Register an endpoint for the account's events; the answer carries its signing secret,
+    which is never shown again."""
+    endpoint = CreatedWebhook(
+        id=new_id("whk"),
+        url=webhook_url(request.url),
+        event_types=subscribed_types(request.event_types),
+        status="active",
+        created_at=utc_now(),
+        secret=new_id("whsec", 32),
+    )
+    if await repository.count_endpoints(conn, account_id) >= MAX_WEBHOOKS_PER_ACCOUNT:
+        raise Conflict(
+            f"An account can have at most {MAX_WEBHOOKS_PER_ACCOUNT} webhook endpoints; "
+            "delete one first."
+        )
+    await repository.insert_endpoint(conn, endpoint, account_id)
+    return endpoint
+
+
+async def list_webhooks(
+    conn: AsyncConnection, account_id: str, *, page: int, per_page: int
+) -> WebhookPage:
+    """A page of the account's endpoints (without secrets), oldest first."""
+    total = await repository.count_endpoints(conn, account_id)
+    offset = offset_of(page, per_page)
+    items = (
+        await repository.list_endpoints(conn, account_id, limit=per_page, offset=offset)
+        if offset < total
+        else []
+    )
+    return WebhookPage(data=items, pagination=pagination(total, len(items), page, per_page))
+
+
+async def get_webhook(conn: AsyncConnection, account_id: str, webhook_id: str) -> Webhook:
+    """One of the account's endpoints; deleted ones and other accounts' are not found."""
+    endpoint = await repository.find_endpoint(conn, account_id, webhook_id)
+    if endpoint is None:
+        raise NotFound("No such webhook endpoint in this account.")
+    return endpoint
+
+
+async def delete_webhook(conn: AsyncConnection, account_id: str, webhook_id: str) -> Webhook:
+    """Delete an endpoint: nothing more is queued for it and its pending deliveries end as
+    ``failed``. Returns its final state (``status: "deleted"``)."""
+    endpoint = await get_webhook(conn, account_id, webhook_id)
+    await repository.mark_endpoint_deleted(conn, webhook_id)
+    await repository.fail_pending_deliveries(conn, webhook_id, reason="endpoint deleted")
+    endpoint.status = "deleted"
+    return endpoint
+
+
+def webhook_url(url: str) -> str:
+    """An absolute ``https`` URL (``http`` only for a loopback host), or ``400`` on ``url``."""
+    if not url or len(url) > MAX_URL_LENGTH:
+        raise ValidationFailed.on("url", f"must be 1 to {MAX_URL_LENGTH} characters")
+    if not url.isascii() or any(ch.isspace() or not ch.isprintable() for ch in url):
+        raise ValidationFailed.on("url", "must not contain spaces, control or non-ASCII characters")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a port out of range
+    except ValueError as exc:
+        raise ValidationFailed.on("url", "is not a valid URL") from exc
+    scheme, host = parts.scheme.lower(), (parts.hostname or "")
+    if scheme not in ("https", "http") or not host:
+        raise ValidationFailed.on("url", "must be an absolute https:// URL")
+    if scheme == "http" and host not in LOOPBACK_HOSTS:
+        raise ValidationFailed.on(
+            "url", "must use https (http is allowed only for localhost, 127.0.0.1 and ::1)"
+        )
+    return url
+
+
+def subscribed_types(requested: Sequence[str]) -> list[EventType]:
+    """Event types an endpoint asks for, without repeats (empty: every type)."""
+    chosen: list[EventType] = []
+    for value in requested:
+        if value not in EVENT_TYPES:
+            raise ValidationFailed.on(
+                "event_types",
+                f"unknown event type '{value}'; expected any of {', '.join(EVENT_TYPES)}",
+            )
+        if value not in chosen:
+            chosen.append(cast(EventType, value))
+    return chosen
+
+
+def _event_type_filter(value: str | None) -> str | None:
+    if value is not None and value not in EVENT_TYPES:
+        raise ValidationFailed.on("type", f"must be one of {', '.join(EVENT_TYPES)}")
+    return value

@@ -1,0 +1,97 @@
+"""HTTP surface of events and webhook endpoints (thin: parse, call one service function)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Router, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, Parameter
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from voxnumbers.accounts.schemas import Caller
+from voxnumbers.events import service
+from voxnumbers.events.schemas import (
+    CreatedWebhook,
+    EventPage,
+    Webhook,
+    WebhookPage,
+    WebhookRequest,
+)
+from voxnumbers.events.types import EventType
+from voxnumbers.kit.pagination import PER_PAGE_DEFAULT, PageNumber, PerPage
+from voxnumbers.web.openapi import error_responses
+
+WebhookId = Annotated[str, Parameter(description="The endpoint's id (`whk_…`).")]
+
+
+@get("/", summary="List events", responses=error_responses(400))
+async def list_events(
+    conn: NamedDependency[AsyncConnection],
+    caller: NamedDependency[Caller],
+    type: Annotated[EventType | None, Parameter(description="Only events of this type.")] = None,
+    e164: Annotated[
+        str | None, Parameter(description="Only events of this number (any accepted spelling).")
+    ] = None,
+    page: PageNumber = 1,
+    per_page: PerPage = PER_PAGE_DEFAULT,
+) -> EventPage:
+    """The account's events, newest first, with the exact total."""
+    return await service.list_events(
+        conn, caller.account_id, type=type, e164=e164, page=page, per_page=per_page
+    )
+
+
+@post(
+    "/",
+    summary="Register a webhook endpoint",
+    status_code=201,
+    responses=error_responses(400, 409, 413, 415),
+)
+async def create_webhook(
+    conn: NamedDependency[AsyncConnection],
+    caller: NamedDependency[Caller],
+    data: JSONBody[WebhookRequest],
+) -> CreatedWebhook:
+    """Register an endpoint; the answer holds its signing ``secret``, shown only this once."""
+    return await service.create_webhook(conn, caller.account_id, data)
+
+
+@get("/", summary="List webhook endpoints", responses=error_responses(400))
+async def list_webhooks(
+    conn: NamedDependency[AsyncConnection],
+    caller: NamedDependency[Caller],
+    page: PageNumber = 1,
+    per_page: PerPage = PER_PAGE_DEFAULT,
+) -> WebhookPage:
+    return await service.list_webhooks(conn, caller.account_id, page=page, per_page=per_page)
+
+
+@get("/{webhook_id:str}", summary="Get a webhook endpoint", responses=error_responses(404))
+async def get_webhook(
+    conn: NamedDependency[AsyncConnection], caller: NamedDependency[Caller], webhook_id: WebhookId
+) -> Webhook:
+    return await service.get_webhook(conn, caller.account_id, webhook_id)
+
+
+@delete(
+    "/{webhook_id:str}",
+    summary="Delete a webhook endpoint",
+    status_code=200,
+    responses=error_responses(404),
+)
+async def delete_webhook(
+    conn: NamedDependency[AsyncConnection], caller: NamedDependency[Caller], webhook_id: WebhookId
+) -> Webhook:
+    """Stop delivering to an endpoint; its pending deliveries end. Returns its final state."""
+    return await service.delete_webhook(conn, caller.account_id, webhook_id)
+
+
+events_router = Router(
+    path="/v1/account/{account_id:str}/events", route_handlers=[list_events], tags=["events"]
+)
+webhooks_router = Router(
+    path="/v1/account/{account_id:str}/webhooks",
+    route_handlers=[create_webhook, list_webhooks, get_webhook, delete_webhook],
+    tags=["webhooks"],
+)

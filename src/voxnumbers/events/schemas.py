@@ -1,0 +1,102 @@
+"""Shapes of the events and webhooks API (``spec/API.md`` §6) and of a delivery in flight."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+import msgspec
+
+from voxnumbers.events.types import EventType
+from voxnumbers.kit.pagination import Pagination
+
+WebhookStatus = Literal["active", "deleted"]
+
+
+class Event(msgspec.Struct, kw_only=True):
+    """A recorded change of a number."""
+
+    id: str
+    type: EventType
+    e164: str | None
+    data: dict[str, Any]
+    created_at: datetime
+
+
+class EventPage(msgspec.Struct, kw_only=True):
+    data: list[Event]
+    pagination: Pagination
+
+
+class EventFilter(msgspec.Struct, frozen=True, kw_only=True):
+    """A validated events filter (type one of ``EVENT_TYPES``, number in canonical E.164)."""
+
+    type: str | None = None
+    e164: str | None = None
+
+
+class WebhookRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Body of ``POST …/webhooks``; ``event_types`` empty or absent means every type."""
+
+    url: str
+    event_types: list[str] = msgspec.field(default_factory=list)
+
+
+class Webhook(msgspec.Struct, kw_only=True):
+    """A webhook endpoint as listed and read: never with its secret."""
+
+    id: str
+    url: str
+    event_types: list[EventType]
+    status: WebhookStatus
+    created_at: datetime
+
+
+class CreatedWebhook(Webhook, kw_only=True):
+    """A webhook endpoint at creation: the only time its signing secret is shown."""
+
+    secret: str
+
+
+class WebhookPage(msgspec.Struct, kw_only=True):
+    data: list[Webhook]
+    pagination: Pagination
+
+
+class EventPayload(msgspec.Struct, kw_only=True):
+    """The JSON body of a delivery."""
+
+    id: str
+    type: EventType
+    created_at: datetime
+    data: dict[str, Any]
+
+
+class Delivery(msgspec.Struct, kw_only=True):
+    """A delivery claimed by a worker: everything needed to send it and record the result.
+
+    ``locked_until`` is the lease this worker holds; recording the result requires it to be
+    unchanged, so a worker whose lease ran out cannot overwrite another worker's result.
+    """
+
+    seq: int
+    endpoint_id: str
+    url: str
+    secret: str
+    attempts: int
+    locked_until: datetime
+    event: EventPayload
+
+
+class DeliveryState(msgspec.Struct, kw_only=True):
+    """Where one delivery stands (for operators and tests)."""
+
+    seq: int
+    event_id: str
+    e164: str | None
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    next_attempt_at: datetime
+    locked_until: datetime | None
+    last_error: str | None
+    delivered_at: datetime | None
