@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -42,6 +43,13 @@ def pytest_report_header(config: pytest.Config) -> str:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not POSTGRES_ADMIN_URL:
         terminalreporter.write_line(_SKIPPED_POSTGRES, yellow=True, bold=True)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_logging() -> Iterator[None]:
+    """``create_app`` configures structlog for the process; no test inherits another's."""
+    yield
+    structlog.reset_defaults()
 
 
 def _redact(url: str) -> str:

@@ -18,20 +18,32 @@ from litestar.openapi.spec import Components, SecurityScheme
 from voxnumbers import __version__
 from voxnumbers.accounts import service as accounts
 from voxnumbers.accounts.usage import KeyUsage
+from voxnumbers.applications.endpoints import router as applications_router
+from voxnumbers.events.delivery import DeliveryWorker
+from voxnumbers.events.endpoints import events_router, webhooks_router
+from voxnumbers.idempotency.service import Replay
 from voxnumbers.inventory.endpoints import router as inventory_router
 from voxnumbers.kit.db import Database
+from voxnumbers.kit.periodic import every
 from voxnumbers.logs import configure_logging
 from voxnumbers.numbers.endpoints import router as numbers_router
 from voxnumbers.ops.endpoints import route_handlers as ops_handlers
+from voxnumbers.ops.maintenance import run_maintenance
 from voxnumbers.settings import Settings
+from voxnumbers.trunks.endpoints import router as trunks_router
+from voxnumbers.web.cors import cors_config, envelope_refused_preflight
 from voxnumbers.web.envelope import EXCEPTION_HANDLERS
 from voxnumbers.web.guards import (
     check_request_shape,
     provide_caller,
+    provide_settings,
     provide_transaction,
     require_api_key,
+    require_own_account,
 )
+from voxnumbers.web.idempotency import handle_replay, store_idempotent_response
 from voxnumbers.web.json import JsonResponse
+from voxnumbers.web.ratelimit import RateLimits, limit_rate
 from voxnumbers.web.requestid import RequestIdMiddleware
 
 log = structlog.get_logger("voxnumbers")
@@ -47,36 +59,67 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         statement_timeout=settings.db_statement_timeout_seconds,
     )
     key_usage = KeyUsage()
+    rate_limits = RateLimits.from_settings(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        flusher = asyncio.create_task(_flush_key_usage_forever(db, key_usage, settings))
+        background = [
+            asyncio.create_task(
+                every(
+                    settings.key_usage_flush_seconds,
+                    lambda: _flush_key_usage(db, key_usage),
+                    "key usage",
+                )
+            ),
+            asyncio.create_task(
+                every(
+                    settings.maintenance_interval_seconds,
+                    lambda: run_maintenance(db),
+                    "maintenance",
+                )
+            ),
+        ]
+        worker = DeliveryWorker.from_settings(db, settings) if settings.run_worker else None
+        if worker is not None:
+            worker.start()
         try:
             yield
         finally:
-            flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flusher
+            if worker is not None:
+                await worker.stop()
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
             await _flush_key_usage(db, key_usage)
             if database is None:
                 await db.dispose()
 
     api = Router(
         path="/",
-        route_handlers=[numbers_router, inventory_router],
-        guards=[require_api_key],
+        route_handlers=[
+            numbers_router,
+            inventory_router,
+            events_router,
+            webhooks_router,
+            trunks_router,
+            applications_router,
+        ],
+        guards=[require_api_key, limit_rate, require_own_account],
         dependencies={
             "conn": Provide(provide_transaction),
             "caller": Provide(provide_caller, sync_to_thread=False),
+            "settings": Provide(provide_settings, sync_to_thread=False),
         },
         before_request=check_request_shape,
+        after_request=store_idempotent_response,
         security=[{"BearerAuth": []}, {"BasicAuth": []}],
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[api, *ops_handlers],
-        lifespan=[lifespan],
-        middleware=[RequestIdMiddleware],
-        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan, rate_limits.lifespan],
+        before_send=[rate_limits.add_headers, envelope_refused_preflight],
+        cors_config=cors_config(settings),
+        exception_handlers={**EXCEPTION_HANDLERS, Replay: handle_replay},
         response_class=JsonResponse,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
@@ -100,16 +143,20 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
                 }
             ),
         ),
-        state=State({"database": db, "key_usage": key_usage, "settings": settings}),
+        state=State(
+            {
+                "database": db,
+                "key_usage": key_usage,
+                "settings": settings,
+                "rate_limits": rate_limits,
+            }
+        ),
         debug=False,
         logging_config=None,
     )
-
-
-async def _flush_key_usage_forever(db: Database, usage: KeyUsage, settings: Settings) -> None:
-    while True:
-        await asyncio.sleep(settings.key_usage_flush_seconds)
-        await _flush_key_usage(db, usage)
+    # Outside routing, so responses made before a route is found get them too.
+    app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
+    return app
 
 
 async def _flush_key_usage(db: Database, usage: KeyUsage) -> None:

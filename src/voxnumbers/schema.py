@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -100,20 +101,28 @@ numbers = Table(
     CheckConstraint("trunk_id IS NULL OR application_id IS NULL", name="one_route"),
     # The list's default order, with each seed filter leading: every seed query is one
     # index range read in order, whatever the filter.
-    Index(None, "account_id", "created_at", "e164"),
+    # ``status`` trails the first two so the default list (which leaves released numbers
+    # out) is answered from the index alone.
+    Index(None, "account_id", "created_at", "e164", "status"),
     Index(None, "account_id", "status", "created_at", "e164"),
-    Index(None, "account_id", "country", "created_at", "e164"),
+    Index(None, "account_id", "country", "created_at", "e164", "status"),
     Index(None, "account_id", "country", "status", "created_at", "e164"),
+    Index(None, "account_id", "trunk_id"),
+    Index(None, "account_id", "application_id"),
+    Index(None, "status", "available_after"),  # cooled-off releases, for the sweep
 )
 
 # Exact totals without counting rows at request time: one row per (account, country,
-# status), kept in the same transaction as every change to ``numbers``.
+# status, month of purchase), kept in the same transaction as every change to ``numbers``.
+# A total is a sum over a few rows; the months let a deep page start near its first row
+# instead of skipping every row before it.
 number_counts = Table(
     "number_counts",
     metadata,
     Column("account_id", String(40), ForeignKey("accounts.id"), primary_key=True),
     Column("country", String(2), primary_key=True),
     Column("status", String(16), primary_key=True),
+    Column("month", Integer, primary_key=True),  # of created_at, as yyyymm
     Column("total", Integer, nullable=False),
 )
 
@@ -241,4 +250,19 @@ webhook_deliveries = Table(
     CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status"),
     Index(None, "status", "next_attempt_at"),
     Index(None, "endpoint_id", "e164", "status", "seq"),
+)
+
+# Safe retries: the first successful response to a POST or DELETE carrying an
+# ``Idempotency-Key``, stored in the same transaction as its side effect and replayed.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("account_id", String(40), ForeignKey("accounts.id"), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("response_status", Integer, nullable=False),
+    Column("response_body", LargeBinary, nullable=False),
+    Column("created_at", Timestamp(), nullable=False),
+    Column("expires_at", Timestamp(), nullable=False),
+    Index(None, "expires_at"),
 )

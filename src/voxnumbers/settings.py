@@ -31,25 +31,40 @@ class Settings:
         },
     )
     host: str = field(default="127.0.0.1", metadata={"doc": "Address `vox serve` listens on."})
-    port: int = field(default=8000, metadata={"doc": "Port `vox serve` listens on."})
-    workers: int = field(default=1, metadata={"doc": "Server worker processes for `vox serve`."})
+    port: int = field(
+        default=8000, metadata={"doc": "Port `vox serve` listens on.", "min": 1, "max": 65535}
+    )
+    workers: int = field(
+        default=1, metadata={"doc": "Server worker processes for `vox serve`.", "min": 1}
+    )
     log_level: str = field(default="info", metadata={"doc": "debug, info, warning or error."})
     public_base_url: str = field(
         default="",
         metadata={"doc": "Base URL printed in the demo's curl line; default http://HOST:PORT."},
     )
-    db_pool_size: int = field(default=10, metadata={"doc": "Database connections per process."})
+    db_pool_size: int = field(
+        default=10, metadata={"doc": "Database connections per process.", "min": 1}
+    )
     db_pool_timeout_seconds: float = field(
         default=5.0, metadata={"doc": "Longest wait for a free database connection."}
     )
     db_statement_timeout_seconds: float = field(
         default=10.0, metadata={"doc": "Longest a single SQL statement may run (PostgreSQL)."}
     )
-    max_body_bytes: int = field(default=65536, metadata={"doc": "Largest request body accepted."})
+    max_body_bytes: int = field(
+        default=65536, metadata={"doc": "Largest request body accepted.", "min": 1024}
+    )
     key_usage_flush_seconds: float = field(
         default=30.0,
         metadata={
             "doc": "How often API keys' `last_used_at` is written, batched, to the database."
+        },
+    )
+    maintenance_interval_seconds: float = field(
+        default=60.0,
+        metadata={
+            "doc": "How often each server returns cooled-off numbers to inventory and "
+            "drops expired idempotency keys."
         },
     )
     early_termination_fee_cents: int = field(
@@ -66,10 +81,83 @@ class Settings:
         default="sip.voxnumbers.local",
         metadata={"doc": "Domain under which trunks get their SIP host."},
     )
+    run_worker: bool = field(
+        default=True,
+        metadata={
+            "doc": "Deliver webhooks from inside each `vox serve` process. Set false when "
+            "deliveries run in separate `vox worker` processes instead."
+        },
+    )
+    worker_poll_seconds: float = field(
+        default=1.0,
+        metadata={"doc": "How often an idle webhook worker looks for deliveries that are due."},
+    )
+    webhook_timeout_seconds: float = field(
+        default=10.0,
+        metadata={"doc": "Longest wait for a webhook endpoint to answer one delivery."},
+    )
+    webhook_max_age_hours: int = field(
+        default=24,
+        metadata={
+            "doc": "Hours after an event during which a failing delivery is retried; after "
+            "that it is marked failed."
+        },
+    )
+    rate_limit_per_minute: int = field(
+        default=600,
+        metadata={
+            "doc": "Requests per minute each API key may make, on average; over it, "
+            "`429 RATE_LIMITED`. 0 turns rate limiting off."
+        },
+    )
+    rate_limit_burst: int = field(
+        default=100,
+        metadata={
+            "doc": "Requests a key may make at once (its idle allowance) before being held to "
+            "the per-minute rate."
+        },
+    )
+    redis_url: str = field(
+        default="",
+        metadata={
+            "doc": "Redis shared by all instances for rate limits (`redis://host:6379/0`); "
+            "empty means limits per process. If Redis goes away, limits fall back to per "
+            "process until it is back."
+        },
+    )
+    redis_key_prefix: str = field(
+        default="voxnumbers:",
+        metadata={"doc": "Prefix of every key written to Redis (to share one Redis)."},
+    )
+    redis_timeout_seconds: float = field(
+        default=0.25,
+        metadata={"doc": "Longest wait for Redis during a request before falling back."},
+    )
+    cors_origins: str = field(
+        default="",
+        metadata={
+            "doc": "Comma-separated origins whose browser pages may call the API (CORS); "
+            "empty means no CORS headers at all."
+        },
+    )
+
+    def __post_init__(self) -> None:
+        """Refuse values no deployment could mean: negative sizes, ports out of range…"""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            low, high = f.metadata.get("min", 0), f.metadata.get("max")
+            if value < low or (high is not None and value > high):
+                bounds = f"at least {low}" if high is None else f"from {low} to {high}"
+                raise SettingsError(f"VOX_{f.name.upper()}={value!r}: must be {bounds}")
+        if self.log_level.lower() not in ("debug", "info", "warning", "error"):
+            raise SettingsError(f"VOX_LOG_LEVEL={self.log_level!r}: debug, info, warning or error")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Build settings from ``VOX_*`` variables; unknown ``VOX_*`` names are an error."""
+        """Build settings from ``VOX_*`` variables (other variables, such as the client's
+        ``VOX_API_KEY``, are left alone)."""
         env = os.environ if environ is None else environ
         known = {f"VOX_{f.name.upper()}": f for f in fields(cls)}
         values: dict[str, Any] = {}

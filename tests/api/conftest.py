@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from litestar import Litestar
 
+from tests.api.support import running
 from voxnumbers.app import create_app
 from voxnumbers.kit.db import Database
 from voxnumbers.settings import Settings
@@ -16,7 +16,7 @@ from voxnumbers.settings import Settings
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(log_level="warning")
+    return Settings(log_level="warning", run_worker=False)
 
 
 @pytest.fixture
@@ -27,7 +27,5 @@ def app(settings: Settings, database: Database) -> Litestar:
 @pytest.fixture
 async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client talking to the app in process (lifespan started and stopped)."""
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
+    async with running(app) as http:
+        yield http

@@ -46,6 +46,10 @@ async def find_account_by_name(conn: AsyncConnection, name: str) -> Account | No
     return Account(**row._mapping) if row else None
 
 
+async def any_account(conn: AsyncConnection) -> bool:
+    return (await conn.execute(select(accounts.c.id).limit(1))).first() is not None
+
+
 async def list_accounts(conn: AsyncConnection) -> list[Account]:
     rows = await conn.execute(select(accounts).order_by(accounts.c.created_at, accounts.c.id))
     return [Account(**row._mapping) for row in rows]

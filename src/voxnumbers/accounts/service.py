@@ -117,5 +117,10 @@ async def save_key_usage(conn: AsyncConnection, notes: dict[str, datetime]) -> N
     await repository.record_key_usage(conn, notes)
 
 
+async def any_account(conn: AsyncConnection) -> bool:
+    """Whether any account exists (a fresh database has none)."""
+    return await repository.any_account(conn)
+
+
 async def list_accounts(conn: AsyncConnection) -> list[Account]:
     return await repository.list_accounts(conn)

@@ -8,6 +8,7 @@ from typing import TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from voxnumbers.errors import ApiError
 from voxnumbers.kit.db import Database
@@ -52,5 +53,5 @@ def run_with_database(
     try:
         return asyncio.run(_main())
     except ApiError as exc:
-        err.print(f"[red]error:[/red] {exc.message}")
+        err.print(f"[red]error:[/red] {escape(exc.message)}", soft_wrap=True, highlight=False)
         raise typer.Exit(1) from exc

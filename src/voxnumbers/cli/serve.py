@@ -45,7 +45,9 @@ def serve(
         if demo:
             from voxnumbers.cli.demo import ensure_demo, print_demo_banner
 
-            info = await ensure_demo(database, Path("var") / "demo.json")
+            info = await ensure_demo(
+                database, Path("var") / "demo.json", cooling_off_days=settings.cooling_off_days
+            )
             if info is not None:
                 print_demo_banner(info, settings)
 

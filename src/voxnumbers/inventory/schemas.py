@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Literal
 
 import msgspec
 
+from voxnumbers.kit.money import Money
 from voxnumbers.kit.pagination import Pagination
 from voxnumbers.numbers.schemas import Capability, NumberType
 
@@ -20,8 +20,8 @@ class AvailableNumber(msgspec.Struct, kw_only=True):
     type: NumberType
     region: str
     capabilities: list[Capability]
-    monthly_fee: Decimal
-    setup_fee: Decimal
+    monthly_fee: Money
+    setup_fee: Money
     currency: Literal["USD"]
 
 

@@ -7,12 +7,13 @@ mapped onto the same codes; anything unexpected is logged with its traceback and
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
 import structlog
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -112,16 +113,44 @@ def _validation_error(exc: HTTPException) -> ValidationFailed:
     extra = exc.extra if isinstance(exc.extra, list) else []
     for item in extra:
         if isinstance(item, dict) and "key" in item:
-            problems.append(FieldProblem(field=str(item["key"]), reason=_reason(item)))
+            problems.append(_problem(item))
     if problems:
         names = ", ".join(sorted({p.field for p in problems}))
         return ValidationFailed(f"Invalid value for {names}.", problems)
-    detail = str(exc.detail or "")
-    if "decode" in detail.lower() or "json" in detail.lower() or "malformed" in detail.lower():
+    if _caused_by_json_decoding(exc):
         return ValidationFailed(
             "The request body is not valid JSON.", [FieldProblem("body", "malformed JSON")]
         )
     return ValidationFailed("The request is not valid.")
+
+
+# msgspec's messages about the body as a whole, and the field each one is about.
+_MISSING_FIELD = re.compile(r"^Object missing required field `(?P<field>[^`]+)`")
+_UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(?P<field>[^`]+)`")
+
+
+def _problem(item: dict[str, Any]) -> FieldProblem:
+    """The field a framework validation message is about: the body's own field where the
+    message names one (``data`` is the handler's parameter, not a field of the request)."""
+    key, reason = str(item["key"]), _reason(item)
+    if item.get("source") != "body" or key != "data":
+        return FieldProblem(field=key, reason=reason)
+    if match := _MISSING_FIELD.match(reason):
+        return FieldProblem(match["field"], "is required")
+    if match := _UNKNOWN_FIELD.match(reason):
+        return FieldProblem(match["field"], "is not a field of this request")
+    return FieldProblem("body", "must be a JSON object")
+
+
+def _caused_by_json_decoding(exc: BaseException) -> bool:
+    cause: BaseException | None = exc
+    for _ in range(10):  # a chain is short; never loop on a cyclic one
+        if cause is None:
+            break
+        if isinstance(cause, SerializationException | msgspec.DecodeError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def _reason(item: dict[str, Any]) -> str:

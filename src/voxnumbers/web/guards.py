@@ -20,6 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from voxnumbers.accounts import service as accounts
 from voxnumbers.accounts.schemas import Caller
 from voxnumbers.errors import FieldProblem, UnsupportedMediaType, ValidationFailed
+from voxnumbers.kit.text import has_control_characters
+from voxnumbers.settings import Settings
+from voxnumbers.web.idempotency import claim_idempotency_key, read_idempotency_key
 
 _CALLER = "caller"
 _RESERVED = frozenset(
@@ -44,21 +47,33 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 async def require_api_key(
     connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
 ) -> None:
-    """Authenticate the key and, where the path names an account, check it is the key's."""
+    """Authenticate the key (``401`` for a missing, unknown or revoked one)."""
     state = connection.app.state
     async with state.database.transaction(write=False) as conn:
         caller = await accounts.authenticate(
             conn, connection.headers.get("authorization"), state.key_usage
         )
+    connection.scope["state"][_CALLER] = caller
+
+
+async def require_own_account(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """Where the path names an account, it must be the key's (after the rate limit, so a key
+    probing other accounts is counted like any other request)."""
     account_id = connection.path_params.get("account_id")
     if account_id is not None:
-        accounts.authorize_account(caller, account_id)
-    connection.scope["state"][_CALLER] = caller  # type: ignore[typeddict-unknown-key]
+        accounts.authorize_account(caller_of(connection), account_id)
+
+
+def caller_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Caller:
+    """The caller ``require_api_key`` authenticated for this request."""
+    return connection.scope["state"][_CALLER]
 
 
 async def check_request_shape(request: Request[Any, Any, Any]) -> None:
     """JSON bodies only, and no query parameter the route does not know or that is repeated
-    where one value is expected (never silently ignored)."""
+    where one value is expected (never silently ignored); then note any Idempotency-Key."""
     if request.method not in _SAFE_METHODS and _has_body(request):
         media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if media_type != "application/json" and not media_type.endswith("+json"):
@@ -74,21 +89,30 @@ async def check_request_shape(request: Request[Any, Any, Any]) -> None:
             problems.append(FieldProblem(name, "is not a parameter of this endpoint"))
         elif len(values) > 1 and not known[name]:
             problems.append(FieldProblem(name, "must be given at most once"))
+        elif any(has_control_characters(value) for value in values):
+            problems.append(FieldProblem(name, "must not contain control characters"))
     if problems:
         raise ValidationFailed("Invalid query parameters.", problems)
+    await read_idempotency_key(request, caller_of(request).account_id)
+
+
+def provide_settings(state: State) -> Settings:
+    """The settings the application was created with."""
+    return state.settings
 
 
 def provide_caller(state: State, request: Request[Any, Any, Any]) -> Caller:
     """The authenticated caller (set by ``require_api_key``)."""
-    return request.scope["state"][_CALLER]  # type: ignore[typeddict-item, no-any-return]
+    return caller_of(request)
 
 
 async def provide_transaction(
     state: State, request: Request[Any, Any, Any]
 ) -> AsyncIterator[AsyncConnection]:
     """The request's unit of work: committed before the response is sent, rolled back if the
-    handler raises."""
+    handler raises. A request with an Idempotency-Key claims it here first."""
     async with state.database.transaction(write=request.method not in _SAFE_METHODS) as conn:
+        await claim_idempotency_key(request, conn)
         yield conn
 
 

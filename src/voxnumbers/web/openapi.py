@@ -7,7 +7,10 @@ from litestar.openapi import ResponseSpec
 from voxnumbers.errors import ERRORS_BY_STATUS
 from voxnumbers.web.envelope import ErrorEnvelope
 
-_ALWAYS = (401, 403, 405, 429, 500, 503)
+# Every authenticated route can answer these: 400 among them, since unknown or repeated query
+# parameters are refused on every route (and without it, the framework documents its own
+# 400 body, which never leaves the server).
+_ALWAYS = (400, 401, 403, 405, 429, 500, 503)
 
 
 def error_responses(*statuses: int) -> dict[int, ResponseSpec]:

@@ -1,4 +1,8 @@
-"""Request ids, security headers and one JSON access-log line per request (pure ASGI)."""
+"""Request ids, security headers and one JSON access-log line per request (pure ASGI).
+
+``RequestIdMiddleware`` wraps the whole application, outside routing, so every response
+(unknown routes, wrong methods and CORS preflights included) carries them.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,11 @@ import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from voxnumbers.kit.ids import random_token
+from voxnumbers.kit.jsonc import encode_json
 
 _VALID_INCOMING_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+# An API key sent where it does not belong (a path, X-Request-ID) is never echoed or logged.
+_KEY_SHAPED = re.compile(r"tvx_sk_\w+")
 _STATE_KEY = "request_id"
 
 SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
@@ -24,15 +31,19 @@ access_log = structlog.get_logger("voxnumbers.access")
 
 
 def request_id_of(scope: Scope) -> str:
-    """The id of the request this scope belongs to (set by ``RequestIdMiddleware``)."""
-    state = scope.get("state") or {}
-    return str(state.get(_STATE_KEY) or "req_unknown")
+    """The id of the request this scope belongs to: set by ``RequestIdMiddleware``, or here
+    for requests refused before it runs (unknown routes, wrong methods)."""
+    state = scope.setdefault("state", {})
+    if not state.get(_STATE_KEY):
+        state[_STATE_KEY] = _incoming_id(scope) or _new_request_id()
+    return str(state[_STATE_KEY])
 
 
 class RequestIdMiddleware:
     """Gives every request an id (the caller's ``X-Request-ID`` when it is sane), returns it
     in ``X-Request-ID``, adds security headers and logs the outcome. Never logs headers or
-    query strings, so no key can reach the log."""
+    query strings, and masks anything shaped like a key in the path, so no key can reach the
+    log. A ``204`` never leaves the server: it becomes ``200`` with a JSON body (API.md §1)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -41,20 +52,29 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _incoming_id(scope) or f"req_{random_token(20)}"
-        scope.setdefault("state", {})[_STATE_KEY] = request_id  # type: ignore[typeddict-unknown-key]
+        request_id = _incoming_id(scope) or _new_request_id()
+        scope.setdefault("state", {})[_STATE_KEY] = request_id
         started = time.perf_counter()
         status = 500
         id_header = (b"x-request-id", request_id.encode())
+        filler = b""
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal status
+            nonlocal status, filler
             if message["type"] == "http.response.start":
-                status = message["status"]
                 headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
+                if message["status"] == 204:
+                    filler = _body_for_no_content(headers)
+                    headers = [h for h in headers if h[0].lower() not in _BODY_HEADERS]
+                    headers.append((b"content-type", b"application/json"))
+                    headers.append((b"content-length", str(len(filler)).encode()))
+                    message["status"] = 200
+                status = message["status"]
                 headers.append(id_header)
                 headers.extend(SECURITY_HEADERS)
-                message["headers"] = headers  # type: ignore[typeddict-unknown-key]
+                message["headers"] = headers
+            elif message["type"] == "http.response.body" and filler:
+                message["body"], filler = filler, b""
             await send(message)
 
         try:
@@ -64,15 +84,32 @@ class RequestIdMiddleware:
                 "request",
                 request_id=request_id,
                 method=scope.get("method"),
-                path=scope.get("path"),
+                path=_KEY_SHAPED.sub("tvx_sk_[redacted]", scope.get("path") or ""),
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )
+
+
+_BODY_HEADERS = frozenset({b"content-type", b"content-length"})
+
+
+def _body_for_no_content(headers: list[tuple[bytes, bytes]]) -> bytes:
+    """The JSON body of what would have been a ``204``: for ``OPTIONS``, the methods allowed."""
+    found = dict((name.lower(), value) for name, value in headers)
+    allow = found.get(b"allow") or found.get(b"access-control-allow-methods") or b""
+    methods = sorted({m.strip().decode("latin-1") for m in allow.split(b",") if m.strip()})
+    return encode_json({"allow": methods})
+
+
+def _new_request_id() -> str:
+    return f"req_{random_token(20)}"
 
 
 def _incoming_id(scope: Scope) -> str | None:
     for name, value in scope.get("headers", []):
         if name == b"x-request-id":
             text = value.decode("latin-1")
-            return text if _VALID_INCOMING_ID.match(text) else None
+            if _VALID_INCOMING_ID.match(text) and not _KEY_SHAPED.search(text):
+                return text
+            return None
     return None
