@@ -1,0 +1,194 @@
+"""``/openapi.json`` describes the API a client can generate code from (OpenAPI 3.1), and the
+operational endpoints answer (``spec/API.md`` §8)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from litestar import Litestar
+
+from tests.api.support import AVAILABLE_KEYS, NUMBER_KEYS, PAGINATION_KEYS
+
+_PARAMETER = re.compile(r"{(\w+)(?::\w+)?}")
+SEED = "/v1/account/{account_id}/numbers"
+ONE = "/v1/account/{account_id}/numbers/{e164}"
+PURCHASE = "/v1/account/{account_id}/numbers/purchase-from-inventory"
+INVENTORY = "/v1/account/{account_id}/inventory/numbers"
+
+
+@pytest.fixture
+async def spec(client) -> dict[str, Any]:
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    return response.json()  # type: ignore[no-any-return]
+
+
+def resolve(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        assert node["$ref"].startswith("#/components/schemas/"), node
+        node = spec["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]]
+    return node
+
+
+def json_schema(spec: dict[str, Any], operation: dict[str, Any], status: str) -> dict[str, Any]:
+    return resolve(spec, operation["responses"][status]["content"]["application/json"]["schema"])
+
+
+def parameters(operation: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(p["in"], p["name"]): p for p in operation.get("parameters", [])}
+
+
+def refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return found + [ref for value in node.values() for ref in refs(value)]
+    if isinstance(node, list):
+        return [ref for value in node for ref in refs(value)]
+    return []
+
+
+async def test_it_is_openapi_3_1_and_every_reference_resolves(spec):
+    assert spec["openapi"].startswith("3.1.")
+    assert spec["info"]["title"] and spec["info"]["version"]
+    schemas = spec["components"]["schemas"]
+    for ref in refs(spec):
+        assert ref.startswith("#/components/schemas/"), ref
+        assert ref.rsplit("/", 1)[1] in schemas, ref
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["BearerAuth"] == {**schemes["BearerAuth"], "type": "http", "scheme": "bearer"}
+    assert schemes["BasicAuth"] == {**schemes["BasicAuth"], "type": "http", "scheme": "basic"}
+
+
+async def test_it_passes_the_openapi_spec_validator(spec):
+    validator = pytest.importorskip(
+        "openapi_spec_validator",
+        reason="openapi-spec-validator is not installed in this environment",
+    )
+    validator.validate(spec)
+
+
+async def test_every_route_is_described_with_its_path_parameters(spec, app: Litestar):
+    documented = spec["paths"]
+    for route in app.routes:
+        path = _PARAMETER.sub(r"{\1}", route.path)
+        if not path.startswith("/v1/"):
+            continue
+        assert path in documented, path
+        for method in getattr(route, "methods", ()):
+            if method in ("OPTIONS", "HEAD"):
+                continue
+            operation = documented[path][method.lower()]
+            declared = parameters(operation)
+            for name in _PARAMETER.findall(path):
+                assert declared[("path", name)]["required"] is True, (method, path, name)
+            assert operation.get("summary"), (method, path)
+            [success] = [status for status in operation["responses"] if status.startswith("2")]
+            assert success in ("200", "201"), (method, path, success)
+            schema = operation["responses"][success]["content"]["application/json"]["schema"]
+            assert resolve(spec, schema).get("properties"), (method, path)
+            assert operation["security"] == [{"BearerAuth": []}, {"BasicAuth": []}]
+
+
+async def test_every_api_operation_documents_its_errors_with_the_envelope(spec):
+    envelope = spec["components"]["schemas"]["ErrorEnvelope"]
+    body = resolve(spec, envelope["properties"]["error"])
+    assert set(body["required"]) == {"code", "message", "request_id"}
+    assert set(body["properties"]) == {"code", "message", "details", "request_id"}
+    undocumented, other_shapes = [], []
+    for path, item in spec["paths"].items():
+        if not path.startswith("/v1/"):
+            continue
+        for method, operation in item.items():
+            statuses = set(operation["responses"])
+            if not {"401", "403", "500"} <= statuses:
+                undocumented.append((method, path, sorted(statuses)))
+            for status in statuses - {"200", "201"}:
+                schema = operation["responses"][status]["content"]["application/json"]["schema"]
+                if schema != {"$ref": "#/components/schemas/ErrorEnvelope"}:
+                    other_shapes.append((method, path, status))
+    assert undocumented == []
+    assert other_shapes == []
+
+
+async def test_the_seed_list_is_described(spec):
+    operation = spec["paths"][SEED]["get"]
+    declared = parameters(operation)
+    assert {name for where, name in declared if where == "query"} >= {
+        "country",
+        "status",
+        "page",
+        "per_page",
+    }
+    page = declared[("query", "page")]["schema"]
+    per_page = declared[("query", "per_page")]["schema"]
+    assert (page["minimum"], page["default"]) == (1, 1)
+    assert (per_page["minimum"], per_page["maximum"], per_page["default"]) == (1, 100, 20)
+    assert "400" in operation["responses"]
+    page_schema = json_schema(spec, operation, "200")
+    assert list(page_schema["properties"]) == ["data", "pagination"]
+    number = resolve(spec, page_schema["properties"]["data"]["items"])
+    assert list(number["properties"]) == NUMBER_KEYS
+    assert set(number["required"]) == set(NUMBER_KEYS)
+    pagination = resolve(spec, page_schema["properties"]["pagination"])
+    assert list(pagination["properties"]) == PAGINATION_KEYS
+
+
+async def test_money_and_times_are_typed_as_they_are_sent(spec):
+    """Fees leave the API as JSON numbers (``1.25``), so the schema must say ``number``:
+    a generated client expecting strings would fail on every response."""
+    schemas = spec["components"]["schemas"]
+    typed = {
+        (name, fee): schemas[name]["properties"][fee].get("type")
+        for name in ("Number", "AvailableNumber")
+        for fee in ("monthly_fee", "setup_fee")
+    }
+    assert typed == dict.fromkeys(typed, "number")
+    for moment in ("created_at", "updated_at"):
+        assert schemas["Number"]["properties"][moment] == {"type": "string", "format": "date-time"}
+
+
+async def test_one_number_and_purchase_are_described(spec):
+    get_one = spec["paths"][ONE]["get"]
+    assert {"400", "404"} <= set(get_one["responses"])
+    assert list(json_schema(spec, get_one, "200")["properties"]) == NUMBER_KEYS
+    purchase = spec["paths"][PURCHASE]["post"]
+    assert "200" not in purchase["responses"]
+    assert list(json_schema(spec, purchase, "201")["properties"]) == NUMBER_KEYS
+    assert {"400", "404", "409", "413", "415"} <= set(purchase["responses"])
+    request = resolve(spec, purchase["requestBody"]["content"]["application/json"]["schema"])
+    assert set(request["required"]) == {"e164", "country"}
+    assert set(request["properties"]) == {"e164", "country"}
+
+
+async def test_inventory_search_is_described(spec):
+    operation = spec["paths"][INVENTORY]["get"]
+    declared = parameters(operation)
+    assert {name for where, name in declared if where == "query"} >= {
+        "country",
+        "type",
+        "region",
+        "capability",
+        "contains",
+        "page",
+        "per_page",
+    }
+    capability = declared[("query", "capability")]["schema"]
+    assert "array" in str(capability)
+    page_schema = json_schema(spec, operation, "200")
+    item = resolve(spec, page_schema["properties"]["data"]["items"])
+    assert list(item["properties"]) == AVAILABLE_KEYS
+
+
+async def test_docs_page_and_health_endpoints_answer_without_a_key(client, database):
+    docs = await client.get("/docs")
+    assert docs.status_code == 200
+    assert docs.headers["content-type"].startswith("text/html")
+    assert "<html" in docs.text.lower()
+    assert "/openapi.json" in docs.text or "openapi" in docs.text.lower()
+    health = await client.get("/healthz")
+    assert (health.status_code, health.json()) == (200, {"status": "ok"})
+    ready = await client.get("/readyz")
+    assert (ready.status_code, ready.json()) == (200, {"status": "ready"})
