@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -72,6 +73,11 @@ def compact(text: str) -> str:
 
 def at(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def test_the_fixture_is_the_seed_pages_response():
+    page = Path(__file__).resolve().parents[2] / "docs/compat/list-your-numbers.txt"
+    assert SEED_RESPONSE in page.read_text()
 
 
 async def seed_account(database):
