@@ -57,7 +57,7 @@ INVENTORY_KEYS = (
 )
 CAPABILITIES = ("voice", "sms", "mms")
 STATUSES = ("active", "pending", "suspended", "released")
-PAGE_PARAMS = ("page", "per_page", "cursor")
+PAGE_PARAMS = ("page", "per_page")  # every list; only the numbers list also has "cursor"
 NUMBER_FILTERS = (
     "country",
     "status",
@@ -345,8 +345,8 @@ class FakeTryVox:
     # -- numbers ------------------------------------------------------------------------
 
     def list_numbers(self, call: Call) -> tuple[int, Any]:
-        rows = self._filtered_numbers(call, extra=PAGE_PARAMS)
-        return 200, self._page(call, [self._number_json(n) for n in rows])
+        rows = self._filtered_numbers(call, extra=(*PAGE_PARAMS, "cursor"))
+        return 200, self._page(call, [self._number_json(n) for n in rows], cursor_paging=True)
 
     def export_numbers(self, call: Call) -> httpx.Response:
         fmt = call.one("format")
@@ -356,7 +356,7 @@ class FakeTryVox:
 
         def chunks() -> Iterator[bytes]:
             if fmt == "csv":
-                yield (",".join(NUMBER_KEYS) + "\r\n").encode()
+                yield (",".join(NUMBER_KEYS) + "\n").encode()
             for row in rows:
                 self.export_chunks_sent += 1
                 yield _csv_line(row) if fmt == "csv" else (json.dumps(row) + "\n").encode()
@@ -458,7 +458,7 @@ class FakeTryVox:
             released_at=self.now,
             updated_at=self.now,
         )
-        self._event("number.released", number)
+        self._event("number.released", number, early_termination_fee=money(fee))
         return 200, {
             "e164": number["e164"],
             "status": "released",
@@ -485,9 +485,7 @@ class FakeTryVox:
         return 200, self._number_json(number)
 
     def search_inventory(self, call: Call) -> tuple[int, Any]:
-        _check_params(
-            call, ("country", "type", "region", "capability", "contains", "sort", *PAGE_PARAMS)
-        )
+        _check_params(call, ("country", "type", "region", "capability", "contains", *PAGE_PARAMS))
         rows = sorted(self.inventory.values(), key=lambda n: n["e164"])
         rows = [n for n in rows if self._matches_common(call, n)]
         items = [{k: self._wire(k, n[k]) for k in INVENTORY_KEYS} for n in rows]
@@ -500,7 +498,7 @@ class FakeTryVox:
         trunk = {
             "id": trunk_id,
             **self._trunk_fields(call.body),
-            "sip_domain": f"trunk-{trunk_id}.sip.tryvox.test",
+            "sip_domain": f"trunk-{trunk_id.removeprefix('trunk_')}.sip.tryvox.test",
             "status": "active",
             "created_at": iso(self.now),
             "updated_at": iso(self.now),
@@ -591,6 +589,7 @@ class FakeTryVox:
             "fallback_url": None,
             "created_at": iso(self.now),
             "updated_at": iso(self.now),
+            "has_webhook_secret": False,
         }
         self.applications[app_id] = app
         return 201, self._apply_application(app, body)
@@ -614,10 +613,11 @@ class FakeTryVox:
     def create_webhook(self, call: Call) -> tuple[int, Any]:
         body = _object(call.body)
         url = _required_text(body, "url")
-        if not url.startswith("https://"):
-            raise invalid("url", "must be an https URL")
+        loopback = url.startswith(("http://localhost", "http://127.0.0.1", "http://[::1]"))
+        if not url.startswith("https://") and not loopback:
+            raise invalid("url", "must be an https URL (http only for localhost)")
         hook = {
-            "id": f"wh_{next(self._ids):06x}",
+            "id": f"whk_{next(self._ids):06x}",
             "url": url,
             "event_types": body.get("event_types", []),
             "status": "active",
@@ -640,7 +640,7 @@ class FakeTryVox:
         hook = self.webhooks.pop(call.path["webhook_id"], None)
         if hook is None:
             raise not_found("This webhook endpoint")
-        return 200, hook
+        return 200, {**hook, "status": "deleted"}
 
     def list_events(self, call: Call) -> tuple[int, Any]:
         _check_params(call, ("type", "e164", *PAGE_PARAMS))
@@ -651,9 +651,11 @@ class FakeTryVox:
 
     # -- helpers ------------------------------------------------------------------------
 
-    def _page(self, call: Call, items: list[Any]) -> dict[str, Any]:
+    def _page(self, call: Call, items: list[Any], *, cursor_paging: bool = False) -> dict[str, Any]:
         per_page = _int_param(call, "per_page", 20, 1, 100)
-        cursor = call.one("cursor")
+        cursor = call.one("cursor") if cursor_paging else None
+        if cursor is not None and call.one("page") is not None:
+            raise invalid("page", "cannot be combined with cursor")
         if cursor is not None:
             offset = _decode_cursor(cursor)
             page = offset // per_page + 1
@@ -755,9 +757,11 @@ class FakeTryVox:
 
     def _apply_application(self, app: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         for key, value in body.items():
-            if key not in app and key != "webhook_secret":
+            if (key not in app and key != "webhook_secret") or key == "has_webhook_secret":
                 raise invalid(key, "unknown field")
-            if key != "webhook_secret":
+            if key == "webhook_secret":
+                app["has_webhook_secret"] = value is not None
+            else:
                 app[key] = value
         app["updated_at"] = iso(self.now)
         return app
@@ -765,13 +769,14 @@ class FakeTryVox:
     def _termination_fee(self, number: dict[str, Any]) -> int:
         return 2500 if self.now - number["created_at"] < timedelta(days=90) else 0
 
-    def _event(self, kind: str, number: dict[str, Any]) -> None:
+    def _event(self, kind: str, number: dict[str, Any], **more: Any) -> None:
+        """As the server records them: ``data`` holds the number after the change."""
         self.events.append(
             {
                 "id": f"evt_{len(self.events) + 1:06d}",
                 "type": kind,
                 "e164": number["e164"],
-                "data": self._number_json(number),
+                "data": {"number": self._number_json(number), **more},
                 "created_at": iso(self.now),
             }
         )
@@ -799,7 +804,7 @@ class FakeTryVox:
             "termination_uri": "sip:pbx.example.com",
             "origination_uris": [],
             "max_channels": 0,
-            "sip_domain": "trunk-trunk_abc123.sip.tryvox.test",
+            "sip_domain": "trunk-abc123.sip.tryvox.test",
             "status": "active",
             "created_at": iso(NOW - timedelta(days=400)),
             "updated_at": iso(NOW - timedelta(days=400)),
@@ -814,6 +819,7 @@ class FakeTryVox:
             "fallback_url": None,
             "created_at": iso(NOW - timedelta(days=400)),
             "updated_at": iso(NOW - timedelta(days=400)),
+            "has_webhook_secret": False,
         }
         march, april = (
             datetime(2026, 3, 15, 8, 20, tzinfo=UTC),
@@ -924,9 +930,16 @@ def _e164(raw: str, field_name: str) -> str:
 
 
 def _csv_line(row: dict[str, Any]) -> bytes:
+    """A row as the server's export writes it: lists joined with ``|``, ``\\n`` endings."""
     out = io.StringIO()
-    values = [
-        ";".join(v) if isinstance(v, list) else ("" if v is None else v) for v in row.values()
-    ]
-    csv.writer(out).writerow(values)
+    values = [_csv_cell(key, value) for key, value in row.items()]
+    csv.writer(out, lineterminator="\n").writerow(values)
     return out.getvalue().encode()
+
+
+def _csv_cell(key: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "|".join(value)
+    return f"{value:.2f}" if key.endswith("_fee") else str(value)

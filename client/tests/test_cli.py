@@ -79,7 +79,7 @@ def test_list_as_csv(vox: Vox) -> None:
     result = ok(vox("numbers", "list", "--country", "IN", "--output", "csv"))
     (row,) = csv.DictReader(io.StringIO(result.stdout))
     assert row["e164"] == "+919876543210"
-    assert row["capabilities"] == "voice;sms"
+    assert row["capabilities"] == "voice|sms"
     assert row["trunk_id"] == "" and row["application_id"] == "app_xyz789"
 
 

@@ -63,7 +63,7 @@ def test_iter_bytes_writes_a_file(client: Client, tmp_path: Path) -> None:
             out.write(chunk)
         read = export.bytes_read
     assert read == target.stat().st_size
-    assert target.read_bytes().count(b"\r\n") == 48
+    assert target.read_bytes().count(b"\n") == 48
 
 
 def test_a_connection_lost_mid_export_is_a_connection_error(fake: FakeTryVox) -> None:
@@ -92,4 +92,4 @@ async def test_async_export(async_client: AsyncClient, fake: FakeTryVox) -> None
     assert [r["e164"] for r in rows] == ["+919876543210"]
 
     chunks = [c async for c in async_client.numbers.export(format="csv").aiter_bytes()]
-    assert b"".join(chunks).count(b"\r\n") == 48
+    assert b"".join(chunks).count(b"\n") == 48

@@ -91,9 +91,18 @@ async def test_async_pages(async_client: AsyncClient) -> None:
 
 
 async def test_async_cursor_paging(async_client: AsyncClient) -> None:
-    page = await async_client.inventory.search(cursor="", per_page=7)
+    page = await async_client.numbers.list(cursor="", per_page=7)
     assert page.pagination.next_cursor is not None
-    assert len([n async for n in page]) == 30
+    assert len([n async for n in page]) == 47
+
+
+def test_only_the_numbers_list_pages_by_cursor(client: Client) -> None:
+    with pytest.raises(TypeError, match="cursor"):
+        client.inventory.search(cursor="")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="sort"):
+        client.inventory.search(sort="e164")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="cursor"):
+        client.trunks.list(cursor="")  # type: ignore[call-arg]
 
 
 @pytest.mark.parametrize("per_page", [0, 101])

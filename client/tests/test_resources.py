@@ -205,5 +205,6 @@ def test_events(api: Any, fake: FakeTryVox) -> None:
     (event,) = page.data
     assert isinstance(event, Event)
     assert (event.type, event.e164) == ("number.released", "+14155551234")
-    assert event.data["status"] == "released"
-    assert event.data["monthly_fee"] == Decimal("1.25")
+    assert event.data["number"]["status"] == "released"
+    assert event.data["number"]["monthly_fee"] == Decimal("1.25")
+    assert event.data["early_termination_fee"] == Decimal("25.00")

@@ -171,7 +171,11 @@ class IpAclEntry(Model):
 
 @dataclass(frozen=True, slots=True)
 class Application(Model):
-    """A voice application (API.md §5); ``webhook_secret`` is write-only and never returned."""
+    """A voice application (API.md §5).
+
+    ``webhook_secret`` is write-only and never returned; ``has_webhook_secret`` says whether
+    one is set (``False`` from servers that do not say).
+    """
 
     id: str
     name: str
@@ -182,6 +186,7 @@ class Application(Model):
     fallback_url: str | None
     created_at: datetime
     updated_at: datetime
+    has_webhook_secret: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +207,12 @@ class WebhookEndpoint(Model):
 
 @dataclass(frozen=True, slots=True)
 class Event(Model):
-    """A recorded change of a number (``number.purchased``, ``number.released``, …)."""
+    """A recorded change of a number (``number.purchased``, ``number.released``, …).
+
+    ``data["number"]`` is the number as the API showed it after the change (``None`` once it
+    left the account); some types add more (``early_termination_fee`` on
+    ``number.released``). ``e164`` is ``None`` in webhook deliveries, which carry no such key.
+    """
 
     id: str
     type: str

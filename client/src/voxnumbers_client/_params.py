@@ -12,11 +12,10 @@ from typing import TypedDict
 
 
 class PageParams(TypedDict, total=False):
-    """Paging of every list: ``page`` (from 1), ``per_page`` (1..100) or an opaque ``cursor``."""
+    """Paging of every list: ``page`` (from 1) and ``per_page`` (1..100)."""
 
     page: int
     per_page: int
-    cursor: str
 
 
 class NumberFilters(TypedDict, total=False):
@@ -38,18 +37,20 @@ class NumberFilters(TypedDict, total=False):
 
 
 class NumberListParams(NumberFilters, PageParams, total=False):
-    """``numbers.list`` keywords: the number filters plus paging."""
+    """``numbers.list`` keywords: the number filters plus paging, by ``page`` or by an opaque
+    ``cursor`` (``""`` for the first page; the next pages follow ``next_cursor``)."""
+
+    cursor: str
 
 
 class InventorySearchParams(PageParams, total=False):
-    """``inventory.search`` keywords (API.md §3.1b)."""
+    """``inventory.search`` keywords (API.md §3.1b); always ordered by number."""
 
     country: str
     type: str
     region: str
     capability: str | Sequence[str]
     contains: str
-    sort: str
 
 
 class EventListParams(PageParams, total=False):

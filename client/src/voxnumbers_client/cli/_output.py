@@ -206,7 +206,7 @@ def _csv_value(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, list):
-        return ";".join(str(v) for v in value)
+        return "|".join(str(v) for v in value)  # as the server's CSV export writes them
     if isinstance(value, dict):
         return _json.dumps(value)
     return str(value)

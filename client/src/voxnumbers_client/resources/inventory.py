@@ -24,8 +24,8 @@ class Inventory(_InventoryRequests, SyncResource):
     def search(self, **params: Unpack[InventorySearchParams]) -> Page[AvailableNumber]:
         """Search inventory, ordered by number; iterate the page to walk all pages.
 
-        Filters: ``country``, ``type``, ``region``, ``capability``, ``contains``, ``sort``;
-        paging: ``page``, ``per_page``, ``cursor``.
+        Filters: ``country``, ``type``, ``region``, ``capability``, ``contains``; paging:
+        ``page``, ``per_page``.
         """
         return self._client._page(self._search(params))
 
