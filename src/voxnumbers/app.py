@@ -29,6 +29,7 @@ from voxnumbers.logs import configure_logging
 from voxnumbers.numbers.endpoints import router as numbers_router
 from voxnumbers.ops.endpoints import route_handlers as ops_handlers
 from voxnumbers.ops.maintenance import run_maintenance
+from voxnumbers.ops.metrics import Metrics
 from voxnumbers.settings import Settings
 from voxnumbers.trunks.endpoints import router as trunks_router
 from voxnumbers.web.cors import cors_config, envelope_refused_preflight
@@ -59,6 +60,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         statement_timeout=settings.db_statement_timeout_seconds,
     )
     key_usage = KeyUsage()
+    metrics = Metrics()
     rate_limits = RateLimits.from_settings(settings)
 
     @contextlib.asynccontextmanager
@@ -149,13 +151,14 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
                 "key_usage": key_usage,
                 "settings": settings,
                 "rate_limits": rate_limits,
+                "metrics": metrics,
             }
         ),
         debug=False,
         logging_config=None,
     )
     # Outside routing, so responses made before a route is found get them too.
-    app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
+    app.asgi_handler = RequestIdMiddleware(app.asgi_handler, observe=metrics.observe)
     return app
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from voxnumbers.accounts import service as accounts
 from voxnumbers.accounts.schemas import Account, ApiKey, IssuedKey
@@ -88,7 +88,15 @@ def list_keys(account: Annotated[str, typer.Option(help="Account id (acc_…).")
         async with database.transaction(write=False) as conn:
             return await accounts.list_keys(conn, account)
 
-    table = Table("id", "key", "mode", "created_at", "last_used_at", "revoked_at")
+    # `keys revoke` takes the id: never cut it short; the other columns give way.
+    table = Table(
+        Column("id", no_wrap=True, min_width=20),
+        "key",
+        "mode",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    )
     for key in run_with_database(_list):
         table.add_row(
             key.id,

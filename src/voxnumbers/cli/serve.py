@@ -72,4 +72,5 @@ def _run_server(settings: Settings) -> None:
         log_level=settings.log_level,  # type: ignore[arg-type]
         log_access=False,
         workers_kill_timeout=30,
+        respawn_failed_workers=True,
     ).serve()

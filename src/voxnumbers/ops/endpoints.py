@@ -10,6 +10,7 @@ from litestar.datastructures import State
 from sqlalchemy import text
 
 from voxnumbers.errors import ServiceUnavailable
+from voxnumbers.ops.metrics import Metrics
 
 
 class Health(msgspec.Struct):
@@ -41,4 +42,10 @@ async def openapi_json(request: Request[Any, Any, Any]) -> Response[bytes]:
     return Response(content=msgspec.json.encode(schema), media_type="application/json")
 
 
-route_handlers = [healthz, readyz, openapi_json]
+@get("/metrics", summary="Prometheus metrics", tags=["operations"], include_in_schema=False)
+async def metrics(state: State) -> Response[bytes]:
+    registry: Metrics = state.metrics
+    return Response(content=registry.render(), media_type=registry.content_type)
+
+
+route_handlers = [healthz, readyz, openapi_json, metrics]

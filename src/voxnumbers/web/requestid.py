@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 
 import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,6 +30,9 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 
 access_log = structlog.get_logger("voxnumbers.access")
 
+# Called once per request: (method, route template or None, status, seconds).
+Observer = Callable[[str, str | None, int, float], None]
+
 
 def request_id_of(scope: Scope) -> str:
     """The id of the request this scope belongs to: set by ``RequestIdMiddleware``, or here
@@ -45,8 +49,9 @@ class RequestIdMiddleware:
     query strings, and masks anything shaped like a key in the path, so no key can reach the
     log. A ``204`` never leaves the server: it becomes ``200`` with a JSON body (API.md §1)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, observe: Observer | None = None) -> None:
         self.app = app
+        self.observe = observe
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -80,13 +85,18 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
+            seconds = time.perf_counter() - started
+            if self.observe is not None:
+                self.observe(
+                    str(scope.get("method", "")), scope.get("path_template"), status, seconds
+                )
             access_log.info(
                 "request",
                 request_id=request_id,
                 method=scope.get("method"),
                 path=_KEY_SHAPED.sub("tvx_sk_[redacted]", scope.get("path") or ""),
                 status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                duration_ms=round(seconds * 1000, 2),
             )
 
 
