@@ -161,3 +161,14 @@ async def test_listing_events_needs_a_key(client, database):
     tenant = await make_tenant(database)
     r = await client.get(tenant.path("/events"))
     assert_error(r, 401)
+
+
+async def test_money_in_events_keeps_two_decimals(client, database):
+    """Events carry money as every response does: ``0.00``, not ``0.0``."""
+    tenant = await make_tenant(database)
+    await stock(database, entry(US_NUMBERS[0], monthly=150, setup=0))
+    await buy(client, tenant, US_NUMBERS[0])
+    await client.delete(tenant.path(f"/numbers/{US_NUMBERS[0]}"), headers=tenant.bearer)
+    r = await client.get(tenant.path("/events"), headers=tenant.bearer)
+    assert '"monthly_fee":1.50' in r.text and '"setup_fee":0.00' in r.text
+    assert '"early_termination_fee":25.00' in r.text

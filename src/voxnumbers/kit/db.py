@@ -18,6 +18,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
+from voxnumbers.kit.jsonc import decode_json, encode_json_text
+
 _WRITE = "vox_write"
 
 
@@ -106,6 +108,8 @@ def _create_engine(
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(
             url,
+            json_serializer=encode_json_text,
+            json_deserializer=decode_json,
             pool_size=pool_size,
             max_overflow=0,
             pool_timeout=pool_timeout,
@@ -115,6 +119,8 @@ def _create_engine(
         return engine
     return create_async_engine(
         url,
+        json_serializer=encode_json_text,
+        json_deserializer=decode_json,
         pool_size=pool_size,
         max_overflow=0,
         pool_timeout=pool_timeout,

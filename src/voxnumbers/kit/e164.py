@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 import phonenumbers
-from phonenumbers import PhoneNumberType, geocoder
+from phonenumbers import PhoneNumberType
 from phonenumbers.phonenumberutil import region_code_for_number
 
 from voxnumbers.errors import ValidationFailed
@@ -79,6 +79,10 @@ def _parse(text: str) -> tuple[str, phonenumbers.PhoneNumber, int]:
 
 def _facts(e164: str, parsed: phonenumbers.PhoneNumber, kind: int) -> NumberFacts:
     country = region_code_for_number(parsed) or ""
+    # Imported here: loading the geocoder's data costs about a second, which every `vox`
+    # command would otherwise pay at start-up.
+    from phonenumbers import geocoder
+
     # What geocoder.description_for_number does, minus its second number_type call.
     if kind == PhoneNumberType.UNKNOWN:
         place = ""
@@ -135,3 +139,13 @@ def parse_e164(raw: str, field: str = "e164") -> str:
         return normalize_e164(raw)
     except InvalidNumber as exc:
         raise ValidationFailed.on(field, str(exc)) from exc
+
+
+def digits_filter(contains: str | None, field: str = "contains") -> str | None:
+    """Digits a number must contain (a leading ``+`` is ignored), or ``400`` on ``field``."""
+    if contains is None:
+        return None
+    digits = contains.strip().lstrip("+")
+    if not (1 <= len(digits) <= 15 and digits.isascii() and digits.isdigit()):
+        raise ValidationFailed.on(field, "must be 1 to 15 digits")
+    return digits
