@@ -78,7 +78,7 @@ CASES = [
     Bad("repeated page", 400, "/numbers?page=1&page=2", field="page"),
     Bad("repeated country", 400, "/numbers?country=US&country=GB", field="country"),
     Bad("unknown parameter", 400, "/numbers?colour=blue", field="colour"),
-    Bad("unknown parameter of another route", 400, "/numbers?capability=sms", field="capability"),
+    Bad("unknown parameter of another route", 400, "/numbers?format=csv", field="format"),
     # --- one number: the path's e164 ---
     Bad("e164 abc", 400, "/numbers/abc", field="e164"),
     Bad("e164 +1", 400, "/numbers/+1", field="e164"),

@@ -10,7 +10,7 @@ from voxnumbers.errors import ValidationFailed
 from voxnumbers.inventory import repository
 from voxnumbers.inventory.schemas import AvailableNumberPage, InventoryEntry, InventorySearch
 from voxnumbers.kit.clock import utc_now
-from voxnumbers.kit.e164 import is_country_code
+from voxnumbers.kit.e164 import digits_filter, is_country_code
 from voxnumbers.kit.pagination import offset_of, pagination
 from voxnumbers.numbers.capabilities import to_mask
 
@@ -32,7 +32,7 @@ async def search_inventory(
         type=number_type,
         region=region.strip() if region and region.strip() else None,
         capabilities_mask=to_mask(capabilities),
-        contains=_digits_filter(contains),
+        contains=digits_filter(contains),
     )
     now = utc_now()
     total = await repository.count_available(conn, search, now)
@@ -65,12 +65,3 @@ def country_filter(country: str | None) -> str | None:
     if not is_country_code(code):
         raise ValidationFailed.on("country", "must be an ISO 3166-1 alpha-2 country code, e.g. US")
     return code
-
-
-def _digits_filter(contains: str | None) -> str | None:
-    if contains is None:
-        return None
-    digits = contains.strip().lstrip("+")
-    if not (1 <= len(digits) <= 15 and digits.isascii() and digits.isdigit()):
-        raise ValidationFailed.on("contains", "must be 1 to 15 digits")
-    return digits

@@ -17,13 +17,15 @@ PerPage = Annotated[
 
 
 class Pagination(msgspec.Struct, kw_only=True):
-    """The seed's pagination block: exact ``total``, items on this page, page count."""
+    """The seed's pagination block: exact ``total``, items on this page, page count; and,
+    only when the request paged with ``cursor``, ``next_cursor`` (null on the last page)."""
 
     total: int
     count: int
     per_page: int
     current_page: int
     total_pages: int
+    next_cursor: str | msgspec.UnsetType | None = msgspec.UNSET
 
 
 def total_pages(total: int, per_page: int) -> int:

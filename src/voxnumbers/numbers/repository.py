@@ -7,22 +7,23 @@ from there, never counted at request time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, delete, func, literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.kit.money import CURRENCY, cents_to_decimal
 from voxnumbers.kit.upsert import insert_for
 from voxnumbers.numbers.capabilities import to_list
-from voxnumbers.numbers.schemas import Number, NumberFilter, NumberRecord
+from voxnumbers.numbers.schemas import ListOrder, Number, NumberFilter, NumberRecord, Position
 from voxnumbers.schema import applications, number_counts, numbers, trunks
 
 _LISTED_BY_DEFAULT = ("active", "pending", "suspended")
 # Below this offset, skipping rows costs less than looking up where a month starts.
 _SEEK_FROM_OFFSET = 2000
+DEFAULT_ORDER = ListOrder()
 
 _NUMBER_COLUMNS = (
     numbers.c.e164,
@@ -79,44 +80,102 @@ def _filtered(query: Select[Any], account_id: str, where: NumberFilter) -> Selec
         )
     elif where.routed is False:
         query = query.where(numbers.c.trunk_id.is_(None), numbers.c.application_id.is_(None))
+    if where.type is not None:
+        query = query.where(numbers.c.type == where.type)
+    if where.region is not None:
+        query = query.where(func.lower(numbers.c.region) == where.region.lower())
+    if where.capabilities_mask:
+        mask = where.capabilities_mask
+        query = query.where(numbers.c.capabilities.op("&")(mask) == mask)
+    if where.contains is not None:
+        query = query.where(numbers.c.e164.contains(where.contains, autoescape=True))
+    if where.created_after is not None:
+        query = query.where(numbers.c.created_at > where.created_after)
+    if where.created_before is not None:
+        query = query.where(numbers.c.created_at < where.created_before)
+    if where.updated_since is not None:
+        query = query.where(numbers.c.updated_at >= where.updated_since)
     return query
 
 
 async def list_numbers(
-    conn: AsyncConnection, account_id: str, where: NumberFilter, *, limit: int, offset: int
+    conn: AsyncConnection,
+    account_id: str,
+    where: NumberFilter,
+    *,
+    limit: int,
+    offset: int = 0,
+    order: ListOrder = DEFAULT_ORDER,
+    after: Position | None = None,
 ) -> list[Number]:
-    """One page of the account's numbers in the list's total order (created_at, e164).
+    """One page of the account's numbers in a total order (``order``, then e164).
 
-    A deep page of a seed filter starts at the month its first row was bought in (found
-    from ``number_counts``), so the database skips at most one month of rows, not all the
-    rows before the page.
+    ``after`` pages by keyset: the rows that follow a cursor's last row. By page number, a
+    deep page of a seed filter in purchase order starts at the month its first row was
+    bought in (found from ``number_counts``), so the database skips at most one month of
+    rows, not all the rows before the page.
     """
     query = _filtered(select(*_NUMBER_COLUMNS), account_id, where)
-    if offset >= _SEEK_FROM_OFFSET and where.is_seed_filter:
-        month, skipped = await _month_of_position(conn, account_id, where, offset)
-        if month is not None:
-            query = query.where(numbers.c.created_at >= month_start(month))
-            offset -= skipped
-    query = query.order_by(numbers.c.created_at, numbers.c.e164).limit(limit).offset(offset)
+    column = numbers.c[order.column]
+    if after is not None:
+        mark = tuple_(column, numbers.c.e164)
+        query = query.where(
+            mark < tuple_(literal(after.value, column.type), literal(after.e164))
+            if order.descending
+            else mark > tuple_(literal(after.value, column.type), literal(after.e164))
+        )
+    elif offset >= _SEEK_FROM_OFFSET and where.is_seed_filter and order.column == "created_at":
+        query, offset = await _seek_month(conn, query, account_id, where, order, offset)
+    keys = (column.desc(), numbers.c.e164.desc()) if order.descending else (column, numbers.c.e164)
+    query = query.order_by(*keys).limit(limit).offset(offset)
     return [to_number(row) for row in await conn.execute(query)]
 
 
-async def _month_of_position(
-    conn: AsyncConnection, account_id: str, where: NumberFilter, position: int
-) -> tuple[int | None, int]:
-    """The month holding the row at ``position`` of the list, and how many rows come before
-    that month; ``(None, 0)`` past the end."""
-    query = (
-        _counted(select(number_counts.c.month, func.sum(number_counts.c.total)), account_id, where)
-        .group_by(number_counts.c.month)
-        .order_by(number_counts.c.month)
+async def _seek_month(
+    conn: AsyncConnection,
+    query: Select[Any],
+    account_id: str,
+    where: NumberFilter,
+    order: ListOrder,
+    position: int,
+) -> tuple[Select[Any], int]:
+    """Narrow ``query`` to start at the month holding the row at ``position`` of the list;
+    returns it with the offset left within that month."""
+    months = _counted(
+        select(number_counts.c.month, func.sum(number_counts.c.total)), account_id, where
+    ).group_by(number_counts.c.month)
+    months = months.order_by(
+        number_counts.c.month.desc() if order.descending else number_counts.c.month
     )
     before = 0
-    for month, total in await conn.execute(query):
+    for month, total in await conn.execute(months):
         if before + int(total) > position:
-            return int(month), before
+            if order.descending:
+                return query.where(numbers.c.created_at < month_start(next_month(month))), (
+                    position - before
+                )
+            return query.where(numbers.c.created_at >= month_start(month)), position - before
         before += int(total)
-    return None, 0
+    return query, position
+
+
+async def number_batches(
+    conn: AsyncConnection, account_id: str, where: NumberFilter, order: ListOrder, size: int
+) -> AsyncIterator[list[Number]]:
+    """Every matching number, ``size`` at a time, by keyset: memory stays flat whatever the
+    account's size."""
+    after: Position | None = None
+    while True:
+        batch = await list_numbers(conn, account_id, where, limit=size, order=order, after=after)
+        if not batch:
+            return
+        yield batch
+        after = position_of(batch[-1], order)
+
+
+def position_of(number: Number, order: ListOrder) -> Position:
+    """The keyset position of a row in ``order``."""
+    return Position(value=getattr(number, order.column), e164=number.e164)
 
 
 def _counted(query: Select[Any], account_id: str, where: NumberFilter) -> Select[Any]:
@@ -296,6 +355,11 @@ def month_of(moment: datetime) -> int:
     """The ``number_counts`` month of a purchase time: 2026-03-15 -> 202603."""
     moment = moment.astimezone(UTC)
     return moment.year * 100 + moment.month
+
+
+def next_month(month: int) -> int:
+    """202612 -> 202701."""
+    return month + 89 if month % 100 == 12 else month + 1
 
 
 def month_start(month: int) -> datetime:

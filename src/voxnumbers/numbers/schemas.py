@@ -67,13 +67,59 @@ class NumberFilter(msgspec.Struct, frozen=True, kw_only=True):
     trunk_id: str | None = None
     application_id: str | None = None
     routed: bool | None = None
+    type: str | None = None
+    region: str | None = None
+    capabilities_mask: int = 0
+    contains: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    updated_since: datetime | None = None
 
     @property
     def is_seed_filter(self) -> bool:
         """Only the seed's filters (country, status): its total is in ``number_counts``."""
-        return (self.trunk_id, self.application_id, self.routed) == (None, None, None) and (
-            self.status != "released"
+        extensions = (
+            self.trunk_id,
+            self.application_id,
+            self.routed,
+            self.type,
+            self.region,
+            self.contains,
+            self.created_after,
+            self.created_before,
+            self.updated_since,
         )
+        return (
+            all(value is None for value in extensions)
+            and not self.capabilities_mask
+            and self.status != "released"
+        )
+
+
+SortKey = Literal["created_at", "-created_at", "e164", "-e164", "updated_at", "-updated_at"]
+SORT_KEYS: tuple[str, ...] = SortKey.__args__  # type: ignore[attr-defined]
+
+
+class ListOrder(msgspec.Struct, frozen=True):
+    """The list's total order: a column, then ``e164``, both ascending or both descending."""
+
+    column: str = "created_at"
+    descending: bool = False
+
+    @classmethod
+    def parse(cls, sort: str) -> ListOrder:
+        return cls(column=sort.lstrip("-"), descending=sort.startswith("-"))
+
+    @property
+    def key(self) -> str:
+        return f"-{self.column}" if self.descending else self.column
+
+
+class Position(msgspec.Struct, frozen=True):
+    """Where a cursor stands: the sort value and number of the last row it returned."""
+
+    value: datetime | str
+    e164: str
 
 
 class NumberRecord(msgspec.Struct, kw_only=True):

@@ -16,13 +16,13 @@ from voxnumbers.schema import number_counts, numbers
 PREFIXES = {"US": "+1415", "GB": "+44207", "DE": "+4930"}
 
 
-def owned_rows(account_id: str, count: int, seed: int = 7) -> list[dict]:
+def owned_rows(account_id: str, count: int, seed: int = 7, first: int = 0) -> list[dict]:
     """``count`` numbers bought over about seven months, in several statuses and countries,
     many sharing a purchase time (so e164 decides their order)."""
     rng = random.Random(seed)
     start = datetime(2025, 11, 20, tzinfo=UTC)
     rows = []
-    for i in range(count):
+    for i in range(first, first + count):
         country = rng.choice(list(PREFIXES))
         created = start + timedelta(seconds=rng.randrange(0, 200 * 86400) // 600 * 600)
         rows.append(

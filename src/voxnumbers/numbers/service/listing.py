@@ -2,54 +2,216 @@
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.errors import Conflict, NotFound, ValidationFailed
 from voxnumbers.inventory import repository as inventory
 from voxnumbers.inventory.service import country_filter
-from voxnumbers.kit.clock import utc_now
-from voxnumbers.kit.e164 import number_facts, parse_e164
-from voxnumbers.kit.pagination import offset_of, pagination
+from voxnumbers.kit.clock import iso_z, utc_now
+from voxnumbers.kit.cursor import InvalidCursor, decode_cursor, encode_cursor
+from voxnumbers.kit.e164 import digits_filter, number_facts, parse_e164
+from voxnumbers.kit.jsonc import encode_json
+from voxnumbers.kit.pagination import PER_PAGE_DEFAULT, offset_of, pagination
 from voxnumbers.numbers import repository
-from voxnumbers.numbers.schemas import Number, NumberFilter, NumberPage, PurchaseRequest
+from voxnumbers.numbers.capabilities import to_mask
+from voxnumbers.numbers.schemas import (
+    ListOrder,
+    Number,
+    NumberFilter,
+    NumberPage,
+    Position,
+    PurchaseRequest,
+)
 from voxnumbers.numbers.service.common import owned_number, record_number_event
 from voxnumbers.numbers.service.release import return_to_inventory
+
+
+class ListFilters(msgspec.Struct, frozen=True, kw_only=True):
+    """The list's filters as the request gave them (validated by ``number_filter``)."""
+
+    country: str | None = None
+    status: str | None = None
+    trunk_id: str | None = None
+    application_id: str | None = None
+    routed: bool | None = None
+    type: str | None = None
+    region: str | None = None
+    capabilities: tuple[str, ...] = ()
+    contains: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    updated_since: datetime | None = None
+
+
+def number_filter(filters: ListFilters) -> NumberFilter:
+    """The validated filter, or ``400`` naming the first bad field."""
+    region = filters.region.strip() if filters.region is not None else None
+    if region is not None and not region:
+        raise ValidationFailed.on("region", "must not be blank")
+    return NumberFilter(
+        country=country_filter(filters.country),
+        status=filters.status,
+        now=utc_now(),
+        trunk_id=filters.trunk_id,
+        application_id=filters.application_id,
+        routed=filters.routed,
+        type=filters.type,
+        region=region,
+        capabilities_mask=to_mask(filters.capabilities),
+        contains=digits_filter(filters.contains),
+        created_after=_as_utc(filters.created_after),
+        created_before=_as_utc(filters.created_before),
+        updated_since=_as_utc(filters.updated_since),
+    )
 
 
 async def list_numbers(
     conn: AsyncConnection,
     account_id: str,
     *,
-    country: str | None,
-    status: str | None,
-    page: int,
-    per_page: int,
-    trunk_id: str | None = None,
-    application_id: str | None = None,
-    routed: bool | None = None,
+    country: str | None = None,
+    status: str | None = None,
+    page: int | None = None,
+    per_page: int = PER_PAGE_DEFAULT,
+    sort: str = "created_at",
+    cursor: str | None = None,
+    **filters: Any,
 ) -> NumberPage:
     """The seed: a page of the account's numbers with the exact total of the filter.
 
     Released numbers appear only when asked for with ``status=released`` (and only while
     cooling off). Totals of the seed filters come from the maintained counts; other filters
-    (routing, released numbers, whose cooling-off ends with time alone) are counted.
+    (routing, released numbers, whose cooling-off ends with time alone, …) are counted.
+    Pages are chosen by number (``page``) or, when ``cursor`` is given (empty: the first
+    page), by keyset, and the answer then carries ``next_cursor``.
     """
-    where = NumberFilter(
-        country=country_filter(country),
-        status=status,
-        now=utc_now(),
-        trunk_id=trunk_id,
-        application_id=application_id,
-        routed=routed,
-    )
+    where = number_filter(ListFilters(country=country, status=status, **filters))
+    order = ListOrder.parse(sort)
     total = await repository.count_numbers(conn, account_id, where)
+    if cursor is not None:
+        if page is not None:
+            raise ValidationFailed.on("page", "cannot be combined with cursor")
+        return await _cursor_page(conn, account_id, where, order, total, cursor, per_page)
+    page = page or 1
     offset = offset_of(page, per_page)
     items = (
-        await repository.list_numbers(conn, account_id, where, limit=per_page, offset=offset)
+        await repository.list_numbers(
+            conn, account_id, where, limit=per_page, offset=offset, order=order
+        )
         if offset < total
         else []
     )
     return NumberPage(data=items, pagination=pagination(total, len(items), page, per_page))
+
+
+async def _cursor_page(
+    conn: AsyncConnection,
+    account_id: str,
+    where: NumberFilter,
+    order: ListOrder,
+    total: int,
+    cursor: str,
+    per_page: int,
+) -> NumberPage:
+    fingerprint = _fingerprint(where, order)
+    after, page = _read_cursor(cursor, fingerprint, order) if cursor else (None, 1)
+    rows = await repository.list_numbers(
+        conn, account_id, where, limit=per_page + 1, order=order, after=after
+    )
+    items, more = rows[:per_page], len(rows) > per_page
+    next_cursor = None
+    if more:
+        last = repository.position_of(items[-1], order)
+        next_cursor = encode_cursor(
+            {
+                "f": fingerprint,
+                "p": page + 1,
+                "v": last.value.isoformat() if isinstance(last.value, datetime) else last.value,
+                "e": last.e164,
+            }
+        )
+    block = pagination(total, len(items), page, per_page)
+    block.next_cursor = next_cursor
+    return NumberPage(data=items, pagination=block)
+
+
+def _read_cursor(cursor: str, fingerprint: str, order: ListOrder) -> tuple[Position, int]:
+    try:
+        payload = decode_cursor(cursor)
+        if payload.get("f") != fingerprint:
+            raise InvalidCursor("was made for other filters or another sort; start again")
+        page, value, e164 = payload["p"], payload["v"], payload["e"]
+        if not (
+            isinstance(page, int) and page > 1 and isinstance(value, str) and isinstance(e164, str)
+        ):
+            raise InvalidCursor("is not a cursor returned by this API")
+        mark: datetime | str = datetime.fromisoformat(value) if order.column != "e164" else value
+    except (InvalidCursor, KeyError, ValueError) as exc:
+        reason = (
+            str(exc) if isinstance(exc, InvalidCursor) else "is not a cursor returned by this API"
+        )
+        raise ValidationFailed.on("cursor", reason) from exc
+    return Position(value=mark, e164=e164), page
+
+
+def _fingerprint(where: NumberFilter, order: ListOrder) -> str:
+    """What a cursor is only valid for: the same filters (not the time) and sort."""
+    fields = msgspec.structs.asdict(msgspec.structs.replace(where, now=None))
+    fields["sort"] = order.key
+    return hashlib.sha256(msgspec.json.encode(fields)).hexdigest()[:16]
+
+
+def _as_utc(moment: datetime | None) -> datetime | None:
+    """An aware UTC time; a time without an offset is taken as UTC."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+async def export_numbers(
+    conn: AsyncConnection, account_id: str, where: NumberFilter, order: ListOrder, fmt: str
+) -> AsyncIterator[bytes]:
+    """Every matching number as CSV (with a header) or NDJSON, a batch of lines at a time."""
+    if fmt == "csv":
+        yield csv_line(EXPORT_COLUMNS)
+    async for batch in repository.number_batches(conn, account_id, where, order, _EXPORT_BATCH):
+        if fmt == "csv":
+            yield b"".join(csv_line(_csv_fields(number)) for number in batch)
+        else:
+            yield b"".join(encode_json(number) + b"\n" for number in batch)
+
+
+_EXPORT_BATCH = 1000
+EXPORT_COLUMNS = tuple(Number.__struct_fields__)
+
+
+def _csv_fields(number: Number) -> list[str]:
+    values = []
+    for name in EXPORT_COLUMNS:
+        value = getattr(number, name)
+        if value is None:
+            values.append("")
+        elif isinstance(value, list):
+            values.append("|".join(value))
+        elif isinstance(value, datetime):
+            values.append(iso_z(value))
+        else:
+            values.append(str(value))
+    return values
+
+
+def csv_line(fields: Iterable[str]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(fields)
+    return out.getvalue().encode()
 
 
 async def get_number(conn: AsyncConnection, account_id: str, e164: str) -> Number:
@@ -58,6 +220,15 @@ async def get_number(conn: AsyncConnection, account_id: str, e164: str) -> Numbe
     number = await repository.find_number(conn, account_id, record.e164)
     assert number is not None
     return number
+
+
+async def readable_number(conn: AsyncConnection, account_id: str, e164: str) -> Number | None:
+    """The number as ``get_number`` answers it, or ``None`` where that answer is ``404``
+    (for instance just after a release with no cooling-off period)."""
+    try:
+        return await get_number(conn, account_id, e164)
+    except NotFound:
+        return None
 
 
 async def purchase_number(
