@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Router, delete, get, patch, post
+from litestar import Response, Router, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -21,7 +21,9 @@ from voxnumbers.applications.schemas import (
     ApplicationPage,
     ApplicationPatch,
 )
+from voxnumbers.kit.etags import IfMatch
 from voxnumbers.kit.pagination import PER_PAGE_DEFAULT, PageNumber, PerPage
+from voxnumbers.web.etags import ETAG_HEADER, IF_MATCH_DEPENDENCY, tagged
 from voxnumbers.web.openapi import error_responses
 
 _COLLECTION = "/account/{account_id:str}/applications"
@@ -57,46 +59,58 @@ async def list_applications(
     return await service.list_applications(conn, caller.account_id, page=page, per_page=per_page)
 
 
-@get([_ONE, _ONE_COMPAT], summary="Get a voice application", responses=error_responses(400, 404))
+@get(
+    [_ONE, _ONE_COMPAT],
+    summary="Get a voice application",
+    responses=error_responses(400, 404),
+    response_headers=ETAG_HEADER,
+)
 async def get_application(
     conn: NamedDependency[AsyncConnection], caller: NamedDependency[Caller], app_id: AppId
-) -> Application:
-    return await service.get_application(conn, caller.account_id, app_id)
+) -> Response[Application]:
+    return tagged(await service.get_application(conn, caller.account_id, app_id))
 
 
 @patch(
     [_ONE, _ONE_COMPAT],
     summary="Update a voice application",
-    responses=error_responses(400, 404, 413, 415),
+    responses=error_responses(400, 404, 412, 413, 415),
+    response_headers=ETAG_HEADER,
 )
 async def update_application(
     conn: NamedDependency[AsyncConnection],
     caller: NamedDependency[Caller],
+    if_match: NamedDependency[IfMatch | None],
     app_id: AppId,
     data: JSONBody[ApplicationPatch],
-) -> Application:
+) -> Response[Application]:
     """Only the fields given change; `null` clears a URL or the webhook secret."""
-    return await service.update_application(conn, caller.account_id, app_id, data)
+    return tagged(
+        await service.update_application(conn, caller.account_id, app_id, data, if_match=if_match)
+    )
 
 
 @delete(
     _ONE,
     summary="Delete a voice application",
     status_code=200,
-    responses=error_responses(400, 404, 409),
+    responses=error_responses(400, 404, 409, 412),
 )
 async def delete_application(
     conn: NamedDependency[AsyncConnection],
     caller: NamedDependency[Caller],
+    if_match: NamedDependency[IfMatch | None],
     app_id: AppId,
     force: Annotated[
         bool,
         Parameter(description="Also unassign the numbers that route to it (else `409`)."),
     ] = False,
 ) -> Application:
-    """Delete the application and answer its final state; `409` while numbers route to it,
-    unless `force=true`."""
-    return await service.delete_application(conn, caller.account_id, app_id, force=force)
+    """Delete the application and answer its final state (no `ETag`: there is nothing left
+    to read); `409` while numbers route to it, unless `force=true`."""
+    return await service.delete_application(
+        conn, caller.account_id, app_id, force=force, if_match=if_match
+    )
 
 
 router = Router(
@@ -108,5 +122,6 @@ router = Router(
         update_application,
         delete_application,
     ],
+    dependencies=IF_MATCH_DEPENDENCY,
     tags=["applications"],
 )

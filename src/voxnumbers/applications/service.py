@@ -18,6 +18,7 @@ from voxnumbers.applications.schemas import (
 )
 from voxnumbers.errors import Conflict, NotFound, ValidationFailed
 from voxnumbers.kit.clock import utc_now
+from voxnumbers.kit.etags import IfMatch, require_match
 from voxnumbers.kit.ids import is_well_formed, new_id
 from voxnumbers.kit.pagination import offset_of, pagination
 from voxnumbers.kit.text import has_control_characters
@@ -66,10 +67,17 @@ async def get_application(
 
 
 async def update_application(
-    conn: AsyncConnection, account_id: str, application_id: str, patch: ApplicationPatch
+    conn: AsyncConnection,
+    account_id: str,
+    application_id: str,
+    patch: ApplicationPatch,
+    *,
+    if_match: IfMatch | None = None,
 ) -> Application:
-    """Change only the fields given; ``null`` clears a URL or the webhook secret."""
+    """Change only the fields given; ``null`` clears a URL or the webhook secret.
+    ``412`` when ``if_match`` is given and the application's current tag is not in it."""
     current = await _find(conn, account_id, application_id, for_update=True)
+    require_match(if_match, _view(current))
     given = {
         name: value
         for name, value in msgspec.structs.asdict(patch).items()
@@ -83,15 +91,22 @@ async def update_application(
 
 
 async def delete_application(
-    conn: AsyncConnection, account_id: str, application_id: str, *, force: bool
+    conn: AsyncConnection,
+    account_id: str,
+    application_id: str,
+    *,
+    force: bool,
+    if_match: IfMatch | None = None,
 ) -> Application:
     """Delete an application and answer its final state.
 
     While numbers route to it the answer is ``409`` unless ``force``, which unassigns them
     in the same transaction. The row is locked first, so no number can be routed to it
-    between the count and the delete.
+    between the count and the delete (nor the application changed after ``if_match`` is
+    checked: ``412`` when given and its current tag is not in it).
     """
     record = await _find(conn, account_id, application_id, for_update=True)
+    require_match(if_match, _view(record))
     routed = await numbers.count_routed(conn, account_id, application_id=application_id)
     if routed and not force:
         raise Conflict(

@@ -2,28 +2,46 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Literal, TypeVar
 
-from litestar import Router, delete, get, post
-from litestar.di import NamedDependency
+import msgspec
+from litestar import Response, Router, delete, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody, Parameter
+from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.accounts.schemas import Caller
-from voxnumbers.kit.pagination import PER_PAGE_DEFAULT, PageNumber, PerPage
+from voxnumbers.kit.etags import IfMatch
+from voxnumbers.kit.pagination import PER_PAGE_DEFAULT, PerPage
 from voxnumbers.numbers import service
 from voxnumbers.numbers.schemas import (
     ApplicationTarget,
+    Capability,
     ListableStatus,
+    ListOrder,
     Number,
     NumberPage,
+    NumberType,
     PurchaseRequest,
     Release,
     ReleasePreview,
     Routing,
     RoutingTarget,
+    SortKey,
 )
 from voxnumbers.settings import Settings
+from voxnumbers.web.etags import (
+    ETAG_HEADER,
+    IF_MATCH_DEPENDENCY,
+    ROUTING_ETAG_HEADER,
+    tagged,
+    tagged_as,
+)
 from voxnumbers.web.openapi import error_responses
 
 CountryCode = Annotated[
@@ -34,17 +52,12 @@ E164Path = Annotated[
 ]
 
 
-@get("/", summary="List your numbers", responses=error_responses(400))
-async def list_numbers(
-    conn: NamedDependency[AsyncConnection],
-    caller: NamedDependency[Caller],
+def list_filters(
     country: CountryCode = None,
     status: Annotated[
         ListableStatus | None,
         Parameter(description="Filter by status; `released` lists numbers cooling off."),
     ] = None,
-    page: PageNumber = 1,
-    per_page: PerPage = PER_PAGE_DEFAULT,
     trunk_id: Annotated[str | None, Parameter(description="Routed to this trunk.")] = None,
     application_id: Annotated[
         str | None, Parameter(description="Routed to this application.")
@@ -52,26 +65,120 @@ async def list_numbers(
     routed: Annotated[
         bool | None, Parameter(description="`true`: routed anywhere; `false`: not routed.")
     ] = None,
+    type: Annotated[NumberType | None, Parameter(description="local, toll_free or mobile.")] = None,
+    region: Annotated[str | None, Parameter(max_length=100, description="Exact region.")] = None,
+    capability: Annotated[
+        list[Capability] | None,
+        Parameter(description="Repeatable; every capability given must be present."),
+    ] = None,
+    contains: Annotated[str | None, Parameter(description="Digits the number contains.")] = None,
+    created_after: Annotated[
+        datetime | None, Parameter(description="Bought after (ISO 8601; no offset: UTC).")
+    ] = None,
+    created_before: Annotated[datetime | None, Parameter(description="Bought before.")] = None,
+    updated_since: Annotated[datetime | None, Parameter(description="Changed since.")] = None,
+) -> service.ListFilters:
+    """The list's filters from the query (shared by the list and its export)."""
+    return service.ListFilters(
+        country=country,
+        status=status.value if status else None,
+        trunk_id=trunk_id,
+        application_id=application_id,
+        routed=routed,
+        type=type,
+        region=region,
+        capabilities=tuple(capability or ()),
+        contains=contains,
+        created_after=created_after,
+        created_before=created_before,
+        updated_since=updated_since,
+    )
+
+
+Filters = NamedDependency[service.ListFilters]
+Sort = Annotated[SortKey, Parameter(description="Order; `-` for descending. Then by number.")]
+
+
+@get("/", summary="List your numbers", responses=error_responses(400))
+async def list_numbers(
+    conn: NamedDependency[AsyncConnection],
+    caller: NamedDependency[Caller],
+    filters: Filters,
+    page: Annotated[
+        int | None,
+        Parameter(ge=1, description="Page number, from 1.", schema_extra={"default": 1}),
+    ] = None,
+    per_page: PerPage = PER_PAGE_DEFAULT,
+    sort: Sort = "created_at",
+    cursor: Annotated[
+        str | None,
+        Parameter(description="Page by cursor: empty for the first page, then `next_cursor`."),
+    ] = None,
 ) -> NumberPage:
     """Numbers owned by the account, oldest purchase first, with the exact total."""
     return await service.list_numbers(
         conn,
         caller.account_id,
-        country=country,
-        status=status.value if status else None,
         page=page,
         per_page=per_page,
-        trunk_id=trunk_id,
-        application_id=application_id,
-        routed=routed,
+        sort=sort,
+        cursor=cursor,
+        **msgspec.structs.asdict(filters),
     )
 
 
-@get("/{e164:str}", summary="Get a number", responses=error_responses(400, 404))
+@get(
+    "/export",
+    summary="Export your numbers (CSV or NDJSON)",
+    responses={
+        200: ResponseSpec(
+            data_container=str,
+            media_type="text/csv",
+            description="CSV with a header row (`format=csv`), or one JSON number object "
+            "per line (`format=ndjson`, `application/x-ndjson`); the columns are the number "
+            "object's keys.",
+            generate_examples=False,
+        ),
+        **error_responses(400),
+    },
+)
+async def export_numbers(
+    state: State,
+    caller: NamedDependency[Caller],
+    filters: Filters,
+    format: Annotated[Literal["csv", "ndjson"], Parameter(description="csv or ndjson.")] = "csv",
+    sort: Sort = "created_at",
+) -> Stream:
+    """Every number the list's filters match, streamed: memory stays flat at any size."""
+    where, order = service.number_filter(filters), ListOrder.parse(sort)
+
+    async def lines() -> AsyncIterator[bytes]:
+        async with state.database.transaction(write=False) as conn:
+            async for chunk in service.export_numbers(
+                conn, caller.account_id, where, order, format
+            ):
+                yield chunk
+
+    return Stream(
+        lines(),
+        media_type=EXPORT_MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="numbers.{format}"'},
+    )
+
+
+EXPORT_MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
+
+
+@get(
+    "/{e164:str}",
+    summary="Get a number",
+    responses=error_responses(400, 404),
+    response_headers=ETAG_HEADER,
+)
 async def get_number(
     conn: NamedDependency[AsyncConnection], caller: NamedDependency[Caller], e164: E164Path
-) -> Number:
-    return await service.get_number(conn, caller.account_id, e164)
+) -> Response[Number]:
+    return tagged(await service.get_number(conn, caller.account_id, e164))
 
 
 @post(
@@ -91,54 +198,88 @@ async def purchase_number(
 
 Conn = NamedDependency[AsyncConnection]
 Who = NamedDependency[Caller]
+Precondition = NamedDependency[IfMatch | None]
+NumberAnswer = TypeVar("NumberAnswer", Routing, Release)
+
+
+async def _with_number_etag(
+    conn: Conn, caller: Who, answer: NumberAnswer
+) -> Response[NumberAnswer]:
+    """Routing and release answers are not the number: they carry the ETag of the number
+    after the change, so a client can chain writes with ``If-Match`` without a ``GET``."""
+    return tagged_as(answer, await service.readable_number(conn, caller.account_id, answer.e164))
 
 
 @post(
     "/{e164:str}/assign",
     summary="Route a number to a SIP trunk",
     status_code=200,
-    responses=error_responses(400, 404, 409, 413, 415),
+    responses=error_responses(400, 404, 409, 412, 413, 415),
+    response_headers=ROUTING_ETAG_HEADER,
 )
 async def assign_trunk(
-    conn: Conn, caller: Who, e164: E164Path, data: JSONBody[RoutingTarget]
-) -> Routing:
+    conn: Conn,
+    caller: Who,
+    if_match: Precondition,
+    e164: E164Path,
+    data: JSONBody[RoutingTarget],
+) -> Response[Routing]:
     """Route to a trunk of the account; an application, if any, is cleared."""
-    return await service.assign_trunk(conn, caller.account_id, e164, data.trunk_id)
+    routing = await service.assign_trunk(
+        conn, caller.account_id, e164, data.trunk_id, if_match=if_match
+    )
+    return await _with_number_etag(conn, caller, routing)
 
 
 @delete(
     "/{e164:str}/assign",
     summary="Remove a number's SIP trunk",
     status_code=200,
-    responses=error_responses(400, 404, 409),
+    responses=error_responses(400, 404, 409, 412),
+    response_headers=ROUTING_ETAG_HEADER,
 )
-async def unassign_trunk(conn: Conn, caller: Who, e164: E164Path) -> Routing:
+async def unassign_trunk(
+    conn: Conn, caller: Who, if_match: Precondition, e164: E164Path
+) -> Response[Routing]:
     """Idempotent: also ``200`` when no trunk was assigned."""
-    return await service.unassign_trunk(conn, caller.account_id, e164)
+    routing = await service.unassign_trunk(conn, caller.account_id, e164, if_match=if_match)
+    return await _with_number_etag(conn, caller, routing)
 
 
 @post(
     "/{e164:str}/application",
     summary="Route a number to a voice application",
     status_code=200,
-    responses=error_responses(400, 404, 409, 413, 415),
+    responses=error_responses(400, 404, 409, 412, 413, 415),
+    response_headers=ROUTING_ETAG_HEADER,
 )
 async def assign_application(
-    conn: Conn, caller: Who, e164: E164Path, data: JSONBody[ApplicationTarget]
-) -> Routing:
+    conn: Conn,
+    caller: Who,
+    if_match: Precondition,
+    e164: E164Path,
+    data: JSONBody[ApplicationTarget],
+) -> Response[Routing]:
     """Route to an application of the account; a trunk, if any, is cleared."""
-    return await service.assign_application(conn, caller.account_id, e164, data.application_id)
+    routing = await service.assign_application(
+        conn, caller.account_id, e164, data.application_id, if_match=if_match
+    )
+    return await _with_number_etag(conn, caller, routing)
 
 
 @delete(
     "/{e164:str}/application",
     summary="Remove a number's voice application",
     status_code=200,
-    responses=error_responses(400, 404, 409),
+    responses=error_responses(400, 404, 409, 412),
+    response_headers=ROUTING_ETAG_HEADER,
 )
-async def unassign_application(conn: Conn, caller: Who, e164: E164Path) -> Routing:
+async def unassign_application(
+    conn: Conn, caller: Who, if_match: Precondition, e164: E164Path
+) -> Response[Routing]:
     """Idempotent: also ``200`` when no application was assigned."""
-    return await service.unassign_application(conn, caller.account_id, e164)
+    routing = await service.unassign_application(conn, caller.account_id, e164, if_match=if_match)
+    return await _with_number_etag(conn, caller, routing)
 
 
 @get(
@@ -156,30 +297,42 @@ async def preview_release(
     "/{e164:str}",
     summary="Release a number",
     status_code=200,
-    responses=error_responses(400, 404, 409),
+    responses=error_responses(400, 404, 409, 412),
+    response_headers=ROUTING_ETAG_HEADER,
 )
 async def release_number(
-    conn: Conn, caller: Who, settings: NamedDependency[Settings], e164: E164Path
-) -> Release:
+    conn: Conn,
+    caller: Who,
+    settings: NamedDependency[Settings],
+    if_match: Precondition,
+    e164: E164Path,
+) -> Response[Release]:
     """The number cools off for the configured period before returning to inventory."""
-    return await service.release_number(conn, caller.account_id, e164, settings)
+    release = await service.release_number(
+        conn, caller.account_id, e164, settings, if_match=if_match
+    )
+    return await _with_number_etag(conn, caller, release)
 
 
 @post(
     "/{e164:str}/cancel-release",
     summary="Undo a release while cooling off",
     status_code=200,
-    responses=error_responses(400, 404, 409, 415),
+    responses=error_responses(400, 404, 409, 412, 415),
+    response_headers=ETAG_HEADER,
 )
-async def cancel_release(conn: Conn, caller: Who, e164: E164Path) -> Number:
+async def cancel_release(
+    conn: Conn, caller: Who, if_match: Precondition, e164: E164Path
+) -> Response[Number]:
     """Active again, with its previous routing where the target still exists."""
-    return await service.cancel_release(conn, caller.account_id, e164)
+    return tagged(await service.cancel_release(conn, caller.account_id, e164, if_match=if_match))
 
 
 router = Router(
     path="/v1/account/{account_id:str}/numbers",
     route_handlers=[
         list_numbers,
+        export_numbers,
         get_number,
         purchase_number,
         assign_trunk,
@@ -191,4 +344,5 @@ router = Router(
         cancel_release,
     ],
     tags=["numbers"],
+    dependencies={"filters": Provide(list_filters, sync_to_thread=False), **IF_MATCH_DEPENDENCY},
 )

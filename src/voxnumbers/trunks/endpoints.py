@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Router, delete, get, post, put
+from litestar import Response, Router, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.accounts.schemas import Caller
+from voxnumbers.kit.etags import IfMatch
 from voxnumbers.kit.pagination import PER_PAGE_DEFAULT, PageNumber, PerPage
 from voxnumbers.settings import Settings
 from voxnumbers.trunks import service
@@ -24,6 +25,7 @@ from voxnumbers.trunks.schemas import (
     TrunkPage,
     TrunkRequest,
 )
+from voxnumbers.web.etags import ETAG_HEADER, IF_MATCH_DEPENDENCY, tagged
 from voxnumbers.web.openapi import error_responses
 
 TrunkId = Annotated[str, Parameter(description="The trunk's id (`trunk_…`).")]
@@ -58,33 +60,47 @@ async def list_trunks(
     )
 
 
-@get("/{trunk_id:str}", summary="Get a SIP trunk", responses=error_responses(400, 404))
+@get(
+    "/{trunk_id:str}",
+    summary="Get a SIP trunk",
+    responses=error_responses(400, 404),
+    response_headers=ETAG_HEADER,
+)
 async def get_trunk(
     conn: NamedDependency[AsyncConnection],
     caller: NamedDependency[Caller],
     settings: NamedDependency[Settings],
     trunk_id: TrunkId,
-) -> Trunk:
-    return await service.get_trunk(
-        conn, caller.account_id, trunk_id, sip_domain=settings.sip_domain
+) -> Response[Trunk]:
+    return tagged(
+        await service.get_trunk(conn, caller.account_id, trunk_id, sip_domain=settings.sip_domain)
     )
 
 
 @put(
     "/{trunk_id:str}",
     summary="Replace a SIP trunk",
-    responses=error_responses(400, 404, 413, 415),
+    responses=error_responses(400, 404, 412, 413, 415),
+    response_headers=ETAG_HEADER,
 )
 async def replace_trunk(
     conn: NamedDependency[AsyncConnection],
     caller: NamedDependency[Caller],
     settings: NamedDependency[Settings],
+    if_match: NamedDependency[IfMatch | None],
     trunk_id: TrunkId,
     data: JSONBody[TrunkRequest],
-) -> Trunk:
+) -> Response[Trunk]:
     """Replace the whole trunk: optional fields left out return to their defaults."""
-    return await service.replace_trunk(
-        conn, caller.account_id, trunk_id, data, sip_domain=settings.sip_domain
+    return tagged(
+        await service.replace_trunk(
+            conn,
+            caller.account_id,
+            trunk_id,
+            data,
+            sip_domain=settings.sip_domain,
+            if_match=if_match,
+        )
     )
 
 
@@ -92,19 +108,26 @@ async def replace_trunk(
     "/{trunk_id:str}",
     summary="Delete a SIP trunk",
     status_code=200,
-    responses=error_responses(400, 404, 409),
+    responses=error_responses(400, 404, 409, 412),
 )
 async def delete_trunk(
     conn: NamedDependency[AsyncConnection],
     caller: NamedDependency[Caller],
     settings: NamedDependency[Settings],
+    if_match: NamedDependency[IfMatch | None],
     trunk_id: TrunkId,
     force: Force = False,
 ) -> Trunk:
     """Delete the trunk (with its credentials and ACL) and answer its final state
-    (`status: "deleted"`). `409` while numbers route to it, unless `force=true`."""
+    (`status: "deleted"`; no `ETag`: there is nothing left to read). `409` while numbers
+    route to it, unless `force=true`."""
     return await service.delete_trunk(
-        conn, caller.account_id, trunk_id, force=force, sip_domain=settings.sip_domain
+        conn,
+        caller.account_id,
+        trunk_id,
+        force=force,
+        sip_domain=settings.sip_domain,
+        if_match=if_match,
     )
 
 
@@ -219,5 +242,6 @@ router = Router(
         list_acl_entries,
         delete_acl_entry,
     ],
+    dependencies=IF_MATCH_DEPENDENCY,
     tags=["trunks"],
 )

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.errors import Conflict, NotFound, ValidationFailed
 from voxnumbers.kit.clock import utc_now
+from voxnumbers.kit.etags import IfMatch, require_match
 from voxnumbers.kit.ids import is_well_formed, new_id
 from voxnumbers.kit.pagination import offset_of, pagination
 from voxnumbers.kit.text import clean_text
@@ -93,9 +94,12 @@ async def replace_trunk(
     request: TrunkRequest,
     *,
     sip_domain: str,
+    if_match: IfMatch | None = None,
 ) -> Trunk:
-    """Replace every field of a trunk (PUT): fields left out return to their defaults."""
+    """Replace every field of a trunk (PUT): fields left out return to their defaults.
+    ``412`` when ``if_match`` is given and the trunk's current tag is not in it."""
     current = await _find_trunk(conn, account_id, trunk_id, for_update=True)
+    require_match(if_match, _trunk_view(current, sip_domain))
     replaced = _trunk_record(
         request,
         trunk_id=current.id,
@@ -109,15 +113,23 @@ async def replace_trunk(
 
 
 async def delete_trunk(
-    conn: AsyncConnection, account_id: str, trunk_id: str, *, force: bool, sip_domain: str
+    conn: AsyncConnection,
+    account_id: str,
+    trunk_id: str,
+    *,
+    force: bool,
+    sip_domain: str,
+    if_match: IfMatch | None = None,
 ) -> Trunk:
     """Delete a trunk with its credentials and ACL entries; answers its final state.
 
     While numbers route to it the answer is ``409`` unless ``force``, which unassigns them
     in the same transaction. The trunk row is locked first, so no number can be routed to it
-    between the count and the delete.
+    between the count and the delete (nor the trunk changed after ``if_match`` is checked:
+    ``412`` when given and the trunk's current tag is not in it).
     """
     record = await _find_trunk(conn, account_id, trunk_id, for_update=True)
+    require_match(if_match, _trunk_view(record, sip_domain))
     routed = await numbers.count_routed(conn, account_id, trunk_id=trunk_id)
     if routed and not force:
         raise Conflict(

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from voxnumbers.accounts import service as accounts
 from voxnumbers.accounts.schemas import Caller
 from voxnumbers.errors import FieldProblem, UnsupportedMediaType, ValidationFailed
+from voxnumbers.kit.etags import IF_MATCH, parse_if_match
 from voxnumbers.kit.text import has_control_characters
 from voxnumbers.settings import Settings
 from voxnumbers.web.idempotency import claim_idempotency_key, read_idempotency_key
@@ -93,6 +94,12 @@ async def check_request_shape(request: Request[Any, Any, Any]) -> None:
             problems.append(FieldProblem(name, "must not contain control characters"))
     if problems:
         raise ValidationFailed("Invalid query parameters.", problems)
+    if_match = request.headers.get(IF_MATCH)
+    if if_match is not None and "if_match" in request.route_handler.parsed_fn_signature.parameters:
+        # Refused here, before the transaction opens: the ``if_match`` dependency resolves
+        # alongside the transaction's, and raising there cancels that one mid-BEGIN, which
+        # costs the pool its connection (invalidated) on every malformed header.
+        parse_if_match(if_match)
     await read_idempotency_key(request, caller_of(request).account_id)
 
 
@@ -136,16 +143,25 @@ _QUERY_PARAMETERS: dict[object, dict[str, bool]] = {}
 
 
 def _query_parameters(handler: BaseRouteHandler) -> dict[str, bool]:
-    """Query parameter names of a handler, each with whether it may repeat."""
-    skip = _RESERVED | set(handler.resolve_dependencies()) | _path_parameter_names(handler)
+    """Query parameter names of a handler and of the dependencies it uses, each with whether
+    it may repeat."""
+    dependencies = handler.resolve_dependencies()
+    skip = _RESERVED | _path_parameter_names(handler)
     names: dict[str, bool] = {}
-    for name, field in handler.parsed_fn_signature.parameters.items():
-        if name in skip:
-            continue
-        kwarg = field.kwarg_definition
-        if isinstance(kwarg, ParameterKwarg):
-            if kwarg.header or kwarg.cookie:
+    signatures, seen = [handler.parsed_fn_signature], set()
+    while signatures:
+        for name, field in signatures.pop().parameters.items():
+            if name in dependencies:
+                if name not in seen:
+                    seen.add(name)
+                    signatures.append(dependencies[name].parsed_fn_signature)
                 continue
-            name = kwarg.query or name
-        names[name] = field.is_non_string_sequence
+            if name in skip:
+                continue
+            kwarg = field.kwarg_definition
+            if isinstance(kwarg, ParameterKwarg):
+                if kwarg.header or kwarg.cookie:
+                    continue
+                name = kwarg.query or name
+            names[name] = field.is_non_string_sequence
     return names

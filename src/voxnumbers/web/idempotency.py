@@ -25,6 +25,7 @@ class IdempotentRequest:
     account_id: str
     key: str
     fingerprint: str
+    default_status: int
     conn: AsyncConnection | None = None
 
 
@@ -47,6 +48,7 @@ async def read_idempotency_key(request: Request[Any, Any, Any], account_id: str)
         fingerprint=service.fingerprint(
             request.method, request.url.path, request.url.query or "", body
         ),
+        default_status=request.route_handler.status_code or 200,
     )
     request.scope["state"][_STATE] = pending
     _current.set(pending)
@@ -64,7 +66,8 @@ async def claim_idempotency_key(request: Request[Any, Any, Any], conn: AsyncConn
 async def store_idempotent_response(response: Response[Any]) -> Response[Any]:
     """After a successful handler, still inside its transaction: store what is answered."""
     pending = _current.get()
-    status = response.status_code or 200
+    # A handler returning its own Response may leave the status to the route's default.
+    status = response.status_code or (pending.default_status if pending else 200)
     if pending is None or pending.conn is None or not 200 <= status < 300:
         return response
     body = response.render(response.content, response.media_type or "application/json")

@@ -3,9 +3,13 @@ transitions. Handlers and other features call these functions; they never commit
 
 from voxnumbers.numbers.service.lifecycle import activate, reinstate, suspend
 from voxnumbers.numbers.service.listing import (
+    ListFilters,
+    export_numbers,
     get_number,
     list_numbers,
+    number_filter,
     purchase_number,
+    readable_number,
 )
 from voxnumbers.numbers.service.release import (
     cancel_release,
@@ -23,15 +27,19 @@ from voxnumbers.numbers.service.routing import (
 )
 
 __all__ = [
+    "ListFilters",
     "activate",
     "assign_application",
     "assign_trunk",
     "cancel_release",
     "count_routed",
+    "export_numbers",
     "get_number",
     "list_numbers",
+    "number_filter",
     "preview_release",
     "purchase_number",
+    "readable_number",
     "reinstate",
     "release_number",
     "suspend",

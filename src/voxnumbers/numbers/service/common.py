@@ -11,6 +11,7 @@ from voxnumbers.errors import Conflict, NotFound
 from voxnumbers.events.service import record_event
 from voxnumbers.events.types import EventType
 from voxnumbers.kit.e164 import parse_e164
+from voxnumbers.kit.etags import IfMatch, require_match
 from voxnumbers.kit.jsonc import to_json_data
 from voxnumbers.numbers import repository
 from voxnumbers.numbers.lifecycle import Action, InvalidTransition, next_status
@@ -25,15 +26,20 @@ async def owned_number(
     *,
     lock: bool = True,
     cooled_off: bool = False,
+    if_match: IfMatch | None = None,
 ) -> NumberRecord:
     """The account's number, locked for the transaction; ``404`` if the account does not own
     it, including a released number whose cooling-off is over (it is no longer theirs)
-    unless ``cooled_off`` asks for it, to say why it cannot come back."""
+    unless ``cooled_off`` asks for it, to say why it cannot come back. Then ``412`` unless
+    its current representation satisfies ``if_match``: checked on the locked row, so no
+    other writer can change it between the check and the caller's write."""
     record = await repository.find_record(conn, account_id, parse_e164(raw_e164), for_update=lock)
     if record is None:
         raise NotFound("No such number in this account.")
     if record.status == "released" and not record.is_cooling_off(now) and not cooled_off:
         raise NotFound("No such number in this account.")
+    if if_match is not None:
+        require_match(if_match, repository.to_number(record))
     return record
 
 

@@ -12,6 +12,7 @@ from voxnumbers.events.service import record_event
 from voxnumbers.inventory import repository as inventory
 from voxnumbers.inventory.schemas import InventoryEntry
 from voxnumbers.kit.clock import utc_now
+from voxnumbers.kit.etags import IfMatch
 from voxnumbers.kit.money import CURRENCY, cents_to_decimal
 from voxnumbers.numbers import repository
 from voxnumbers.numbers.lifecycle import can
@@ -56,12 +57,18 @@ async def preview_release(
 
 
 async def release_number(
-    conn: AsyncConnection, account_id: str, e164: str, settings: Settings
+    conn: AsyncConnection,
+    account_id: str,
+    e164: str,
+    settings: Settings,
+    *,
+    if_match: IfMatch | None = None,
 ) -> Release:
     """Release the number: routing is cleared (and remembered for a cancellation), and it
-    stays reserved to the account until ``available_after``."""
+    stays reserved to the account until ``available_after``. ``412`` when ``if_match`` is
+    given and the number's current tag is not in it."""
     now = utc_now()
-    record = await owned_number(conn, account_id, e164, now)
+    record = await owned_number(conn, account_id, e164, now, if_match=if_match)
     status = checked_status(record, "release")
     fee = _early_termination_fee(record, settings)
     available_after = now + timedelta(days=settings.cooling_off_days)
@@ -78,7 +85,7 @@ async def release_number(
         updated_at=now,
     )
     await record_number_event(
-        conn, record, "number.released", early_termination_fee=float(cents_to_decimal(fee))
+        conn, record, "number.released", early_termination_fee=cents_to_decimal(fee)
     )
     return Release(
         e164=record.e164,
@@ -91,11 +98,14 @@ async def release_number(
     )
 
 
-async def cancel_release(conn: AsyncConnection, account_id: str, e164: str) -> Number:
+async def cancel_release(
+    conn: AsyncConnection, account_id: str, e164: str, *, if_match: IfMatch | None = None
+) -> Number:
     """Undo a release inside the cooling-off window: active again, with the routing it had
-    where that trunk or application still exists."""
+    where that trunk or application still exists. ``412`` when ``if_match`` is given and
+    the number's current tag is not in it."""
     now = utc_now()
-    record = await owned_number(conn, account_id, e164, now, cooled_off=True)
+    record = await owned_number(conn, account_id, e164, now, cooled_off=True, if_match=if_match)
     status = checked_status(record, "cancel_release")
     if not record.is_cooling_off(now):
         raise Conflict(f"{record.e164}: the cooling-off period ended; buy it again instead.")

@@ -6,22 +6,43 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.errors import ValidationFailed
 from voxnumbers.kit.clock import utc_now
+from voxnumbers.kit.etags import IfMatch
 from voxnumbers.numbers import repository
 from voxnumbers.numbers.schemas import NumberRecord, Routing
 from voxnumbers.numbers.service.common import checked_status, owned_number, record_number_event
 
 
-async def assign_trunk(conn: AsyncConnection, account_id: str, e164: str, trunk_id: str) -> Routing:
-    """Route the number to one of the account's trunks; any application is cleared."""
+async def assign_trunk(
+    conn: AsyncConnection,
+    account_id: str,
+    e164: str,
+    trunk_id: str,
+    *,
+    if_match: IfMatch | None = None,
+) -> Routing:
+    """Route the number to one of the account's trunks; any application is cleared.
+    ``412`` when ``if_match`` is given and the number's current tag is not in it."""
     return await _route(
-        conn, account_id, e164, trunk_id=trunk_id, application_id=None, target_field="trunk_id"
+        conn,
+        account_id,
+        e164,
+        trunk_id=trunk_id,
+        application_id=None,
+        target_field="trunk_id",
+        if_match=if_match,
     )
 
 
 async def assign_application(
-    conn: AsyncConnection, account_id: str, e164: str, application_id: str
+    conn: AsyncConnection,
+    account_id: str,
+    e164: str,
+    application_id: str,
+    *,
+    if_match: IfMatch | None = None,
 ) -> Routing:
-    """Route the number to one of the account's applications; any trunk is cleared."""
+    """Route the number to one of the account's applications; any trunk is cleared.
+    ``412`` when ``if_match`` is given and the number's current tag is not in it."""
     return await _route(
         conn,
         account_id,
@@ -29,17 +50,24 @@ async def assign_application(
         trunk_id=None,
         application_id=application_id,
         target_field="application_id",
+        if_match=if_match,
     )
 
 
-async def unassign_trunk(conn: AsyncConnection, account_id: str, e164: str) -> Routing:
-    """Remove the trunk; idempotent (also when none was assigned)."""
-    return await _unroute(conn, account_id, e164, "trunk_id")
+async def unassign_trunk(
+    conn: AsyncConnection, account_id: str, e164: str, *, if_match: IfMatch | None = None
+) -> Routing:
+    """Remove the trunk; idempotent (also when none was assigned), but ``412`` when
+    ``if_match`` is given and the number's current tag is not in it."""
+    return await _unroute(conn, account_id, e164, "trunk_id", if_match)
 
 
-async def unassign_application(conn: AsyncConnection, account_id: str, e164: str) -> Routing:
-    """Remove the application; idempotent (also when none was assigned)."""
-    return await _unroute(conn, account_id, e164, "application_id")
+async def unassign_application(
+    conn: AsyncConnection, account_id: str, e164: str, *, if_match: IfMatch | None = None
+) -> Routing:
+    """Remove the application; idempotent (also when none was assigned), but ``412`` when
+    ``if_match`` is given and the number's current tag is not in it."""
+    return await _unroute(conn, account_id, e164, "application_id", if_match)
 
 
 async def count_routed(
@@ -82,9 +110,10 @@ async def _route(
     trunk_id: str | None,
     application_id: str | None,
     target_field: str,
+    if_match: IfMatch | None,
 ) -> Routing:
     now = utc_now()
-    record = await owned_number(conn, account_id, e164, now)
+    record = await owned_number(conn, account_id, e164, now, if_match=if_match)
     checked_status(record, "route")
     if not await repository.routing_target_exists(
         conn, account_id, trunk_id=trunk_id, application_id=application_id
@@ -98,9 +127,11 @@ async def _route(
     return await _routing_of(conn, account_id, record.e164)
 
 
-async def _unroute(conn: AsyncConnection, account_id: str, e164: str, field: str) -> Routing:
+async def _unroute(
+    conn: AsyncConnection, account_id: str, e164: str, field: str, if_match: IfMatch | None
+) -> Routing:
     now = utc_now()
-    record = await owned_number(conn, account_id, e164, now)
+    record = await owned_number(conn, account_id, e164, now, if_match=if_match)
     if getattr(record, field) is not None:
         checked_status(record, "route")
         await repository.update_number(conn, record, **{field: None, "updated_at": now})
