@@ -53,10 +53,17 @@ def test_database_urls_name_the_async_driver(url: str, driver: str) -> None:
     assert Settings(database_url=url).resolved_database_url == driver
 
 
-@pytest.mark.parametrize(("name", "value"), [("VOX_PORT", "0"), ("VOX_PORT", "70000"),
-                                             ("VOX_MAX_BODY_BYTES", "-5"), ("VOX_WORKERS", "0"),
-                                             ("VOX_COOLING_OFF_DAYS", "-1"),
-                                             ("VOX_LOG_LEVEL", "loud")])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("VOX_PORT", "0"),
+        ("VOX_PORT", "70000"),
+        ("VOX_MAX_BODY_BYTES", "-5"),
+        ("VOX_WORKERS", "0"),
+        ("VOX_COOLING_OFF_DAYS", "-1"),
+        ("VOX_LOG_LEVEL", "loud"),
+    ],
+)
 def test_a_value_out_of_range_is_refused(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: value})
