@@ -57,6 +57,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         settings.resolved_database_url,
         pool_size=settings.db_pool_size,
         pool_timeout=settings.db_pool_timeout_seconds,
+        connect_timeout=settings.db_connect_timeout_seconds,
         statement_timeout=settings.db_statement_timeout_seconds,
     )
     key_usage = KeyUsage()

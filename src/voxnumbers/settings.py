@@ -48,6 +48,13 @@ class Settings:
     db_pool_timeout_seconds: float = field(
         default=5.0, metadata={"doc": "Longest wait for a free database connection."}
     )
+    db_connect_timeout_seconds: float = field(
+        default=5.0,
+        metadata={
+            "doc": "Longest wait for PostgreSQL to accept a new connection (an unreachable "
+            "host answers `503` after this, never hangs)."
+        },
+    )
     db_statement_timeout_seconds: float = field(
         default=10.0, metadata={"doc": "Longest a single SQL statement may run (PostgreSQL)."}
     )

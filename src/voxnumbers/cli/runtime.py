@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from voxnumbers.errors import ApiError
-from voxnumbers.kit.db import Database
+from voxnumbers.kit.db import Database, DatabaseUnavailable
 from voxnumbers.settings import Settings, SettingsError
 
 T = TypeVar("T")
@@ -33,6 +33,7 @@ def open_database(settings: Settings) -> Database:
         settings.resolved_database_url,
         pool_size=2,
         pool_timeout=settings.db_pool_timeout_seconds,
+        connect_timeout=settings.db_connect_timeout_seconds,
         statement_timeout=max(settings.db_statement_timeout_seconds, 600),
     )
 
@@ -54,4 +55,12 @@ def run_with_database(
         return asyncio.run(_main())
     except ApiError as exc:
         err.print(f"[red]error:[/red] {escape(exc.message)}", soft_wrap=True, highlight=False)
+        raise typer.Exit(1) from exc
+    except DatabaseUnavailable as exc:
+        cause = type(exc.__cause__).__name__ if exc.__cause__ else "unavailable"
+        err.print(
+            f"[red]error:[/red] the database is not reachable ({cause}); check VOX_DATABASE_URL",
+            soft_wrap=True,
+            highlight=False,
+        )
         raise typer.Exit(1) from exc

@@ -2,7 +2,11 @@
 
 The same code runs on SQLite (aiosqlite, WAL, foreign keys on) and PostgreSQL (asyncpg).
 A unit of work is a transaction: callers (a request, a CLI command) own it; it commits when
-the block ends normally and rolls back on any exception.
+the block ends normally and rolls back on any exception. When the database cannot start or
+commit it (unreachable, restarting, out of connections), ``DatabaseUnavailable`` is raised,
+whatever the driver said; errors raised inside the block pass through unchanged and
+``is_unavailable`` tells an outage from a bug. Callers answer "retry later" for the first,
+never ``500``.
 """
 
 from __future__ import annotations
@@ -15,12 +19,41 @@ from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Dialect, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
 from voxnumbers.kit.jsonc import decode_json, encode_json_text
 
 _WRITE = "vox_write"
+
+# SQLSTATE classes that mean "not now" rather than "never": connection exception (08),
+# insufficient resources (53: too many connections, disk full), operator intervention
+# (57: shutting down, starting up, statement timeout, cancelled).
+_UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "53", "57"})
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot serve this unit of work now: it is unreachable, restarting, out of
+    connections or too slow. Nothing was committed unless the commit itself was acknowledged
+    by the database; retrying later (with the same Idempotency-Key) is safe."""
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` is the database being unavailable (retry later) rather than a bug.
+
+    At connect time asyncpg raises plain ``OSError``s (refused, reset, unreachable,
+    ``TimeoutError``) that SQLAlchemy passes on untranslated; a lost connection shows as an
+    invalidated ``DBAPIError``; a server that is shutting down, starting up or cancelling a
+    statement as one with a SQLSTATE of class 08, 53 or 57; a full pool as ``PoolTimeout``.
+    """
+    if isinstance(exc, DatabaseUnavailable | PoolTimeout | OperationalError | OSError):
+        return True
+    if isinstance(exc, DBAPIError):
+        sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
+        return exc.connection_invalidated or sqlstate[:2] in _UNAVAILABLE_SQLSTATE_CLASSES
+    return False
 
 
 class Timestamp(TypeDecorator[datetime]):
@@ -62,7 +95,12 @@ class Database:
         pool_size: int = 10,
         pool_timeout: float = 5.0,
         statement_timeout: float = 10.0,
+        connect_timeout: float | None = None,
     ) -> None:
+        """``pool_timeout``: longest wait for a free connection of the pool;
+        ``connect_timeout`` (default: ``pool_timeout``): longest wait for the server to
+        accept a new connection; ``statement_timeout``: longest a statement may run. Together
+        they bound how long a request can wait on a database that is not there."""
         self.url = make_url(url)
         self.dialect = self.url.get_backend_name()
         self.engine: AsyncEngine = _create_engine(
@@ -70,6 +108,7 @@ class Database:
             pool_size=pool_size,
             pool_timeout=pool_timeout,
             statement_timeout=statement_timeout,
+            connect_timeout=pool_timeout if connect_timeout is None else connect_timeout,
         )
 
     @property
@@ -82,25 +121,59 @@ class Database:
 
         ``write=True`` on SQLite takes the write lock at ``BEGIN`` (``BEGIN IMMEDIATE``), so a
         transaction that reads then writes never fails to upgrade its lock halfway.
+
+        Errors of the database itself, while connecting or committing, raise
+        ``DatabaseUnavailable`` (caused by the driver's error) when they mean the database
+        cannot serve now; any error of the block passes through as it was raised, even when
+        rolling back after it fails too (the connection is gone: nothing was committed).
         """
-        async with self.engine.connect() as conn:
-            if write:
-                await conn.execution_options(**{_WRITE: True})
-            elif not self.is_sqlite:
-                # One snapshot for the whole read (a page and its total agree); SQLite's
-                # read transactions are snapshots already.
-                await conn.execution_options(
-                    isolation_level="REPEATABLE READ", postgresql_readonly=True
-                )
-            async with conn.begin():
-                yield conn
+        failure: BaseException | None = None
+        committing = False
+        try:
+            async with self.engine.connect() as conn:
+                if write:
+                    await conn.execution_options(**{_WRITE: True})
+                elif not self.is_sqlite:
+                    # One snapshot for the whole read (a page and its total agree); SQLite's
+                    # read transactions are snapshots already.
+                    await conn.execution_options(
+                        isolation_level="REPEATABLE READ", postgresql_readonly=True
+                    )
+                async with conn.begin():
+                    try:
+                        yield conn
+                    except BaseException as exc:
+                        failure = exc
+                        raise
+                    committing = True
+        except Exception as exc:
+            if failure is None:
+                _raise_unavailable(exc, connecting=not committing)
+                raise
+        if failure is not None:
+            raise failure
 
     async def dispose(self) -> None:
         await self.engine.dispose()
 
 
+def _raise_unavailable(exc: Exception, *, connecting: bool) -> None:
+    """Raise ``DatabaseUnavailable`` from ``exc`` if the database cannot serve now: whatever
+    the driver said while connecting (the request never reached the database), and errors
+    that mean "not now" while committing."""
+    if isinstance(exc, DatabaseUnavailable):
+        return
+    if is_unavailable(exc) or (connecting and isinstance(exc, DBAPIError)):
+        raise DatabaseUnavailable(f"database unavailable: {type(exc).__name__}") from exc
+
+
 def _create_engine(
-    url: str, *, pool_size: int, pool_timeout: float, statement_timeout: float
+    url: str,
+    *,
+    pool_size: int,
+    pool_timeout: float,
+    statement_timeout: float,
+    connect_timeout: float,
 ) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -124,9 +197,11 @@ def _create_engine(
         pool_size=pool_size,
         max_overflow=0,
         pool_timeout=pool_timeout,
+        # A connection the server dropped (restart, failover) is found out and replaced at
+        # checkout instead of failing the request that drew it.
         pool_pre_ping=True,
         connect_args={
-            "timeout": pool_timeout,
+            "timeout": connect_timeout,
             "command_timeout": statement_timeout + 5,
             "server_settings": {
                 "statement_timeout": str(int(statement_timeout * 1000)),

@@ -14,7 +14,7 @@ import msgspec
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from voxnumbers.errors import (
@@ -25,7 +25,9 @@ from voxnumbers.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
+from voxnumbers.kit.db import DatabaseUnavailable, is_unavailable
 from voxnumbers.kit.jsonc import encode_json
+from voxnumbers.web.json import malformed_json
 from voxnumbers.web.requestid import request_id_of
 
 log = structlog.get_logger("voxnumbers.errors")
@@ -71,15 +73,17 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
 
 
 def handle_database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[bytes]:
-    """Lost connections and operational failures are ``503`` (retry); anything else from the
-    database is a bug (``500``)."""
-    if isinstance(exc, OperationalError) or exc.connection_invalidated:
+    """Lost connections, a server shutting down or starting up, statement timeouts are
+    ``503`` (retry); anything else from the database is a bug (``500``)."""
+    if is_unavailable(exc):
         return handle_database_unavailable(request, exc)
     return handle_unexpected(request, exc)
 
 
 def handle_database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
-    log.warning("database unavailable", error=type(exc).__name__)
+    """``503`` with ``Retry-After``; the log names the driver's error, the body nothing."""
+    cause = exc.__cause__ if isinstance(exc, DatabaseUnavailable) and exc.__cause__ else exc
+    log.warning("database unavailable", error=type(cause).__name__, path=request.url.path)
     error = ServiceUnavailable(headers={"Retry-After": "1"})
     return error_response(error, request_id_of(request.scope))
 
@@ -92,8 +96,12 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     ApiError: handle_api_error,
     HTTPException: handle_http_exception,
+    DatabaseUnavailable: handle_database_unavailable,
     PoolTimeout: handle_database_unavailable,
     DBAPIError: handle_database_error,
+    # A request's only network I/O is its database: a socket error or a timeout there (the
+    # driver raises them untranslated, e.g. an unresponsive server past the command timeout).
+    OSError: handle_database_unavailable,
     Exception: handle_unexpected,
 }
 
@@ -118,9 +126,7 @@ def _validation_error(exc: HTTPException) -> ValidationFailed:
         names = ", ".join(sorted({p.field for p in problems}))
         return ValidationFailed(f"Invalid value for {names}.", problems)
     if _caused_by_json_decoding(exc):
-        return ValidationFailed(
-            "The request body is not valid JSON.", [FieldProblem("body", "malformed JSON")]
-        )
+        return malformed_json()
     return ValidationFailed("The request is not valid.")
 
 
