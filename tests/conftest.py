@@ -125,18 +125,17 @@ def fresh_database_url(backend: str, request: pytest.FixtureRequest, tmp_path: P
 
 @pytest.fixture
 def database_url(fresh_database_url: str, backend: str) -> str:
-    """URL of an empty, migrated database for one (synchronous) test."""
+    """URL of an empty, migrated database for one test (emptied once, before anything of
+    the test runs: ``database`` and every fixture using the URL see the same data)."""
     if backend == "postgresql":
         asyncio.run(_emptied(Database(fresh_database_url)))
     return fresh_database_url
 
 
 @pytest.fixture
-async def database(fresh_database_url: str, backend: str) -> AsyncIterator[Database]:
+async def database(database_url: str) -> AsyncIterator[Database]:
     """An empty, migrated database (SQLite file or PostgreSQL) for one test."""
-    db = Database(fresh_database_url, pool_size=30, pool_timeout=30)
-    if backend == "postgresql":
-        await _empty(db)
+    db = Database(database_url, pool_size=30, pool_timeout=30)
     yield db
     await db.dispose()
 
