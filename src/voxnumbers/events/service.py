@@ -25,7 +25,7 @@ from voxnumbers.events.schemas import (
 from voxnumbers.events.types import EVENT_TYPES, EventType
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.e164 import parse_e164
-from voxnumbers.kit.ids import new_id
+from voxnumbers.kit.ids import is_well_formed, new_id
 from voxnumbers.kit.pagination import offset_of, pagination
 
 MAX_URL_LENGTH = 2000
@@ -119,7 +119,11 @@ async def list_webhooks(
 
 async def get_webhook(conn: AsyncConnection, account_id: str, webhook_id: str) -> Webhook:
     """One of the account's endpoints; deleted ones and other accounts' are not found."""
-    endpoint = await repository.find_endpoint(conn, account_id, webhook_id)
+    endpoint = (
+        await repository.find_endpoint(conn, account_id, webhook_id)
+        if is_well_formed(webhook_id, "whk")
+        else None
+    )
     if endpoint is None:
         raise NotFound("No such webhook endpoint in this account.")
     return endpoint

@@ -42,7 +42,7 @@ from voxnumbers.web.etags import (
     tagged,
     tagged_as,
 )
-from voxnumbers.web.openapi import error_responses
+from voxnumbers.web.openapi import also_answered_as, error_responses
 
 CountryCode = Annotated[
     str | None, Parameter(description="ISO 3166-1 alpha-2 country code, case-insensitive.")
@@ -141,6 +141,7 @@ async def list_numbers(
         ),
         **error_responses(400),
     },
+    operation_class=also_answered_as(200, "application/x-ndjson"),
 )
 async def export_numbers(
     state: State,

@@ -24,6 +24,7 @@ from voxnumbers.kit.etags import IF_MATCH, parse_if_match
 from voxnumbers.kit.text import has_control_characters
 from voxnumbers.settings import Settings
 from voxnumbers.web.idempotency import claim_idempotency_key, read_idempotency_key
+from voxnumbers.web.json import check_json_body
 
 _CALLER = "caller"
 _RESERVED = frozenset(
@@ -94,6 +95,9 @@ async def check_request_shape(request: Request[Any, Any, Any]) -> None:
             problems.append(FieldProblem(name, "must not contain control characters"))
     if problems:
         raise ValidationFailed("Invalid query parameters.", problems)
+    if request.method not in _SAFE_METHODS and _has_body(request):
+        data = request.route_handler.parsed_fn_signature.parameters.get("data")
+        check_json_body(await request.body(), data.annotation if data else None)
     if_match = request.headers.get(IF_MATCH)
     if if_match is not None and "if_match" in request.route_handler.parsed_fn_signature.parameters:
         # Refused here, before the transaction opens: the ``if_match`` dependency resolves

@@ -67,9 +67,9 @@ def number_filter(filters: ListFilters) -> NumberFilter:
         region=region,
         capabilities_mask=to_mask(filters.capabilities),
         contains=digits_filter(filters.contains),
-        created_after=_as_utc(filters.created_after),
-        created_before=_as_utc(filters.created_before),
-        updated_since=_as_utc(filters.updated_since),
+        created_after=_as_utc("created_after", filters.created_after),
+        created_before=_as_utc("created_before", filters.created_before),
+        updated_since=_as_utc("updated_since", filters.updated_since),
     )
 
 
@@ -169,11 +169,15 @@ def _fingerprint(where: NumberFilter, order: ListOrder) -> str:
     return hashlib.sha256(msgspec.json.encode(fields)).hexdigest()[:16]
 
 
-def _as_utc(moment: datetime | None) -> datetime | None:
-    """An aware UTC time; a time without an offset is taken as UTC."""
+def _as_utc(field: str, moment: datetime | None) -> datetime | None:
+    """An aware UTC time; a time without an offset is taken as UTC. ``400`` on ``field``
+    for a time whose UTC falls outside the calendar (``9999-12-31T23:59:59-01:00``)."""
     if moment is None:
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:
+        raise ValidationFailed.on(field, "is out of range once converted to UTC") from None
 
 
 async def export_numbers(

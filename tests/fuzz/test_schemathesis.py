@@ -1,0 +1,321 @@
+"""Every operation of the service's own ``/openapi.json`` fuzzed with schemathesis, on both
+databases.
+
+The schema is fetched from the running app (``schemathesis.openapi.from_asgi``); cases come
+from ``APIOperation.as_strategy`` and are sent in process by ``Case.call_and_validate``
+(schemathesis' ASGI transport, through ``tests.fuzz.bridge``), with a real key of a real
+account in ``Authorization``. Every answer is checked for:
+
+- ``not_a_server_error``: no 5xx, ever;
+- ``status_code_conformance``: the status is documented for the operation;
+- ``content_type_conformance``: the media type is one documented for that status;
+- ``response_schema_conformance``: the body matches the documented schema (successes and
+  error envelopes alike);
+- ``ignored_auth``: a success is sent again without credentials and with wrong ones, and
+  must then be refused;
+- ours, ``error_envelope``: a 4xx or 5xx body is exactly the error envelope, with the code of
+  its status and the ``request_id`` of the ``X-Request-ID`` header.
+
+Two passes on each database:
+
+- **the account's own path** (``account_id`` is the key's account). Each operation draws from
+  four strategies: the ids of objects that exist with a request body that should succeed
+  (so successes, their schemas and ``ignored_auth`` are exercised: deletes, purchases and
+  routing included), the same ids with generated bodies, generated ids, and negative
+  (schema-violating) parameters and bodies. The test also insists that every operation
+  answered at least one success, or the fuzzing would prove little;
+- **any other account** (``account_id`` generated): never a success; ``403`` on every
+  account route (``404`` when the generated value does not even make a route).
+
+Set up rather than fuzzed, and why:
+
+- rate limiting is off (``rate_limit_per_minute=0``): a few thousand requests of one key
+  would be answered ``429`` (documented, so conforming, but hiding everything else). Rate
+  limits have their own tests (tests/api/test_rate_limits.py);
+- before each operation the objects its path can name (a trunk with a credential and an ACL
+  entry, an application, a webhook, owned numbers) are created again, so one operation's
+  deletes do not turn the next operations into ``404``.
+
+Nothing is excluded: every operation, every check above.
+
+Reproducible in CI: Hypothesis runs derandomized, without its example database, with
+``EXAMPLES`` examples per operation and pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any, TypeVar
+
+import httpx
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from requests.structures import CaseInsensitiveDict
+from schemathesis import GenerationMode
+from schemathesis.checks import (
+    content_type_conformance,
+    ignored_auth,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from schemathesis.errors import FailureGroup
+
+from tests.api.support import ERROR_CODES, app_on
+from tests.factories import US_NUMBERS, Tenant, entry, make_tenant, stock
+from tests.fuzz.bridge import LoopBridge, serving
+from voxnumbers.kit.db import Database
+
+EXAMPLES = 20  # per operation and pass
+OWNED = US_NUMBERS[:4]
+FOR_SALE = US_NUMBERS[10:16]
+T = TypeVar("T")
+
+Case = schemathesis.Case
+Operation = Any  # schemathesis.APIOperation, generic in ways that do not help here
+Strategies = Callable[[Operation, dict[str, str]], st.SearchStrategy[Case]]
+
+
+def error_envelope(ctx: Any, response: schemathesis.Response, case: Case) -> None:
+    """A refusal is exactly ``{"error": {code, message, details?, request_id}}`` with the
+    code of its status and the request id of the ``X-Request-ID`` header."""
+    if response.status_code < 400:
+        return
+    body = response.json()
+    assert isinstance(body, dict) and list(body) == ["error"], body
+    error = body["error"]
+    assert {"code", "message", "request_id"} <= set(error), error
+    assert set(error) <= {"code", "message", "details", "request_id"}, error
+    assert error["code"] == ERROR_CODES[response.status_code], error
+    headers = CaseInsensitiveDict(response.headers)
+    assert [error["request_id"]] == headers["x-request-id"], (error, headers)
+
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    ignored_auth,
+    error_envelope,
+]
+
+
+def good_body(label: str, ids: dict[str, str]) -> Any:
+    """A body the operation should accept for the objects in ``ids`` (None: no body)."""
+    trunk = {
+        "name": "Fuzzed trunk",
+        "auth_type": "ip",
+        "termination_uri": "sip:pbx.example.com:5060",
+        "origination_uris": ["sip:edge.example.com;transport=tls"],
+        "max_channels": 30,
+    }
+    application = {
+        "name": "Fuzzed application",
+        "answer_url": "https://example.com/answer",
+        "answer_method": "GET",
+        "fallback_url": "https://example.com/fallback",
+        "webhook_secret": "s3cret-s3cret",
+    }
+    method, _, path = label.partition(" ")
+    bodies = {
+        ("POST", "/purchase-from-inventory"): {"e164": FOR_SALE[0], "country": "US"},
+        ("POST", "/assign"): {"trunk_id": ids.get("trunk_id")},
+        ("POST", "/application"): {"application_id": ids.get("app_id")},
+        ("POST", "/webhooks"): {"url": "https://example.com/hooks"},
+        ("POST", "/trunks"): trunk,
+        ("PUT", "/{trunk_id}"): trunk,
+        ("POST", "/credentials"): {"username": "alice.1", "password": "correct horse"},
+        ("POST", "/ip-acl"): {"ip": "2001:db8::1", "mask": 64, "description": "office"},
+        ("POST", "/applications"): application,
+        ("PATCH", "/{app_id}"): {"answer_url": None, "hangup_method": "GET"},
+    }
+    for (verb, ending), body in bodies.items():
+        if method == verb and path.endswith(ending):
+            return body
+    return None
+
+
+def own_account_cases(operation: Operation, ids: dict[str, str]) -> st.SearchStrategy[Case]:
+    """Cases on the key's own account: see the module's docstring."""
+    names = path_parameter_names(operation)
+    existing = {name: value for name, value in ids.items() if name in names}
+    account = {"account_id": ids["account_id"]} if "account_id" in names else {}
+    body = good_body(operation.label, ids)
+    known = operation.as_strategy(path_parameters=existing)
+    if body is not None:
+        known = operation.as_strategy(path_parameters=existing, body=body)
+    return st.one_of(
+        known,
+        operation.as_strategy(path_parameters=existing),
+        operation.as_strategy(path_parameters=account),
+        operation.as_strategy(GenerationMode.NEGATIVE, path_parameters=account),
+    )
+
+
+def other_account_cases(operation: Operation, ids: dict[str, str]) -> st.SearchStrategy[Case]:
+    """Cases whose ``account_id`` (like everything else) is generated."""
+    return st.one_of(operation.as_strategy(), operation.as_strategy(GenerationMode.NEGATIVE))
+
+
+def path_parameter_names(operation: Operation) -> set[str]:
+    return {parameter.name for parameter in operation.path_parameters}
+
+
+async def seed(http: httpx.AsyncClient, tenant: Tenant, operation: Operation) -> dict[str, str]:
+    """Create (again) a trunk with a credential and an ACL entry, an application, and a
+    webhook where the path names one; their ids by path parameter name, with ``e164`` a
+    number of the account in the state the operation acts on (released for cancel-release,
+    active otherwise)."""
+
+    async def created(path: str, body: dict[str, Any]) -> str:
+        response = await http.post(tenant.path(path), json=body, headers=tenant.bearer)
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    ids = {"account_id": tenant.account_id}
+    ids["trunk_id"] = trunk_id = await created("/trunks", {"name": "t", "auth_type": "ip"})
+    ids["cred_id"] = await created(
+        f"/trunks/{trunk_id}/credentials", {"username": "bob", "password": "x" * 16}
+    )
+    ids["acl_id"] = await created(f"/trunks/{trunk_id}/ip-acl", {"ip": "203.0.113.7"})
+    ids["app_id"] = await created("/applications", {"name": "a"})
+    if "webhook_id" in path_parameter_names(operation):
+        # At most 20 endpoints per account, and fuzzing POST …/webhooks makes some.
+        listed = await http.get(tenant.path("/webhooks?per_page=100"), headers=tenant.bearer)
+        for webhook in listed.json()["data"]:
+            await http.delete(tenant.path(f"/webhooks/{webhook['id']}"), headers=tenant.bearer)
+        ids["webhook_id"] = await created("/webhooks", {"url": "https://example.com/hook"})
+    ids["e164"] = e164 = await active_number(http, tenant)
+    if operation.label.endswith("/cancel-release"):
+        released = await http.delete(tenant.path(f"/numbers/{e164}"), headers=tenant.bearer)
+        assert released.status_code == 200, released.text
+    return ids
+
+
+async def active_number(http: httpx.AsyncClient, tenant: Tenant) -> str:
+    """One of the account's numbers, active (its release cancelled if it was released)."""
+    for e164 in OWNED:
+        one = await http.get(tenant.path(f"/numbers/{e164}"), headers=tenant.bearer)
+        status = one.json()["status"] if one.status_code == 200 else None
+        if status == "active":
+            return e164
+        if status == "released":
+            cancelled = await http.post(
+                tenant.path(f"/numbers/{e164}/cancel-release"), headers=tenant.bearer
+            )
+            if cancelled.status_code == 200:
+                return e164
+    raise AssertionError("none of the account's numbers can be made active again")
+
+
+@contextlib.asynccontextmanager
+async def served(database: Database) -> AsyncIterator[tuple[httpx.AsyncClient, LoopBridge]]:
+    """The app running in this loop: a client to set things up, and the bridge schemathesis
+    reaches it through."""
+    async with serving(app_on(database, rate_limit_per_minute=0)) as (http, app):
+        bridge = LoopBridge(app, asyncio.get_running_loop())
+        try:
+            yield http, bridge
+        finally:
+            bridge.close()
+
+
+class Fuzzer:
+    """Runs schemathesis over every operation, in a worker thread, while the app serves
+    from the test's loop."""
+
+    def __init__(self, database: Database, tenant: Tenant) -> None:
+        self.database = database
+        self.tenant = tenant
+        self.statuses: dict[str, Counter[int]] = {}
+
+    async def run(self, strategies: Strategies, seeded: bool = True) -> list[str]:
+        """Failure reports (empty: none); ``statuses`` holds what each operation answered.
+        ``seeded``: objects for the operation's path are created before it is fuzzed."""
+        loop = asyncio.get_running_loop()
+        async with served(self.database) as (http, bridge):
+
+            def in_loop(coroutine: Coroutine[Any, Any, T]) -> T:
+                return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+
+            def every_operation() -> list[str]:
+                schema = schemathesis.openapi.from_asgi("/openapi.json", bridge)
+                failures = []
+                for result in schema.get_all_operations():
+                    operation = result.ok()
+                    ids = in_loop(seed(http, self.tenant, operation)) if seeded else {}
+                    failure = self.fuzz(operation, strategies(operation, ids))
+                    if failure:
+                        failures.append(f"{operation.label}:\n{failure}")
+                return failures
+
+            return await asyncio.to_thread(every_operation)
+
+    def fuzz(self, operation: Operation, cases: st.SearchStrategy[Case]) -> str | None:
+        """One operation's examples; the report of its first failure, if any."""
+        seen = self.statuses.setdefault(operation.label, Counter())
+
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            print_blob=False,
+            # Examples here are HTTP requests with set-up state; the input-generation health
+            # checks (too slow, filtered, large) say nothing about the API.
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(case=cases)
+        def examples(case: Case) -> None:
+            response = case.call_and_validate(headers=self.tenant.bearer, checks=CHECKS)
+            seen[response.status_code] += 1
+
+        try:
+            examples()
+        except (FailureGroup, AssertionError) as failure:
+            return str(failure)
+        return None
+
+
+async def fuzzer_for(database: Database) -> Fuzzer:
+    """An account owning a few numbers, more for sale, and a neighbour; a fuzzer keyed to it."""
+    tenant = await make_tenant(database, "Fuzz")
+    await make_tenant(database, "Neighbour")
+    await stock(database, *(entry(e164) for e164 in OWNED + FOR_SALE))
+    async with served(database) as (http, _):
+        for e164 in OWNED:
+            bought = await http.post(
+                tenant.path("/numbers/purchase-from-inventory"),
+                json={"e164": e164, "country": "US"},
+                headers=tenant.bearer,
+            )
+            assert bought.status_code == 201, bought.text
+    return Fuzzer(database, tenant)
+
+
+async def test_every_operation_on_the_accounts_own_path(database):
+    fuzzer = await fuzzer_for(database)
+    failures = await fuzzer.run(own_account_cases)
+    assert not failures, "\n\n".join(failures)
+    never_succeeded = [
+        label
+        for label, statuses in fuzzer.statuses.items()
+        if not any(200 <= status < 300 for status in statuses)
+    ]
+    assert not never_succeeded, fuzzer.statuses
+    assert len(fuzzer.statuses) >= 35  # every operation of the API was fuzzed
+
+
+async def test_every_operation_on_other_accounts_paths(database):
+    fuzzer = await fuzzer_for(database)
+    failures = await fuzzer.run(other_account_cases, seeded=False)
+    assert not failures, "\n\n".join(failures)
+    for label, statuses in fuzzer.statuses.items():
+        if "{account_id}" in label:
+            assert set(statuses) <= {403, 404}, (label, statuses)
+            assert statuses[403], (label, statuses)
