@@ -16,7 +16,8 @@ number of the sample is valid and of its block's country and type.
 The database is migrated with the project's own migrations, then loaded with COPY
 (PostgreSQL, asyncpg) or large ``executemany`` transactions (SQLite), secondary indexes
 dropped during the load and rebuilt after. ``number_counts`` is computed while the rows are
-generated and checked against a ``GROUP BY`` of ``numbers`` afterwards. API keys of the big
+generated, ``number_totals`` summed from it, and both checked against a ``GROUP BY`` of
+``numbers`` afterwards. API keys of the big
 account, one small account and the buyer go to ``bench/.state.json``.
 """
 
@@ -664,6 +665,25 @@ def _recount_sql(kind: str, with_month: bool) -> tuple[str, str]:
     )
 
 
+# ``number_totals`` (account, country, status) is the sum of ``number_counts`` over months.
+_FILL_TOTALS_SQL = (
+    "INSERT INTO number_totals (account_id, country, status, total) "
+    "SELECT account_id, country, status, SUM(total) FROM number_counts "
+    "GROUP BY account_id, country, status"
+)
+_TOTALS_SQL = (
+    "SELECT account_id, country, status, total FROM number_totals",
+    "SELECT account_id, country, status, COUNT(*) FROM numbers GROUP BY account_id, country, status",
+)
+
+
+def _compare_totals(stored: list[Any], grouped: list[Any]) -> None:
+    as_stored = {tuple(row)[:-1]: row[-1] for row in stored}
+    if as_stored != {tuple(row)[:-1]: row[-1] for row in grouped}:
+        raise SystemExit("number_totals does not match a GROUP BY of numbers")
+    print(f"  number_totals: {len(as_stored):,} rows, equal to GROUP BY over numbers ✓")
+
+
 def _compare_counts(dataset: Dataset, stored: list[Any], grouped: list[Any]) -> None:
     as_stored = {tuple(row)[:-1]: row[-1] for row in stored}
     as_grouped = {tuple(row)[:-1]: row[-1] for row in grouped}
@@ -743,6 +763,7 @@ async def load_postgresql(
         await conn.copy_records_to_table(
             "number_counts", records=_count_rows(dataset, count_columns), columns=count_columns
         )
+        await conn.execute(_FILL_TOTALS_SQL)
         print(f"  inventory and counts copied in {time.perf_counter() - step:.1f} s")
         step = time.perf_counter()
         for index in indexes:
@@ -761,6 +782,7 @@ async def load_postgresql(
         seconds = time.perf_counter() - started
         stored_sql, grouped_sql = _recount_sql("postgresql", with_month)
         _compare_counts(dataset, await conn.fetch(stored_sql), await conn.fetch(grouped_sql))
+        _compare_totals(*[await conn.fetch(sql) for sql in _TOTALS_SQL])
         _check_totals(dataset, [await conn.fetchval(f"SELECT count(*) FROM {t}") for t in tables])
     finally:
         await conn.close()
@@ -816,6 +838,7 @@ def load_sqlite(
         step = time.perf_counter()
         _insert(conn, "inventory_numbers", INVENTORY_COLUMNS, dataset.inventory_rows(ts))
         _insert(conn, "number_counts", tuple(count_columns), _count_rows(dataset, count_columns))
+        conn.execute(_FILL_TOTALS_SQL)
         print(f"  inventory and counts inserted in {time.perf_counter() - step:.1f} s")
         step = time.perf_counter()
         for _, sql in indexes:
@@ -835,6 +858,7 @@ def load_sqlite(
         _compare_counts(
             dataset, conn.execute(stored_sql).fetchall(), conn.execute(grouped_sql).fetchall()
         )
+        _compare_totals(*[conn.execute(sql).fetchall() for sql in _TOTALS_SQL])
         _check_totals(
             dataset, [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables]
         )

@@ -767,8 +767,8 @@ def _progress(
 
 
 def _recount_buyer(db_target: Target, buyer: str) -> None:
-    """The naive app buys without keeping ``number_counts``: recount the buyer's rows so the
-    database stays consistent for the service (bench-only SQL)."""
+    """The naive app buys without keeping ``number_counts`` and ``number_totals``: recount the
+    buyer's rows so the database stays consistent for the service (bench-only SQL)."""
     from bench.generate import _MONTH_SQL
 
     if db_target.kind == "sqlite":
@@ -784,6 +784,8 @@ def _recount_buyer(db_target: Target, buyer: str) -> None:
                     f"GROUP BY account_id, country, status{month}",
                     (buyer,),
                 )
+                conn.execute("DELETE FROM number_totals WHERE account_id = ?", (buyer,))
+                conn.execute(_RECOUNT_TOTALS.replace("$1", "?"), (buyer,))
         return
 
     async def _recount() -> None:
@@ -806,10 +808,19 @@ def _recount_buyer(db_target: Target, buyer: str) -> None:
                     f"GROUP BY account_id, country, status{month}",
                     buyer,
                 )
+                await conn.execute("DELETE FROM number_totals WHERE account_id = $1", buyer)
+                await conn.execute(_RECOUNT_TOTALS, buyer)
         finally:
             await conn.close()
 
     asyncio.run(_recount())
+
+
+_RECOUNT_TOTALS = (
+    "INSERT INTO number_totals (account_id, country, status, total) "
+    "SELECT account_id, country, status, COUNT(*) FROM numbers WHERE account_id = $1 "
+    "GROUP BY account_id, country, status"
+)
 
 
 # -- import -----------------------------------------------------------------------------

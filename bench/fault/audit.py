@@ -6,7 +6,8 @@ Read straight from PostgreSQL (what the service wrote) and through the API (what
   ``number.purchased`` event (acknowledged but not there is a *lost* write);
 - every number put up for sale is either still for sale or owned with its event: never both,
   never neither, never owned without anyone having asked for it;
-- ``number_counts`` (the totals the list answers from) equal a scan of ``numbers``;
+- ``number_totals`` (the totals the list answers from) and ``number_counts`` (the same by
+  month) equal a scan of ``numbers``;
 - the list's ``pagination.total`` equals a ``COUNT`` for each account, unfiltered and for
   each seed filter (``country``, ``status``).
 """
@@ -134,6 +135,19 @@ async def _check_counts(connection: asyncpg.Connection, report: Audit) -> None:
     if kept != scanned:
         differ = sorted(set(kept.items()) ^ set(scanned.items()))
         report.problems.append(f"number_counts differ from a scan of numbers: {differ[:10]}")
+    totals = {
+        tuple(row[:3]): row[3]
+        for row in await connection.fetch(
+            "SELECT account_id, country, status, total FROM number_totals WHERE total <> 0"
+        )
+    }
+    summed: dict[tuple[str, ...], int] = {}
+    for (account_id, country, status, _), total in scanned.items():
+        key = (account_id, country, status)
+        summed[key] = summed.get(key, 0) + total
+    if totals != summed:
+        differ = sorted(set(totals.items()) ^ set(summed.items()))
+        report.problems.append(f"number_totals differ from a scan of numbers: {differ[:10]}")
 
 
 async def _check_totals(

@@ -112,10 +112,20 @@ numbers = Table(
     Index(None, "status", "available_after"),  # cooled-off releases, for the sweep
 )
 
-# Exact totals without counting rows at request time: one row per (account, country,
-# status, month of purchase), kept in the same transaction as every change to ``numbers``.
-# A total is a sum over a few rows; the months let a deep page start near its first row
-# instead of skipping every row before it.
+# Exact totals without counting rows at request time, kept in the same transaction as
+# every change to ``numbers``. ``number_totals`` has one row per (account, country, status):
+# a list's total is a sum over at most a few dozen rows, whatever the account's size.
+# ``number_counts`` splits the same by month of purchase, so a deep page can start near its
+# first row instead of skipping every row before it.
+number_totals = Table(
+    "number_totals",
+    metadata,
+    Column("account_id", String(40), ForeignKey("accounts.id"), primary_key=True),
+    Column("country", String(2), primary_key=True),
+    Column("status", String(16), primary_key=True),
+    Column("total", Integer, nullable=False),
+)
+
 number_counts = Table(
     "number_counts",
     metadata,

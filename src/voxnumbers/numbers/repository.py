@@ -1,8 +1,8 @@
 """All SQL of owned numbers and their exact counts.
 
 Every change to an owned number's account, country or status goes through this module,
-which keeps ``number_counts`` in step in the same transaction: ``total`` in lists is read
-from there, never counted at request time.
+which keeps ``number_totals`` and ``number_counts`` in step in the same transaction:
+``total`` in lists is read from there, never counted at request time.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from voxnumbers.kit.money import CURRENCY, cents_to_decimal
 from voxnumbers.kit.upsert import insert_for
 from voxnumbers.numbers.capabilities import to_list
 from voxnumbers.numbers.schemas import ListOrder, Number, NumberFilter, NumberRecord, Position
-from voxnumbers.schema import applications, number_counts, numbers, trunks
+from voxnumbers.schema import applications, number_counts, number_totals, numbers, trunks
 
 _LISTED_BY_DEFAULT = ("active", "pending", "suspended")
 # Below this offset, skipping rows costs less than looking up where a month starts.
@@ -179,6 +179,7 @@ def position_of(number: Number, order: ListOrder) -> Position:
 
 
 def _counted(query: Select[Any], account_id: str, where: NumberFilter) -> Select[Any]:
+    """``query`` over ``number_counts`` narrowed to a seed filter."""
     query = query.where(number_counts.c.account_id == account_id)
     if where.country is not None:
         query = query.where(number_counts.c.country == where.country)
@@ -187,19 +188,29 @@ def _counted(query: Select[Any], account_id: str, where: NumberFilter) -> Select
     return query.where(number_counts.c.status.in_(_LISTED_BY_DEFAULT))
 
 
+def _total_of(account_id: str, where: NumberFilter) -> Select[Any]:
+    query = select(func.coalesce(func.sum(number_totals.c.total), 0)).where(
+        number_totals.c.account_id == account_id
+    )
+    if where.country is not None:
+        query = query.where(number_totals.c.country == where.country)
+    if where.status is not None:
+        return query.where(number_totals.c.status == where.status)
+    return query.where(number_totals.c.status.in_(_LISTED_BY_DEFAULT))
+
+
 async def count_numbers(conn: AsyncConnection, account_id: str, where: NumberFilter) -> int:
-    """Exact number of the account's numbers matching a seed filter, from ``number_counts``;
+    """Exact number of the account's numbers matching a seed filter, from ``number_totals``;
     other filters are counted by scanning."""
     if not where.is_seed_filter:
         return await count_numbers_by_scanning(conn, account_id, where)
-    query = _counted(select(func.coalesce(func.sum(number_counts.c.total), 0)), account_id, where)
-    return int((await conn.execute(query)).scalar_one())
+    return int((await conn.execute(_total_of(account_id, where))).scalar_one())
 
 
 async def count_numbers_by_scanning(
     conn: AsyncConnection, account_id: str, where: NumberFilter
 ) -> int:
-    """The same count by scanning ``numbers``: what ``number_counts`` must always equal."""
+    """The same count by scanning ``numbers``: what ``number_totals`` must always equal."""
     query = _filtered(select(func.count()).select_from(numbers), account_id, where)
     return int((await conn.execute(query)).scalar_one())
 
@@ -336,19 +347,16 @@ async def expired_releases(conn: AsyncConnection, now: datetime, limit: int) -> 
 async def _adjust_count(
     conn: AsyncConnection, account_id: str, country: str, status: str, month: int, delta: int
 ) -> None:
-    statement = insert_for(conn, number_counts).values(
-        account_id=account_id, country=country, status=status, month=month, total=delta
-    )
-    statement = statement.on_conflict_do_update(
-        index_elements=[
-            number_counts.c.account_id,
-            number_counts.c.country,
-            number_counts.c.status,
-            number_counts.c.month,
-        ],
-        set_={"total": number_counts.c.total + delta},
-    )
-    await conn.execute(statement)
+    """Add ``delta`` to the total of a bucket, and of its month."""
+    for table, key in ((number_totals, {}), (number_counts, {"month": month})):
+        statement = insert_for(conn, table).values(
+            account_id=account_id, country=country, status=status, total=delta, **key
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[column for column in table.primary_key.columns],
+            set_={"total": table.c.total + delta},
+        )
+        await conn.execute(statement)
 
 
 def month_of(moment: datetime) -> int:

@@ -77,7 +77,7 @@ class NumberFilter(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def is_seed_filter(self) -> bool:
-        """Only the seed's filters (country, status): its total is in ``number_counts``."""
+        """Only the seed's filters (country, status): its total is in ``number_totals``."""
         extensions = (
             self.trunk_id,
             self.application_id,

@@ -19,7 +19,7 @@ from voxnumbers.cli.demo import DEMO_ACCOUNT_NAME, DemoInfo, ensure_demo, print_
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.db import Database
 from voxnumbers.schema import accounts as accounts_table
-from voxnumbers.schema import api_keys, inventory_numbers, number_counts, numbers
+from voxnumbers.schema import api_keys, inventory_numbers, number_counts, number_totals, numbers
 from voxnumbers.settings import Settings
 
 
@@ -36,6 +36,7 @@ async def snapshot(database: Database) -> dict[str, object]:
             "for_sale": await count(inventory_numbers),
             "owned": await count(numbers),
             "counts": sorted(tuple(row) for row in await conn.execute(select(number_counts))),
+            "totals": sorted(tuple(row) for row in await conn.execute(select(number_totals))),
         }
 
 
@@ -100,6 +101,7 @@ async def test_the_same_numbers_every_time(database: Database, tmp_path: Path):
     async with database.transaction() as conn:
         await conn.execute(inventory_numbers.delete())
         await conn.execute(number_counts.delete())
+        await conn.execute(number_totals.delete())
         await conn.execute(numbers.delete())
         await conn.execute(api_keys.delete())
         await conn.execute(accounts_table.delete())

@@ -8,7 +8,8 @@ every step, on SQLite and PostgreSQL:
 - each number is in inventory or owned by exactly one account, never both, never neither;
 - no number routes to a trunk and an application at once;
 - no number routes to a trunk or application that does not exist or is another account's;
-- the list's ``total`` equals the true count for every seed filter of every account.
+- the list's ``total`` equals the true count for every seed filter of every account;
+- the kept totals (``number_totals``) and monthly counts (``number_counts``) equal a scan.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from voxnumbers.numbers import repository as numbers_repository
 from voxnumbers.numbers import service as numbers
 from voxnumbers.numbers.schemas import NumberFilter, PurchaseRequest
 from voxnumbers.schema import applications as applications_table
-from voxnumbers.schema import inventory_numbers, metadata
+from voxnumbers.schema import inventory_numbers, metadata, number_counts, number_totals
 from voxnumbers.schema import numbers as numbers_table
 from voxnumbers.schema import trunks as trunks_table
 from voxnumbers.settings import Settings
@@ -343,6 +344,40 @@ class NumberLife(RuleBasedStateMachine):
 
         if self.tenants:
             self.run(_check)
+
+    @invariant()
+    def kept_totals_and_monthly_counts_equal_a_scan(self) -> None:
+        async def _check() -> None:
+            async with self.database.transaction(write=False) as conn:
+                totals = {
+                    tuple(row[:3]): row[3]
+                    for row in await conn.execute(select(number_totals))
+                    if row.total != 0
+                }
+                by_month = {
+                    tuple(row[:4]): row[4]
+                    for row in await conn.execute(select(number_counts))
+                    if row.total != 0
+                }
+                rows = await conn.execute(
+                    select(
+                        numbers_table.c.account_id,
+                        numbers_table.c.country,
+                        numbers_table.c.status,
+                        numbers_table.c.created_at,
+                    )
+                )
+            scanned: dict[tuple[Any, ...], int] = {}
+            scanned_by_month: dict[tuple[Any, ...], int] = {}
+            for account_id, country, status, created_at in rows:
+                key = (account_id, country, status)
+                month_key = (*key, numbers_repository.month_of(created_at))
+                scanned[key] = scanned.get(key, 0) + 1
+                scanned_by_month[month_key] = scanned_by_month.get(month_key, 0) + 1
+            assert totals == scanned
+            assert by_month == scanned_by_month
+
+        self.run(_check)
 
 
 def _country(e164: str) -> str:
