@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, delete, func, literal, select, tuple_, update
+from sqlalchemy import Select, bindparam, delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from voxnumbers.kit.db import Timestamp
 from voxnumbers.kit.money import CURRENCY, cents_to_decimal
 from voxnumbers.kit.upsert import insert_for
 from voxnumbers.numbers.capabilities import to_list
@@ -60,42 +62,117 @@ def to_number(row: Any) -> Number:
     )
 
 
-def _filtered(query: Select[Any], account_id: str, where: NumberFilter) -> Select[Any]:
-    query = query.where(numbers.c.account_id == account_id)
-    if where.country is not None:
-        query = query.where(numbers.c.country == where.country)
-    if where.status is not None:
-        query = query.where(numbers.c.status == where.status)
-        if where.status == "released" and where.now is not None:
-            query = query.where(numbers.c.available_after > where.now)
+class _Shape(NamedTuple):
+    """Which conditions a filter applies (not their values): statements are built once per
+    shape, with bound parameters, and reused; building one costs more than running it."""
+
+    country: bool
+    status: str  # "default" (the listed statuses), "given", or "released" (cooling off)
+    trunk_id: bool
+    application_id: bool
+    routed: bool | None
+    type: bool
+    region: bool
+    capabilities: bool
+    contains: bool
+    created_after: bool
+    created_before: bool
+    updated_since: bool
+
+
+def _shape(where: NumberFilter) -> _Shape:
+    released = where.status == "released" and where.now is not None
+    return _Shape(
+        country=where.country is not None,
+        status="default" if where.status is None else "released" if released else "given",
+        trunk_id=where.trunk_id is not None,
+        application_id=where.application_id is not None,
+        routed=where.routed,
+        type=where.type is not None,
+        region=where.region is not None,
+        capabilities=bool(where.capabilities_mask),
+        contains=where.contains is not None,
+        created_after=where.created_after is not None,
+        created_before=where.created_before is not None,
+        updated_since=where.updated_since is not None,
+    )
+
+
+def _parameters(account_id: str, where: NumberFilter) -> dict[str, Any]:
+    """Values of the bound parameters of ``_filtered`` and ``_counted`` for ``where``."""
+    values: dict[str, Any] = {
+        "account_id": account_id,
+        "country": where.country,
+        "status": where.status,
+        "now": where.now,
+        "trunk_id": where.trunk_id,
+        "application_id": where.application_id,
+        "type": where.type,
+        "region": where.region.lower() if where.region is not None else None,
+        "capabilities": where.capabilities_mask,
+        # Digits only (``digits_filter``): nothing to escape in the pattern.
+        "contains": f"%{where.contains}%" if where.contains is not None else None,
+        "created_after": where.created_after,
+        "created_before": where.created_before,
+        "updated_since": where.updated_since,
+    }
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def _filtered(query: Select[Any], shape: _Shape) -> Select[Any]:
+    """``query`` over ``numbers`` narrowed to a filter of this shape (bound parameters)."""
+    c = numbers.c
+    query = query.where(c.account_id == bindparam("account_id"))
+    if shape.country:
+        query = query.where(c.country == bindparam("country"))
+    if shape.status == "default":
+        query = query.where(c.status.in_(_LISTED_BY_DEFAULT))
     else:
-        query = query.where(numbers.c.status.in_(_LISTED_BY_DEFAULT))
-    if where.trunk_id is not None:
-        query = query.where(numbers.c.trunk_id == where.trunk_id)
-    if where.application_id is not None:
-        query = query.where(numbers.c.application_id == where.application_id)
-    if where.routed is True:
-        query = query.where(
-            (numbers.c.trunk_id.is_not(None)) | (numbers.c.application_id.is_not(None))
-        )
-    elif where.routed is False:
-        query = query.where(numbers.c.trunk_id.is_(None), numbers.c.application_id.is_(None))
-    if where.type is not None:
-        query = query.where(numbers.c.type == where.type)
-    if where.region is not None:
-        query = query.where(func.lower(numbers.c.region) == where.region.lower())
-    if where.capabilities_mask:
-        mask = where.capabilities_mask
-        query = query.where(numbers.c.capabilities.op("&")(mask) == mask)
-    if where.contains is not None:
-        query = query.where(numbers.c.e164.contains(where.contains, autoescape=True))
-    if where.created_after is not None:
-        query = query.where(numbers.c.created_at > where.created_after)
-    if where.created_before is not None:
-        query = query.where(numbers.c.created_at < where.created_before)
-    if where.updated_since is not None:
-        query = query.where(numbers.c.updated_at >= where.updated_since)
+        query = query.where(c.status == bindparam("status"))
+        if shape.status == "released":
+            query = query.where(c.available_after > bindparam("now"))
+    if shape.trunk_id:
+        query = query.where(c.trunk_id == bindparam("trunk_id"))
+    if shape.application_id:
+        query = query.where(c.application_id == bindparam("application_id"))
+    if shape.routed is True:
+        query = query.where(c.trunk_id.is_not(None) | c.application_id.is_not(None))
+    elif shape.routed is False:
+        query = query.where(c.trunk_id.is_(None), c.application_id.is_(None))
+    if shape.type:
+        query = query.where(c.type == bindparam("type"))
+    if shape.region:
+        query = query.where(func.lower(c.region) == bindparam("region"))
+    if shape.capabilities:
+        mask = bindparam("capabilities", type_=c.capabilities.type)
+        query = query.where(c.capabilities.op("&")(mask) == mask)
+    if shape.contains:
+        query = query.where(c.e164.like(bindparam("contains")))
+    if shape.created_after:
+        query = query.where(c.created_at > bindparam("created_after"))
+    if shape.created_before:
+        query = query.where(c.created_at < bindparam("created_before"))
+    if shape.updated_since:
+        query = query.where(c.updated_at >= bindparam("updated_since"))
     return query
+
+
+@lru_cache(maxsize=1024)
+def _page_query(shape: _Shape, order: ListOrder, *, after: bool, since: bool, until: bool) -> Any:
+    """A page of a filter of this shape in ``order``: from the keyset ``after`` a position,
+    or from ``since``/``until`` a month's start, then ``offset`` rows skipped."""
+    query = _filtered(select(*_NUMBER_COLUMNS), shape)
+    column = numbers.c[order.column]
+    if after:
+        mark = tuple_(column, numbers.c.e164)
+        bound = tuple_(bindparam("after_value", type_=column.type), bindparam("after_e164"))
+        query = query.where(mark < bound if order.descending else mark > bound)
+    if since:
+        query = query.where(numbers.c.created_at >= bindparam("since", type_=Timestamp()))
+    if until:
+        query = query.where(numbers.c.created_at < bindparam("until", type_=Timestamp()))
+    keys = (column.desc(), numbers.c.e164.desc()) if order.descending else (column, numbers.c.e164)
+    return query.order_by(*keys).limit(bindparam("limit")).offset(bindparam("offset"))
 
 
 async def list_numbers(
@@ -115,48 +192,40 @@ async def list_numbers(
     bought in (found from ``number_counts``), so the database skips at most one month of
     rows, not all the rows before the page.
     """
-    query = _filtered(select(*_NUMBER_COLUMNS), account_id, where)
-    column = numbers.c[order.column]
+    parameters = _parameters(account_id, where)
+    since = until = False
     if after is not None:
-        mark = tuple_(column, numbers.c.e164)
-        query = query.where(
-            mark < tuple_(literal(after.value, column.type), literal(after.e164))
-            if order.descending
-            else mark > tuple_(literal(after.value, column.type), literal(after.e164))
-        )
+        parameters.update(after_value=after.value, after_e164=after.e164)
     elif offset >= _SEEK_FROM_OFFSET and where.is_seed_filter and order.column == "created_at":
-        query, offset = await _seek_month(conn, query, account_id, where, order, offset)
-    keys = (column.desc(), numbers.c.e164.desc()) if order.descending else (column, numbers.c.e164)
-    query = query.order_by(*keys).limit(limit).offset(offset)
-    return [to_number(row) for row in await conn.execute(query)]
+        start, offset = await _month_of_row(conn, account_id, where, order, offset)
+        if start is not None:
+            since, until = not order.descending, order.descending
+            parameters["until" if until else "since"] = start
+    query = _page_query(_shape(where), order, after=after is not None, since=since, until=until)
+    parameters.update(limit=limit, offset=offset)
+    return [to_number(row) for row in await conn.execute(query, parameters)]
 
 
-async def _seek_month(
-    conn: AsyncConnection,
-    query: Select[Any],
-    account_id: str,
-    where: NumberFilter,
-    order: ListOrder,
-    position: int,
-) -> tuple[Select[Any], int]:
-    """Narrow ``query`` to start at the month holding the row at ``position`` of the list;
-    returns it with the offset left within that month."""
-    months = _counted(
-        select(number_counts.c.month, func.sum(number_counts.c.total)), account_id, where
-    ).group_by(number_counts.c.month)
-    months = months.order_by(
-        number_counts.c.month.desc() if order.descending else number_counts.c.month
-    )
+async def _month_of_row(
+    conn: AsyncConnection, account_id: str, where: NumberFilter, order: ListOrder, position: int
+) -> tuple[datetime | None, int]:
+    """Where the month holding the row at ``position`` of the list starts (ascending) or
+    ends (descending), with the offset left within that month; ``None`` past the end."""
+    query = _months_query(_shape(where), order.descending)
     before = 0
-    for month, total in await conn.execute(months):
+    for month, total in await conn.execute(query, _parameters(account_id, where)):
         if before + int(total) > position:
-            if order.descending:
-                return query.where(numbers.c.created_at < month_start(next_month(month))), (
-                    position - before
-                )
-            return query.where(numbers.c.created_at >= month_start(month)), position - before
+            bound = month_start(next_month(month) if order.descending else month)
+            return bound, position - before
         before += int(total)
-    return query, position
+    return None, position
+
+
+@lru_cache(maxsize=64)
+def _months_query(shape: _Shape, descending: bool) -> Any:
+    query = _counted(select(number_counts.c.month, func.sum(number_counts.c.total)), shape)
+    month = number_counts.c.month
+    return query.group_by(month).order_by(month.desc() if descending else month)
 
 
 async def number_batches(
@@ -178,25 +247,31 @@ def position_of(number: Number, order: ListOrder) -> Position:
     return Position(value=getattr(number, order.column), e164=number.e164)
 
 
-def _counted(query: Select[Any], account_id: str, where: NumberFilter) -> Select[Any]:
-    """``query`` over ``number_counts`` narrowed to a seed filter."""
-    query = query.where(number_counts.c.account_id == account_id)
-    if where.country is not None:
-        query = query.where(number_counts.c.country == where.country)
-    if where.status is not None:
-        return query.where(number_counts.c.status == where.status)
-    return query.where(number_counts.c.status.in_(_LISTED_BY_DEFAULT))
+def _counted(query: Select[Any], shape: _Shape) -> Select[Any]:
+    """``query`` over ``number_counts`` narrowed to a seed filter of this shape."""
+    query = query.where(number_counts.c.account_id == bindparam("account_id"))
+    if shape.country:
+        query = query.where(number_counts.c.country == bindparam("country"))
+    if shape.status == "default":
+        return query.where(number_counts.c.status.in_(_LISTED_BY_DEFAULT))
+    return query.where(number_counts.c.status == bindparam("status"))
 
 
-def _total_of(account_id: str, where: NumberFilter) -> Select[Any]:
+@lru_cache(maxsize=64)
+def _total_query(shape: _Shape) -> Any:
     query = select(func.coalesce(func.sum(number_totals.c.total), 0)).where(
-        number_totals.c.account_id == account_id
+        number_totals.c.account_id == bindparam("account_id")
     )
-    if where.country is not None:
-        query = query.where(number_totals.c.country == where.country)
-    if where.status is not None:
-        return query.where(number_totals.c.status == where.status)
-    return query.where(number_totals.c.status.in_(_LISTED_BY_DEFAULT))
+    if shape.country:
+        query = query.where(number_totals.c.country == bindparam("country"))
+    if shape.status == "default":
+        return query.where(number_totals.c.status.in_(_LISTED_BY_DEFAULT))
+    return query.where(number_totals.c.status == bindparam("status"))
+
+
+@lru_cache(maxsize=1024)
+def _scan_count_query(shape: _Shape) -> Any:
+    return _filtered(select(func.count()).select_from(numbers), shape)
 
 
 async def count_numbers(conn: AsyncConnection, account_id: str, where: NumberFilter) -> int:
@@ -204,15 +279,16 @@ async def count_numbers(conn: AsyncConnection, account_id: str, where: NumberFil
     other filters are counted by scanning."""
     if not where.is_seed_filter:
         return await count_numbers_by_scanning(conn, account_id, where)
-    return int((await conn.execute(_total_of(account_id, where))).scalar_one())
+    query = _total_query(_shape(where))
+    return int((await conn.execute(query, _parameters(account_id, where))).scalar_one())
 
 
 async def count_numbers_by_scanning(
     conn: AsyncConnection, account_id: str, where: NumberFilter
 ) -> int:
     """The same count by scanning ``numbers``: what ``number_totals`` must always equal."""
-    query = _filtered(select(func.count()).select_from(numbers), account_id, where)
-    return int((await conn.execute(query)).scalar_one())
+    query = _scan_count_query(_shape(where))
+    return int((await conn.execute(query, _parameters(account_id, where))).scalar_one())
 
 
 async def find_number(conn: AsyncConnection, account_id: str, e164: str) -> Number | None:
