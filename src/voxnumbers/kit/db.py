@@ -1,6 +1,7 @@
 """Database plumbing: engine per settings, one transaction per unit of work, portable types.
 
-The same code runs on SQLite (aiosqlite, WAL, foreign keys on) and PostgreSQL (asyncpg).
+The same code runs on SQLite (WAL, foreign keys on; SQLAlchemy's aiosqlite dialect over the
+inline connection of ``kit.sqlite_inline`` for database files) and PostgreSQL (asyncpg).
 A unit of work is a transaction: callers (a request, a CLI command) own it; it commits when
 the block ends normally and rolls back on any exception. When the database cannot start or
 commit it (unreachable, restarting, out of connections), ``DatabaseUnavailable`` is raised,
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.types import TypeDecorator
 
 from voxnumbers.kit.jsonc import decode_json, encode_json_text
+from voxnumbers.kit.sqlite_inline import inline_connector
 
 _WRITE = "vox_write"
 
@@ -179,8 +181,12 @@ def _create_engine(
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        extra: dict[str, Any] = {}
+        if parsed.database and parsed.database != ":memory:":
+            extra["async_creator"] = inline_connector(parsed.database)
         engine = create_async_engine(
             url,
+            **extra,
             json_serializer=encode_json_text,
             json_deserializer=decode_json,
             pool_size=pool_size,

@@ -1,0 +1,209 @@
+"""SQLite for SQLAlchemy's asyncio engine without a thread hop per call.
+
+SQLAlchemy's ``aiosqlite`` dialect sends every call (cursor, execute, fetch, close, commit)
+to a thread of its own and back; a list request makes about twenty such calls, and each
+hop costs more CPU than the statement it carries. This module gives the dialect a
+connection with aiosqlite's interface that runs the calls where they are made, which is
+safe because a SQLite statement on indexed data takes microseconds and never waits for
+another connection in WAL mode, except in two cases it handles:
+
+- **Waiting for the write lock.** ``BEGIN IMMEDIATE`` is first tried without waiting; when
+  another connection holds the lock, it waits on a worker thread (``busy_timeout``), so the
+  event loop goes on serving everyone else.
+- **Long reads.** A ``SELECT`` that runs past ``inline_steps`` steps of SQLite's virtual
+  machine (100,000 by default, a few milliseconds; a page of 100 numbers takes about 3,000)
+  is interrupted and run again on a worker thread: a count by scanning a million rows, say.
+  A ``SELECT`` has no effect to undo, and interrupting one does not end its transaction.
+  Steps, unlike time, cost nothing to count and do not depend on how busy the machine is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+# SQLite VM steps between two calls of the progress handler.
+_PROGRESS_STEPS = 10_000
+
+
+class InlineConnection:
+    """What SQLAlchemy's aiosqlite adapter uses of ``aiosqlite.Connection``."""
+
+    def __init__(self, conn: sqlite3.Connection, *, busy_timeout: float, inline_steps: int):
+        self._conn = conn
+        self._connection: sqlite3.Connection | None = conn
+        self._busy_timeout_ms = int(busy_timeout * 1000)
+        self._inline_calls = inline_steps // _PROGRESS_STEPS
+        # SQLAlchemy's adapter sets the isolation level through aiosqlite's queue.
+        self._tx = _ImmediateQueue()
+
+    @property
+    def isolation_level(self) -> str | None:
+        return self._conn.isolation_level
+
+    def cursor(self) -> InlineCursor:
+        return InlineCursor(self, self._conn.cursor())
+
+    async def execute(self, sql: str, parameters: Any = None) -> InlineCursor:
+        cursor = self.cursor()
+        await cursor.execute(sql, parameters)
+        return cursor
+
+    async def commit(self) -> None:
+        self._conn.commit()
+
+    async def rollback(self) -> None:
+        self._conn.rollback()
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            self._connection = None
+            self._conn.close()
+
+    def stop(self) -> None:
+        if self._connection is not None:
+            self._connection = None
+            self._conn.close()
+
+    async def create_function(self, *args: Any, **kwargs: Any) -> None:
+        self._conn.create_function(*args, **kwargs)
+
+    async def run(self, cursor: sqlite3.Cursor, sql: str, parameters: Any) -> None:
+        """Execute one statement, inline when it is quick, on a thread when it must wait."""
+        head = sql.lstrip()[:16].upper()
+        if head.startswith("BEGIN IMMEDIATE"):
+            await self._begin_immediate(cursor, sql)
+        elif head.startswith(("SELECT", "WITH")) and self._inline_calls > 0:
+            await self._select(cursor, sql, parameters)
+        else:
+            _execute(cursor, sql, parameters)
+
+    async def _begin_immediate(self, cursor: sqlite3.Cursor, sql: str) -> None:
+        cursor.execute("PRAGMA busy_timeout=0")
+        try:
+            cursor.execute(sql)
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                raise
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
+        await _on_thread(cursor.execute, sql)
+
+    async def _select(self, cursor: sqlite3.Cursor, sql: str, parameters: Any) -> None:
+        calls = itertools.count(1)
+        limit = self._inline_calls
+        self._conn.set_progress_handler(lambda: next(calls) > limit, _PROGRESS_STEPS)
+        try:
+            _execute(cursor, sql, parameters)
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_INTERRUPT:
+                raise
+        finally:
+            self._conn.set_progress_handler(None, 0)
+        await _on_thread(_execute, cursor, sql, parameters)
+
+
+class InlineCursor:
+    """What SQLAlchemy's adapter uses of ``aiosqlite.Cursor``."""
+
+    def __init__(self, connection: InlineConnection, cursor: sqlite3.Cursor):
+        self._connection = connection
+        self._cursor = cursor
+
+    async def __aenter__(self) -> InlineCursor:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        self._cursor.close()
+
+    async def execute(self, sql: str, parameters: Any = None) -> InlineCursor:
+        await self._connection.run(self._cursor, sql, parameters)
+        return self
+
+    async def executemany(self, sql: str, parameters: Iterable[Any]) -> InlineCursor:
+        self._cursor.executemany(sql, parameters)
+        return self
+
+    async def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+    async def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        return self._cursor.fetchmany(size or self._cursor.arraysize)
+
+    async def close(self) -> None:
+        self._cursor.close()
+
+    @property
+    def description(self) -> Sequence[Any] | None:
+        return self._cursor.description
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._cursor.lastrowid
+
+    @property
+    def arraysize(self) -> int:
+        return self._cursor.arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._cursor.arraysize = value
+
+
+class _ImmediateQueue:
+    """Stands for aiosqlite's call queue: runs the call now and settles its future."""
+
+    def put_nowait(self, item: tuple[asyncio.Future[Any] | None, Callable[[], Any]]) -> None:
+        future, function = item
+        try:
+            result = function()
+        except Exception as exc:
+            if future is not None:
+                future.set_exception(exc)
+            return
+        if future is not None:
+            future.set_result(result)
+
+
+def _execute(cursor: sqlite3.Cursor, sql: str, parameters: Any) -> None:
+    if parameters is None:
+        cursor.execute(sql)
+    else:
+        cursor.execute(sql, parameters)
+
+
+async def _on_thread(function: Callable[..., T], *args: Any) -> T:
+    return await asyncio.get_running_loop().run_in_executor(None, partial(function, *args))
+
+
+def inline_connector(
+    path: str, *, busy_timeout: float = 30.0, inline_steps: int = 100_000
+) -> Callable[[], Any]:
+    """An ``async_creator`` for ``create_async_engine("sqlite+aiosqlite://", ...)``."""
+
+    async def connect() -> InlineConnection:
+        conn = sqlite3.connect(
+            path,
+            timeout=busy_timeout,
+            isolation_level=None,
+            check_same_thread=False,
+            uri=path.startswith("file:"),
+        )
+        return InlineConnection(conn, busy_timeout=busy_timeout, inline_steps=inline_steps)
+
+    return connect

@@ -1,0 +1,122 @@
+"""SQLite statements run on the event loop's thread, except those that would hold it up:
+a long read moves to a worker thread, and so does waiting for another connection's lock."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+
+from voxnumbers.kit.db import Database
+
+# Far more steps of SQLite's virtual machine than it runs inline (100,000).
+LONG_READ = (
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000) "
+    "SELECT count(*), thread_id() FROM c"
+)
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'inline.sqlite3'}")
+
+    @event.listens_for(database.engine.sync_engine, "connect")
+    def _thread_id(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.create_function("thread_id", 0, threading.get_ident)
+
+    async with database.transaction() as conn:
+        await conn.execute(text("CREATE TABLE t (x INTEGER)"))
+    yield database
+    await database.dispose()
+
+
+class Ticker:
+    """Counts how often the event loop got to run it while something else was going on."""
+
+    def __init__(self) -> None:
+        self.ticks = 0
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(0.001)
+            self.ticks += 1
+
+    def stop(self) -> int:
+        self._task.cancel()
+        return self.ticks
+
+
+async def test_quick_statements_run_on_the_event_loop_thread(database: Database) -> None:
+    async with database.transaction() as conn:
+        await conn.execute(text("INSERT INTO t VALUES (1)"))
+        assert (await conn.execute(text("SELECT thread_id()"))).scalar_one() == (
+            threading.get_ident()
+        )
+    async with database.transaction(write=False) as conn:
+        assert (await conn.execute(text("SELECT thread_id()"))).scalar_one() == (
+            threading.get_ident()
+        )
+        assert (await conn.execute(text("SELECT x FROM t"))).scalar_one() == 1
+
+
+async def test_a_long_read_moves_to_a_worker_thread_and_the_loop_goes_on(
+    database: Database,
+) -> None:
+    ticker = Ticker()
+    async with database.transaction(write=False) as conn:
+        count, thread = (await conn.execute(text(LONG_READ))).one()
+    assert count == 2_000_000
+    assert thread != threading.get_ident()
+    assert ticker.stop() > 0
+
+
+async def test_a_long_read_inside_a_write_keeps_the_transaction(database: Database) -> None:
+    """Interrupting a SELECT to run it again elsewhere must not roll back what the
+    transaction wrote before it."""
+    async with database.transaction() as conn:
+        await conn.execute(text("INSERT INTO t VALUES (7)"))
+        count, _ = (await conn.execute(text(LONG_READ))).one()
+        assert count == 2_000_000
+        await conn.execute(text("INSERT INTO t VALUES (8)"))
+    async with database.transaction(write=False) as conn:
+        assert (await conn.execute(text("SELECT x FROM t ORDER BY x"))).scalars().all() == [7, 8]
+
+
+async def test_waiting_for_the_write_lock_leaves_the_loop_free(
+    database: Database, tmp_path: Path
+) -> None:
+    holder = sqlite3.connect(tmp_path / "inline.sqlite3", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("INSERT INTO t VALUES (1)")
+
+    async def write() -> list[int]:
+        async with database.transaction() as conn:
+            await conn.execute(text("INSERT INTO t VALUES (2)"))
+            return list((await conn.execute(text("SELECT x FROM t ORDER BY x"))).scalars())
+
+    ticker = Ticker()
+    writer = asyncio.create_task(write())
+    await asyncio.sleep(0.1)
+    assert ticker.ticks > 0 and not writer.done()  # the loop runs while the writer waits
+    holder.execute("COMMIT")
+    holder.close()
+    assert await writer == [1, 2]
+    ticker.stop()
+
+
+async def test_errors_of_statements_reach_the_caller(database: Database) -> None:
+    with pytest.raises(Exception, match="no such table"):
+        async with database.transaction(write=False) as conn:
+            await conn.execute(text("SELECT * FROM missing"))
+    with pytest.raises(Exception, match="no such table"):
+        async with database.transaction() as conn:
+            await conn.execute(text("INSERT INTO missing VALUES (1)"))
+    async with database.transaction(write=False) as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
