@@ -35,17 +35,17 @@ from voxnumbers.trunks.endpoints import router as trunks_router
 from voxnumbers.web.cors import cors_config, envelope_refused_preflight
 from voxnumbers.web.envelope import EXCEPTION_HANDLERS
 from voxnumbers.web.guards import (
+    authorize_request,
     check_request_shape,
     provide_caller,
     provide_settings,
     provide_transaction,
-    require_api_key,
-    require_own_account,
 )
 from voxnumbers.web.idempotency import handle_replay, store_idempotent_response
 from voxnumbers.web.json import JsonResponse
-from voxnumbers.web.ratelimit import RateLimits, limit_rate
+from voxnumbers.web.ratelimit import RateLimits
 from voxnumbers.web.requestid import RequestIdMiddleware
+from voxnumbers.web.unitofwork import unit_of_work_middleware
 
 log = structlog.get_logger("voxnumbers")
 
@@ -107,7 +107,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             trunks_router,
             applications_router,
         ],
-        guards=[require_api_key, limit_rate, require_own_account],
+        guards=[authorize_request],
         dependencies={
             "conn": Provide(provide_transaction),
             "caller": Provide(provide_caller, sync_to_thread=False),
@@ -115,6 +115,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         },
         before_request=check_request_shape,
         after_request=store_idempotent_response,
+        middleware=[unit_of_work_middleware],
         security=[{"BearerAuth": []}, {"BasicAuth": []}],
     )
     app = Litestar(

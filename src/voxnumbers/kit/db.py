@@ -58,6 +58,15 @@ def is_unavailable(exc: BaseException) -> bool:
     return False
 
 
+def is_connection_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` says the connection it ran on had died (the server restarted or ended
+    it): the pool has dropped that connection, and work that had not started can start again
+    on another one."""
+    if isinstance(exc, DatabaseUnavailable):
+        exc = exc.__cause__ or exc
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
 class Timestamp(TypeDecorator[datetime]):
     """An aware UTC datetime: ``timestamptz`` on PostgreSQL, integer Unix seconds on SQLite
     (indexable, sortable and much cheaper to decode than SQLite's text dates)."""
@@ -203,9 +212,9 @@ def _create_engine(
         pool_size=pool_size,
         max_overflow=0,
         pool_timeout=pool_timeout,
-        # A connection the server dropped (restart, failover) is found out and replaced at
-        # checkout instead of failing the request that drew it.
-        pool_pre_ping=True,
+        # No ``pool_pre_ping``: a round trip at every checkout. A connection the server
+        # dropped (restart, failover) is found out by the first statement of the request that
+        # draws it, which starts again on a new one (``web.unitofwork``).
         connect_args={
             "timeout": connect_timeout,
             "command_timeout": statement_timeout + 5,

@@ -25,6 +25,7 @@ from voxnumbers.kit.text import has_control_characters
 from voxnumbers.settings import Settings
 from voxnumbers.web.idempotency import claim_idempotency_key, read_idempotency_key
 from voxnumbers.web.json import check_json_body
+from voxnumbers.web.unitofwork import SAFE_METHODS, unit_of_work
 
 _CALLER = "caller"
 _RESERVED = frozenset(
@@ -43,26 +44,32 @@ _RESERVED = frozenset(
     }
 )
 _PATH_PARAMETER = re.compile(r"{(\w+)(?::\w+)?}")
-_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-async def require_api_key(
+async def authorize_request(
     connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
 ) -> None:
-    """Authenticate the key (``401`` for a missing, unknown or revoked one)."""
-    state = connection.app.state
-    async with state.database.transaction(write=False) as conn:
-        caller = await accounts.authenticate(
-            conn, connection.headers.get("authorization"), state.key_usage
-        )
+    """The guard of every ``/v1`` route, in the contract's order: who you are (``401``), how
+    fast you may go (``429``, counted per key), whether this account is yours (``403``, after
+    the rate limit, so a key probing other accounts is counted like any other request).
+    One guard rather than three: Litestar copies the route handler for every guard it runs."""
+    await require_api_key(connection)
+    await connection.app.state.rate_limits.check(caller_of(connection), connection.scope)
+    require_own_account(connection)
+
+
+async def require_api_key(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    """Authenticate the key (``401`` for a missing, unknown or revoked one), in the request's
+    unit of work."""
+    authorization, usage = connection.headers.get("authorization"), connection.app.state.key_usage
+    caller = await unit_of_work(connection).first_statement(
+        lambda conn: accounts.authenticate(conn, authorization, usage)
+    )
     connection.scope["state"][_CALLER] = caller
 
 
-async def require_own_account(
-    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
-) -> None:
-    """Where the path names an account, it must be the key's (after the rate limit, so a key
-    probing other accounts is counted like any other request)."""
+def require_own_account(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    """Where the path names an account, it must be the key's."""
     account_id = connection.path_params.get("account_id")
     if account_id is not None:
         accounts.authorize_account(caller_of(connection), account_id)
@@ -76,7 +83,7 @@ def caller_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Caller:
 async def check_request_shape(request: Request[Any, Any, Any]) -> None:
     """JSON bodies only, and no query parameter the route does not know or that is repeated
     where one value is expected (never silently ignored); then note any Idempotency-Key."""
-    if request.method not in _SAFE_METHODS and _has_body(request):
+    if request.method not in SAFE_METHODS and _has_body(request):
         media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if media_type != "application/json" and not media_type.endswith("+json"):
             raise UnsupportedMediaType()
@@ -95,7 +102,7 @@ async def check_request_shape(request: Request[Any, Any, Any]) -> None:
             problems.append(FieldProblem(name, "must not contain control characters"))
     if problems:
         raise ValidationFailed("Invalid query parameters.", problems)
-    if request.method not in _SAFE_METHODS and _has_body(request):
+    if request.method not in SAFE_METHODS and _has_body(request):
         data = request.route_handler.parsed_fn_signature.parameters.get("data")
         check_json_body(await request.body(), data.annotation if data else None)
     if_match = request.headers.get(IF_MATCH)
@@ -117,14 +124,18 @@ def provide_caller(state: State, request: Request[Any, Any, Any]) -> Caller:
     return caller_of(request)
 
 
-async def provide_transaction(
-    state: State, request: Request[Any, Any, Any]
-) -> AsyncIterator[AsyncConnection]:
+async def provide_transaction(request: Request[Any, Any, Any]) -> AsyncIterator[AsyncConnection]:
     """The request's unit of work: committed before the response is sent, rolled back if the
     handler raises. A request with an Idempotency-Key claims it here first."""
-    async with state.database.transaction(write=request.method not in _SAFE_METHODS) as conn:
-        await claim_idempotency_key(request, conn)
+    unit = unit_of_work(request)
+    conn = await unit.connection()
+    await claim_idempotency_key(request, conn)
+    try:
         yield conn
+    except BaseException as exc:
+        await unit.rollback(exc)
+        raise
+    await unit.commit()
 
 
 def _path_parameter_names(handler: BaseRouteHandler) -> set[str]:

@@ -1,9 +1,9 @@
 """Rate limits per API key on ``/v1`` (``spec/API.md`` §7), and the headers announcing them.
 
-The limit is checked by a guard that runs right after authentication, so it counts requests
-per key (``Caller.key_id``) and never counts unauthenticated ones. Over the limit the request
-is refused ``429 RATE_LIMITED`` with ``Retry-After``. Every response to an authenticated
-request (successes, errors, replays, refusals) then carries the two header fields of
+The limit is checked by the ``/v1`` guard (``web.guards``) right after authentication, so it
+counts requests per key (``Caller.key_id``) and never counts unauthenticated ones. Over the
+limit the request is refused ``429 RATE_LIMITED`` with ``Retry-After``. Every response to an
+authenticated request (successes, errors, replays, refusals) then carries the two header fields of
 draft-ietf-httpapi-ratelimit-headers-11 (May 2026), added as the response starts::
 
     RateLimit-Policy: "default";q=600;w=60
@@ -22,18 +22,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
 
 from litestar import Litestar
-from litestar.connection import ASGIConnection
-from litestar.handlers import BaseRouteHandler
 from litestar.types import Message, Scope
 
 from voxnumbers.accounts.schemas import Caller
 from voxnumbers.errors import RateLimited
 from voxnumbers.kit.ratelimit import Decision, Quota, RateLimiter, RedisStore
 from voxnumbers.settings import Settings, SettingsError
-from voxnumbers.web.guards import caller_of
 
 _STATE = "rate_limit"
 POLICY = "default"
@@ -104,13 +100,6 @@ class RateLimits:
         finally:
             if self.limiter is not None:
                 await self.limiter.aclose()
-
-
-async def limit_rate(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard, after ``require_api_key``: the app's :class:`RateLimits` (in its state) count
-    the request. (A function, not a bound method: Litestar deep-copies route guards.)"""
-    rate_limits: RateLimits = connection.app.state.rate_limits
-    await rate_limits.check(caller_of(connection), connection.scope)
 
 
 def _service_limit(decision: Decision) -> bytes:

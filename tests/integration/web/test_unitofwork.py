@@ -1,0 +1,73 @@
+"""A request's first statement replaces a pooled connection that died (no ping at checkout)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from voxnumbers.kit.db import Database
+from voxnumbers.web.unitofwork import UnitOfWork
+
+
+async def _backend(conn: AsyncConnection, database: Database) -> Any:
+    """Something that tells one server connection from another."""
+    if database.is_sqlite:
+        raw = await conn.get_raw_connection()
+        return id(raw.driver_connection)
+    return (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+
+
+async def _kill(database: Database, backend: Any) -> None:
+    """End the connection from the server's side (SQLite: close it under the pool)."""
+    if database.is_sqlite:
+        async with database.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            assert id(raw.driver_connection) == backend
+            raw.driver_connection.stop()
+        return
+    url = database.url.set(drivername="postgresql")
+    admin = await asyncpg.connect(url.render_as_string(hide_password=False))
+    try:
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", backend)
+    finally:
+        await admin.close()
+
+
+@pytest.mark.parametrize("write", [False, True])
+async def test_a_dead_pooled_connection_is_replaced_by_the_first_statement(
+    database_url: str, write: bool
+) -> None:
+    database = Database(database_url, pool_size=1)
+    try:
+        unit = UnitOfWork(database, write=write)
+        before = await unit.first_statement(lambda conn: _backend(conn, database))
+        await unit.commit()
+        await _kill(database, before)
+
+        unit = UnitOfWork(database, write=write)
+        after = await unit.first_statement(lambda conn: _backend(conn, database))
+        assert after != before
+        assert (await (await unit.connection()).execute(text("SELECT 1"))).scalar_one() == 1
+        await unit.commit()
+    finally:
+        await database.dispose()
+
+
+async def test_other_errors_of_the_first_statement_are_not_retried(database: Database) -> None:
+    calls = 0
+
+    async def failing(conn: AsyncConnection) -> None:
+        nonlocal calls
+        calls += 1
+        await conn.execute(text("SELECT * FROM no_such_table"))
+
+    unit = UnitOfWork(database, write=False)
+    with pytest.raises(DBAPIError) as raised:
+        await unit.first_statement(failing)
+    assert calls == 1 and not raised.value.connection_invalidated
+    await unit.rollback(raised.value)
