@@ -9,8 +9,14 @@ _ALPHABET = string.ascii_lowercase + string.digits
 
 
 def random_token(length: int, alphabet: str = _ALPHABET) -> str:
-    """A random string drawn from ``alphabet`` by the operating system's CSPRNG."""
-    return "".join(secrets.choice(alphabet) for _ in range(length))
+    """A random string drawn uniformly from ``alphabet`` (at most 256 characters) by the
+    operating system's CSPRNG, usually in one call to it."""
+    size = len(alphabet)
+    unbiased = 256 - 256 % size  # bytes at or above it would favour the first characters
+    chars: list[str] = []
+    while len(chars) < length:
+        chars.extend(alphabet[b % size] for b in secrets.token_bytes(length) if b < unbiased)
+    return "".join(chars[:length])
 
 
 def new_id(prefix: str, length: int = 16) -> str:
