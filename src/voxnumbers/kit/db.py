@@ -93,6 +93,8 @@ class Timestamp(TypeDecorator[datetime]):
             return None
         if isinstance(value, int):
             return datetime.fromtimestamp(value, UTC)
+        if value.tzinfo is UTC:  # asyncpg's timestamptz
+            return value
         return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Annotated, Final
 
 from litestar.params import KwargDefinition
@@ -17,8 +18,10 @@ Money = Annotated[
 ]
 
 
+@lru_cache(maxsize=4096)
 def cents_to_decimal(cents: int) -> Decimal:
-    """``125`` -> ``Decimal('1.25')``; encoded as the JSON number ``1.25`` (``0`` -> ``0.00``)."""
+    """``125`` -> ``Decimal('1.25')``; encoded as the JSON number ``1.25`` (``0`` -> ``0.00``).
+    Remembered: fees take few distinct values, and a ``Decimal`` is immutable."""
     return Decimal(cents).scaleb(-2)
 
 

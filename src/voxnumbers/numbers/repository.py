@@ -43,22 +43,42 @@ _NUMBER_COLUMNS = (
 )
 
 
-def to_number(row: Any) -> Number:
-    """The API's number object from a row of ``_NUMBER_COLUMNS``."""
+def to_number(source: NumberRecord) -> Number:
+    """The API's number object of a number as stored."""
+    return _number_of_row(tuple(getattr(source, column.name) for column in _NUMBER_COLUMNS))
+
+
+def _number_of_row(row: Any) -> Number:
+    """The API's number object from a row of ``_NUMBER_COLUMNS`` (unpacked by position: a
+    page converts up to 100 rows, and positions cost less than names)."""
+    (
+        e164,
+        country,
+        type_,
+        region,
+        status,
+        capabilities,
+        monthly_fee_cents,
+        setup_fee_cents,
+        trunk_id,
+        application_id,
+        created_at,
+        updated_at,
+    ) = row
     return Number(
-        e164=row.e164,
-        country=row.country,
-        type=row.type,
-        region=row.region,
-        status=row.status,
-        capabilities=to_list(row.capabilities),  # type: ignore[arg-type]
-        monthly_fee=cents_to_decimal(row.monthly_fee_cents),
-        setup_fee=cents_to_decimal(row.setup_fee_cents),
+        e164=e164,
+        country=country,
+        type=type_,
+        region=region,
+        status=status,
+        capabilities=to_list(capabilities),  # type: ignore[arg-type]
+        monthly_fee=cents_to_decimal(monthly_fee_cents),
+        setup_fee=cents_to_decimal(setup_fee_cents),
         currency=CURRENCY,
-        trunk_id=row.trunk_id,
-        application_id=row.application_id,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
+        trunk_id=trunk_id,
+        application_id=application_id,
+        created_at=created_at,
+        updated_at=updated_at,
     )
 
 
@@ -203,7 +223,7 @@ async def list_numbers(
             parameters["until" if until else "since"] = start
     query = _page_query(_shape(where), order, after=after is not None, since=since, until=until)
     parameters.update(limit=limit, offset=offset)
-    return [to_number(row) for row in await conn.execute(query, parameters)]
+    return [_number_of_row(row) for row in await conn.execute(query, parameters)]
 
 
 async def _month_of_row(
@@ -299,7 +319,7 @@ async def find_number(conn: AsyncConnection, account_id: str, e164: str) -> Numb
             )
         )
     ).first()
-    return to_number(row) if row else None
+    return _number_of_row(row) if row else None
 
 
 async def insert_numbers(conn: AsyncConnection, rows: Iterable[Mapping[str, Any]]) -> None:
