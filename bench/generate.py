@@ -673,7 +673,8 @@ _FILL_TOTALS_SQL = (
 )
 _TOTALS_SQL = (
     "SELECT account_id, country, status, total FROM number_totals",
-    "SELECT account_id, country, status, COUNT(*) FROM numbers GROUP BY account_id, country, status",
+    "SELECT account_id, country, status, COUNT(*) FROM numbers "
+    "GROUP BY account_id, country, status",
 )
 
 
