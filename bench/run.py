@@ -24,6 +24,7 @@ import os
 import pickle
 import platform
 import random
+import re
 import resource
 import shlex
 import shutil
@@ -43,7 +44,7 @@ from urllib.parse import urlencode
 import asyncpg
 import httpx
 
-from bench import dbref
+from bench import dbref, profile
 from bench.common import (
     BENCH,
     LOAD_CORE,
@@ -56,6 +57,7 @@ from bench.common import (
     state_of,
     target,
 )
+from bench.profile import ServerProfile
 
 LUA = BENCH / "wrk" / "bench.lua"
 RESULTS = BENCH / "RESULTS.md"
@@ -65,6 +67,8 @@ X = "\u00d7"  # times
 SERVICE_PORT, ASGI_PORT, NAIVE_PORT = 8731, 8732, 8733
 SEED_FILTERS: list[dict[str, str]] = [{}, {"country": "US"}, {"country": "US", "status": "active"}]
 PURCHASES_PER_SECOND_BUDGET = 1500  # inventory numbers set aside per second of purchase run
+# Scenarios profiled with py-spy after a database's measurements (``--profile-seconds``)
+PROFILED = ("big-p1-country=US&status=active-100", "big-p1-no filter-20")
 
 # Targets of the issue (value, description)
 BIG_VS_SMALL = 0.8
@@ -464,6 +468,7 @@ class DatabaseRun:
     import_result: dict[str, Any]
     version: str
     seconds: float
+    profiles: list[ServerProfile] = field(default_factory=list)
 
 
 def ensure_data(kind: str, numbers: int, regenerate: bool) -> dict[str, Any]:
@@ -615,6 +620,7 @@ def run_database(kind: str, args: argparse.Namespace) -> DatabaseRun:
     accounts = state["accounts"]
     selected = [s for s in scenarios() if not args.only or any(o in s.key for o in args.only)]
     results = [ScenarioResult(s) for s in selected]
+    profiles: list[ServerProfile] = []
     lists = _purchase_lists(db_target, args, kind)
     fetch_file, service_lists, naive_lists = lists[0], lists[1:4], lists[4:]
 
@@ -672,13 +678,26 @@ def run_database(kind: str, args: argparse.Namespace) -> DatabaseRun:
             )
             _progress(kind, "(c) naive", scenario, result.naive, result.naive_unloaded)
         peak_rss = service.peak_rss_mb()
+        if args.profile_seconds > 0:
+            profiles = [
+                _profile(kind, args, service, r, _auth_env(accounts, r.scenario))
+                for key in PROFILED
+                if (r := _result_of(results, key)) and r.scenario.supported and r.service
+            ]
     finally:
         for server in (naive, asgi, service):
             server.stop()
     _recount_buyer(db_target, accounts["buyer"]["account_id"])
     import_result = run_import(db_target, state, args) if not args.skip_import else {}
     return DatabaseRun(
-        kind, state, results, peak_rss, import_result, service_version, time.monotonic() - started
+        kind,
+        state,
+        results,
+        peak_rss,
+        import_result,
+        service_version,
+        time.monotonic() - started,
+        profiles,
     )
 
 
@@ -757,11 +776,12 @@ def _shorter(args: argparse.Namespace) -> argparse.Namespace:
 def _progress(
     kind: str, what: str, scenario: Scenario, m: Measure, one: Measure | None = None
 ) -> None:
-    extra = f", 1 conn p50 {one.p50_ms:.2f} ms" if one else ""
+    # p50/p99 are None when no request completed within the run (a slow naive page)
+    extra = f", 1 conn p50 {_f(one.p50_ms, 2)} ms" if one else ""
     errors = f", {m.errors} ERRORS" if m.errors else ""
     print(
-        f"[{kind}] {what:<8} {scenario.title}: {m.rps:,.0f} req/s, p50 {m.p50_ms:.2f} ms, "
-        f"p99 {m.p99_ms:.2f} ms{extra}{errors}",
+        f"[{kind}] {what:<8} {scenario.title}: {m.rps:,.0f} req/s, p50 {_f(m.p50_ms, 2)} ms, "
+        f"p99 {_f(m.p99_ms, 2)} ms{extra}{errors}",
         flush=True,
     )
 
@@ -821,6 +841,84 @@ _RECOUNT_TOTALS = (
     "SELECT account_id, country, status, COUNT(*) FROM numbers WHERE account_id = $1 "
     "GROUP BY account_id, country, status"
 )
+
+
+# -- profile ----------------------------------------------------------------------------
+
+
+def _profile(
+    kind: str,
+    args: argparse.Namespace,
+    server: Server,
+    result: ScenarioResult,
+    env: dict[str, str],
+) -> ServerProfile:
+    """``py-spy record`` of the worker while wrk runs the scenario (after the measurements:
+    the profiler slows the worker down). The PostgreSQL backends run on the load's core
+    meanwhile: on the server's core, every write to the database hands them the core, and
+    py-spy would count the worker's wait for it as time spent in the write."""
+    started = time.monotonic()
+    scenario = result.scenario
+    seconds = args.profile_seconds
+    raw = OUT / "profiles" / f"{kind}-{re.sub(r'[^A-Za-z0-9]+', '_', scenario.key)}.txt"
+    found = ServerProfile(scenario.key, seconds, profile.RATE, str(raw.relative_to(ROOT)))
+    worker = _worker(server)
+    Runner(args, server).settle()
+    backends = _backends(server.app_name, server.database)
+    for pid in backends:
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(pid, {LOAD_CORE})
+    if backends:
+        found.note = (
+            f"PostgreSQL's backends ran on core {LOAD_CORE} while profiling (on the server's "
+            "core each write to the database hands them the core, and py-spy would count the "
+            "worker's wait as time in the write)"
+        )
+    url = f"http://127.0.0.1:{server.port}{scenario.target}"
+    load: list[Measure] = []
+    wrk_thread = threading.Thread(
+        target=lambda: load.append(wrk(url, seconds + 2, args.connections, env)), daemon=True
+    )
+    try:
+        wrk_thread.start()
+        time.sleep(1)
+        before = profile.thread_cpu(server.pids())
+        found.error = profile.record(worker, seconds, raw)
+        after = profile.thread_cpu(server.pids())
+        wrk_thread.join()
+    finally:
+        _backends(server.app_name, server.database)  # back on the server's core
+    if load:
+        found.rps = load[0].rps
+    if found.error:
+        print(f"[{kind}] profile  {scenario.title}: py-spy failed: {found.error}", flush=True)
+        return found
+    with raw.open() as lines:
+        aggregated = profile.aggregate(lines)
+    found.samples = aggregated.samples
+    found.categories = aggregated.categories
+    found.functions = [list(f) for f in aggregated.functions]
+    found.detached = aggregated.detached
+    used = {tid: cpu - before.get(tid, 0.0) for tid, cpu in after.items()}
+    if aggregated.thread in used and sum(used.values()) > 0:
+        found.loop_cpu_share = used[aggregated.thread] / sum(used.values())
+    top = max(profile.CATEGORIES, key=aggregated.share)
+    print(
+        f"[{kind}] profile  {scenario.title}: {found.samples:,} samples of the event loop, "
+        f"most in {top} ({aggregated.share(top):.0%}); {raw.relative_to(ROOT)}, "
+        f"{time.monotonic() - started:.0f} s",
+        flush=True,
+    )
+    return found
+
+
+def _worker(server: Server) -> int:
+    """The Granian worker: the server's child process that used the most CPU (the one that
+    served the requests; the parent only supervises it)."""
+    assert server.process is not None
+    children = [pid for pid in server.pids() if pid != server.process.pid]
+    used = _cpu_by_pid(children)
+    return max(used, key=lambda pid: used[pid]) if used else server.process.pid
 
 
 # -- import -----------------------------------------------------------------------------
@@ -986,7 +1084,11 @@ def _ratio(a: float | None, b: float | None) -> str:
 
 
 def _result(run: DatabaseRun, key: str) -> ScenarioResult | None:
-    return next((r for r in run.results if r.scenario.key == key), None)
+    return _result_of(run.results, key)
+
+
+def _result_of(results: list[ScenarioResult], key: str) -> ScenarioResult | None:
+    return next((r for r in results if r.scenario.key == key), None)
 
 
 def targets(run: DatabaseRun) -> list[tuple[str, str, bool | None]]:
@@ -1010,7 +1112,11 @@ def targets(run: DatabaseRun) -> list[tuple[str, str, bool | None]]:
     naive = [
         (r.service.rps / r.naive.rps, r.scenario)
         for r in run.results
-        if r.scenario.role == "big" and r.scenario.kind == "list" and r.service and r.naive
+        if r.scenario.role == "big"
+        and r.scenario.kind == "list"
+        and r.service
+        and r.naive
+        and r.naive.rps  # none completed in a short run
     ]
     if naive:
         worst, scenario = min(naive, key=lambda p: p[0])
@@ -1229,7 +1335,68 @@ def _database_section(run: DatabaseRun) -> list[str]:
             + ", ".join(r.scenario.title for r in errors),
         ]
     lines.append("")
+    for found in run.profiles:
+        lines.extend(_profile_section(run, found))
     return lines
+
+
+def _profile_section(run: DatabaseRun, found: ServerProfile) -> list[str]:
+    """Where the event loop's samples went, in categories and in the project's functions,
+    with the milliseconds per request they stand for."""
+    result = _result(run, found.scenario)
+    title = result.scenario.title if result else found.scenario
+    lines = [
+        f"### Where the server's CPU goes (py-spy, {title}, {found.samples:,} samples)",
+        "",
+    ]
+    if found.error or not found.samples:
+        reason = f"py-spy failed: {found.error}" if found.error else "no sample of the loop"
+        return [*lines, f"No profile: {reason}.", ""]
+    cpu_ms = result.service.cpu_ms if result and result.service else None
+    share = found.loop_cpu_share
+    loop_ms = cpu_ms * share if cpu_ms is not None and share is not None else None
+    during = f", {found.rps:,.0f} req/s under the profiler" if found.rps else ""
+    lines += [
+        f"py-spy sampled the Granian worker {found.rate} times a second for {found.seconds} s "
+        f"while wrk ran the scenario, after the measurements{during} (`{found.raw}`). Shares "
+        f"are of the event-loop thread's samples; ms/req = share {X} the loop's part of the "
+        f"server's CPU in the meantime ({_percent(share)}) {X} CPU/req measured above "
+        f"({_f(cpu_ms, 2)} ms)." + (f" {found.note}." if found.note else ""),
+        "",
+        "| where | share | ms/req |",
+        "|---|--:|--:|",
+    ]
+    for category in profile.CATEGORIES:
+        part = found.categories.get(category, 0) / found.samples
+        ms = loop_ms * part if loop_ms is not None else None
+        lines.append(f"| {category} | {part:.1%} | {_f(ms, 2)} |")
+    others = cpu_ms - loop_ms if cpu_ms is not None and loop_ms is not None else None
+    detached = found.detached / found.samples
+    lines += [
+        f"| Granian's other threads, the supervising process (not sampled) | {DASH} | "
+        f"{_f(others, 2)} |",
+        "",
+        f"Rules: {profile.RULES}.",
+        "",
+        f"The project's functions with the largest inclusive share ({detached:.0%} "
+        "of the samples ran in SQLAlchemy's greenlets, which py-spy records without the "
+        "frames that called them: they count for no function here):",
+        "",
+        "| function | inclusive | self |",
+        "|---|--:|--:|",
+    ]
+    for name, inclusive, own in found.functions:
+        frame = profile.parse_frame(name)
+        lines.append(
+            f"| `{frame.function}` ({frame.file.removeprefix('voxnumbers/')}) | "
+            f"{inclusive / found.samples:.1%} | {own / found.samples:.1%} |"
+        )
+    lines.append("")
+    return lines
+
+
+def _percent(value: float | None) -> str:
+    return DASH if value is None else f"{value:.0%}"
 
 
 def _sql_appendix(runs: list[DatabaseRun]) -> list[str]:
@@ -1276,6 +1443,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--regenerate", action="store_true", help="generate the data again")
     parser.add_argument("--skip-import", action="store_true", help="skip the import scenario")
     parser.add_argument("--only", action="append", help="scenarios whose key contains this")
+    parser.add_argument(
+        "--profile-seconds",
+        type=int,
+        default=8,
+        help="seconds of py-spy on the worker for two scenarios per database, after the "
+        "measurements (0: no profile)",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument(
         "--render",
@@ -1286,6 +1460,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get update && apt-get install -y wrk")
+    if args.profile_seconds > 0 and not args.render and profile.py_spy() is None:
+        raise SystemExit("py-spy is missing: pip install py-spy (or --profile-seconds 0)")
     command = _explicit_command(args)
     if args.render:
         raw = json.loads(args.render.read_text())
@@ -1335,9 +1511,11 @@ def _explicit_command(args: argparse.Namespace) -> str:
         "ref_duration",
         "db_duration",
         "cursor_walk_seconds",
+        "profile_seconds",
     ):
         value = getattr(args, name)
-        words += [f"--{name.replace('_', '-')}", f"{value:g}"]
+        text = str(value) if isinstance(value, int) else f"{value:g}"  # 2000000, not 2e+06
+        words += [f"--{name.replace('_', '-')}", text]
     for only in args.only or []:
         words += ["--only", only]
     if args.skip_import:
@@ -1369,8 +1547,9 @@ def _run_from_dict(raw: dict[str, Any]) -> DatabaseRun:
                 sql=r["sql"],
             )
         )
-    fields_ = {k: v for k, v in raw.items() if k != "results"}
-    return DatabaseRun(results=results, **fields_)
+    profiles = [ServerProfile.of(p) for p in raw.get("profiles", [])]
+    fields_ = {k: v for k, v in raw.items() if k not in ("results", "profiles")}
+    return DatabaseRun(results=results, profiles=profiles, **fields_)
 
 
 if __name__ == "__main__":

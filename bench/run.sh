@@ -9,4 +9,9 @@ if ! command -v wrk >/dev/null 2>&1; then
   echo "installing wrk (Debian) ..." >&2
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 fi
-PYTHONPATH=. exec "${VOX_VENV:-.venv}/bin/python" -m bench.run "$@"
+VENV="${VOX_VENV:-.venv}"
+if [ ! -x "$VENV/bin/py-spy" ]; then
+  echo "installing py-spy into $VENV (the profile of the server, --profile-seconds) ..." >&2
+  "$VENV/bin/python" -m pip install -q py-spy
+fi
+PYTHONPATH=. exec "$VENV/bin/python" -m bench.run "$@"
