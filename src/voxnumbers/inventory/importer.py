@@ -7,8 +7,10 @@ line 1; a quoted value spanning lines counts from its first line).
 
 The file is streamed: rows are read, checked and dropped as they go, so only the resulting
 entries are held. Checking a number costs tens of microseconds of ``phonenumbers`` work, so
-large files are checked by a pool of worker processes, a chunk of rows at a time, with the
-results merged back in file order (duplicates are found there, in one place).
+large files are checked by a pool of worker processes, a chunk of lines at a time, with the
+results merged back in file order (duplicates are found there, in one place). The reading
+process only cuts the file into chunks of whole records and sends their lines as they are;
+the workers parse the CSV, so the one process that cannot be spread over cores stays light.
 """
 
 from __future__ import annotations
@@ -21,13 +23,14 @@ import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import DecimalException
+from functools import lru_cache
 from multiprocessing import get_context
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from voxnumbers.inventory.schemas import InventoryEntry
 from voxnumbers.kit.clock import utc_now
@@ -40,6 +43,9 @@ from voxnumbers.kit.e164 import (
 )
 from voxnumbers.kit.money import parse_cents
 from voxnumbers.numbers.capabilities import to_mask
+
+if TYPE_CHECKING:
+    from _csv import Reader
 
 COLUMNS = (
     "e164",
@@ -56,7 +62,7 @@ REQUIRED_COLUMNS = ("e164", "monthly_fee")
 MAX_FEE_CENTS = 100_000_000  # 1,000,000.00: far above any real fee, well inside a 32-bit column
 MAX_REGION_LENGTH = 100  # the width of the ``region`` column
 PARALLEL_FROM_BYTES = 1_000_000  # below this (~20k rows) starting worker processes costs more
-CHUNK_ROWS = 5_000
+CHUNK_LINES = 5_000  # lines checked per task of a worker (more where a record spans lines)
 
 _CAPABILITY_SEPARATORS = re.compile(r"[,|]")
 _BOOLEANS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
@@ -88,6 +94,8 @@ _Fields = tuple[str, str, str, str, int, int, int, bool]
 _Outcome = tuple[int, str | None, _Fields | None, str | None]
 # One CSV record: its first line, and its cells (or why it is not readable CSV).
 _Record = tuple[int, list[str] | str]
+# Lines of the file holding whole records, and the line the first of them is.
+_Chunk = tuple[int, list[str]]
 
 
 def read_inventory_file(
@@ -111,13 +119,13 @@ def read_inventory_file(
     # Undecodable bytes become lone surrogates, refused where they land (``_is_text``), so
     # a stray Latin-1 byte costs its own row, not the whole file.
     with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
-        lines: Iterable[str] = _counted(handle, progress) if progress else handle
-        records = _records(lines)
-        layout = _header(records)
+        lines = _counted(handle, progress) if progress else handle
+        layout, first_line = _header(lines)
         if isinstance(layout, Problem):
             return ValidatedFile(problems=[layout], readable=False)
+        chunks = _chunks(lines, first_line)
         with _no_cyclic_gc():
-            for outcome in _validated(records, layout, added_at or utc_now(), workers):
+            for outcome in _validated(chunks, layout, added_at or utc_now(), workers):
                 result.rows += 1
                 if isinstance(outcome, Problem):
                     result.problems.append(outcome)
@@ -148,19 +156,19 @@ def validate_inventory_csv(
     A problem with the header is the only thing yielded: nothing past it can be read
     reliably. ``lines`` must keep their line endings (a file opened with ``newline=""``).
     """
-    records = _records(lines)
-    layout = _header(records)
+    stream = iter(lines)
+    layout, first_line = _header(stream)
     if isinstance(layout, Problem):
         yield layout
         return
-    yield from _validated(records, layout, added_at or utc_now(), workers)
+    yield from _validated(_chunks(stream, first_line), layout, added_at or utc_now(), workers)
 
 
 def _validated(
-    records: Iterator[_Record], layout: _Layout, added_at: datetime, workers: int
+    chunks: Iterator[_Chunk], layout: _Layout, added_at: datetime, workers: int
 ) -> Iterator[InventoryEntry | Problem]:
     first_line: dict[str, int] = {}  # each valid number -> the line it first appears on
-    for line, e164, fields, reason in _checked(records, layout, workers):
+    for line, e164, fields, reason in _checked(chunks, layout, workers):
         if e164 is not None:
             earlier = first_line.setdefault(e164, line)
             if earlier != line:
@@ -172,20 +180,22 @@ def _validated(
             yield Problem(line, reason or "invalid row")
 
 
-def _header(records: Iterator[_Record]) -> _Layout | Problem:
-    """The layout named by the first record, or why it cannot be used."""
-    first = next(records, None)
+def _header(lines: Iterator[str]) -> tuple[_Layout | Problem, int]:
+    """The layout named by the first record (or why it cannot be used), and the line the
+    data starts on. Only the header's own lines are taken from ``lines``."""
+    reader = csv.reader(lines, strict=True)
+    first = next(_records(reader), None)
     if first is None:
-        return Problem(1, "the file is empty: expected a header row naming the columns")
+        return Problem(1, "the file is empty: expected a header row naming the columns"), 1
     line, cells = first
     layout = cells if isinstance(cells, str) else _layout(cells)
-    return Problem(line, layout) if isinstance(layout, str) else layout
+    return (Problem(line, layout) if isinstance(layout, str) else layout), reader.line_num + 1
 
 
 class _Layout(NamedTuple):
-    """Where each known column sits in a row (``None``: absent), and how wide rows are."""
+    """Where each of ``COLUMNS`` sits in a row (``None``: absent), and how wide rows are."""
 
-    positions: dict[str, int | None]
+    positions: tuple[int | None, ...]
     width: int
 
 
@@ -202,15 +212,16 @@ def _layout(header: list[str]) -> _Layout | str:
     if missing:
         return f"missing required column(s): {', '.join(missing)}"
     return _Layout(
-        {name: names.index(name) if name in names else None for name in COLUMNS}, len(names)
+        tuple(names.index(name) if name in names else None for name in COLUMNS), len(names)
     )
 
 
-def _records(lines: Iterable[str]) -> Iterator[_Record]:
-    """``(first line, cells)`` per CSV record, or ``(first line, reason)`` when the record
-    is not readable CSV. Blank lines and rows of empty cells are skipped."""
-    reader = csv.reader(lines, strict=True)
-    start = 1
+def _records(reader: Reader, first_line: int = 1) -> Iterator[_Record]:
+    """``(first line, cells)`` per CSV record of ``reader``, whose first line is
+    ``first_line`` of the file, or ``(first line, reason)`` when the record is not readable
+    CSV. Blank lines and rows of empty cells are skipped."""
+    before = first_line - 1
+    start = first_line
     while True:
         try:
             cells = next(reader)
@@ -218,26 +229,25 @@ def _records(lines: Iterable[str]) -> Iterator[_Record]:
             return
         except csv.Error as exc:
             yield start, f"malformed CSV: {exc}"
-            start = reader.line_num + 1
+            start = before + reader.line_num + 1
             continue
-        line, start = start, reader.line_num + 1
+        line, start = start, before + reader.line_num + 1
         if any(cell.strip() for cell in cells):
             yield line, cells
 
 
-def _checked(records: Iterator[_Record], layout: _Layout, workers: int) -> Iterator[_Outcome]:
+def _checked(chunks: Iterator[_Chunk], layout: _Layout, workers: int) -> Iterator[_Outcome]:
     """Outcomes of every record in order: checked here, or by ``workers`` processes."""
-    chunks = _chunks(records)
     if workers <= 1:
-        for chunk in chunks:
-            yield from _check_chunk(layout, chunk)
+        for first_line, lines in chunks:
+            yield from _check_chunk(layout, first_line, lines)
         return
     with ProcessPoolExecutor(
         workers, mp_context=get_context("spawn"), initializer=_leave_interrupts_to_parent
     ) as pool:
         pending: deque[Future[list[_Outcome]]] = deque()
-        for chunk in chunks:
-            pending.append(pool.submit(_check_chunk, layout, chunk))
+        for first_line, lines in chunks:
+            pending.append(pool.submit(_check_chunk, layout, first_line, lines))
             if len(pending) > 2 * workers:  # bounded read-ahead: memory stays flat
                 yield from pending.popleft().result()
         while pending:
@@ -249,52 +259,88 @@ def _leave_interrupts_to_parent() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _chunks(
-    records: Iterator[_Record],
-) -> Iterator[list[_Record]]:
-    chunk: list[_Record] = []
-    for record in records:
-        chunk.append(record)
-        if len(chunk) == CHUNK_ROWS:
-            yield chunk
+def _chunks(lines: Iterator[str], first_line: int) -> Iterator[_Chunk]:
+    """The lines in chunks of whole records, each with the line it starts on.
+
+    Only the CSV reader knows for sure where a record ends, but it needs to be asked only
+    where a record starts with a line holding a quote: any other line is a record of its
+    own. Such a line is given to a reader of its own, which takes the lines of its record
+    and no more; every chunk so starts where the reader of the whole file would start a
+    record, and a worker parsing it alone reads exactly the same records.
+    """
+    chunk: list[str] = []
+    start = first_line
+    for text in lines:
+        chunk.append(text)
+        if '"' in text:
+            chunk.extend(_rest_of_record(text, lines))
+        if len(chunk) >= CHUNK_LINES:
+            yield start, chunk
+            start += len(chunk)
             chunk = []
     if chunk:
-        yield chunk
+        yield start, chunk
 
 
-def _check_chunk(layout: _Layout, chunk: list[_Record]) -> list[_Outcome]:
-    """Check a chunk of rows (in a worker process for large files)."""
+def _rest_of_record(first: str, lines: Iterator[str]) -> list[str]:
+    """The lines after ``first`` that belong to the record starting with it."""
+    rest: list[str] = []
+
+    def taken() -> Iterator[str]:
+        yield first
+        for text in lines:
+            rest.append(text)
+            yield text
+
+    # A malformed record ends where the reader gives up; the worker stops at the same place.
+    with suppress(csv.Error, StopIteration):
+        next(csv.reader(taken(), strict=True))
+    return rest
+
+
+def _check_chunk(layout: _Layout, first_line: int, lines: list[str]) -> list[_Outcome]:
+    """Read and check a chunk of whole records (in a worker process for large files)."""
     return [
         (line, None, None, cells) if isinstance(cells, str) else _check_row(line, cells, layout)
-        for line, cells in chunk
+        for line, cells in _records(csv.reader(lines, strict=True), first_line)
     ]
 
 
 def _check_row(line: int, cells: list[str], layout: _Layout) -> _Outcome:
     if len(cells) != layout.width:
         return line, None, None, f"has {len(cells)} field(s), the header has {layout.width}"
-
-    def cell(name: str) -> str:
-        position = layout.positions[name]
-        return "" if position is None else cells[position].strip()
-
+    (
+        raw_number,
+        given_country,
+        given_type,
+        given_region,
+        given_capabilities,
+        monthly_fee,
+        setup_fee,
+        needs_provisioning,
+    ) = ["" if position is None else cells[position].strip() for position in layout.positions]
     reasons: list[str] = []
-    raw_number = cell("e164")
     facts = _number(raw_number, reasons)
-    country = _country(cell("country"), facts, reasons)
-    number_type = _type(cell("type"), facts, reasons)
-    region = cell("region") or (facts.region if facts else "")
+    country = _country(given_country, facts, reasons)
+    number_type = _type(given_type, facts, reasons)
+    region = given_region or (facts.region if facts else "")
     if not _is_text(region):
         reasons.append("region is not UTF-8 text")
     elif len(region) > MAX_REGION_LENGTH:
         reasons.append(f"region is longer than {MAX_REGION_LENGTH} characters")
-    capabilities = _capabilities(cell("capabilities") or "voice", reasons)
-    monthly = _fee("monthly_fee", cell("monthly_fee"), reasons, required=True)
-    setup = _fee("setup_fee", cell("setup_fee"), reasons, required=False)
-    provisioning = _BOOLEANS.get(cell("needs_provisioning").lower() or "false")
+    # Capabilities and fees take few distinct values in a file: each is worked out once.
+    capabilities, problem = _capabilities(given_capabilities or "voice")
+    if problem:
+        reasons.append(problem)
+    monthly, problem = _fee("monthly_fee", monthly_fee, required=True)
+    if problem:
+        reasons.append(problem)
+    setup, problem = _fee("setup_fee", setup_fee, required=False)
+    if problem:
+        reasons.append(problem)
+    provisioning = _BOOLEANS.get(needs_provisioning.lower() or "false")
     if provisioning is None:
-        raw = cell("needs_provisioning")
-        reasons.append(f"needs_provisioning {raw!r} must be true or false")
+        reasons.append(f"needs_provisioning {needs_provisioning!r} must be true or false")
     e164 = facts.e164 if facts else None
     if reasons or facts is None:
         return line, e164, None, "; ".join(reasons)
@@ -367,35 +413,33 @@ def _is_text(value: str) -> bool:
     return True
 
 
-def _capabilities(text: str, reasons: list[str]) -> int:
+@lru_cache(maxsize=256)
+def _capabilities(text: str) -> tuple[int, str | None]:
+    """The mask the cell names, and why it is wrong (``None`` when it is not)."""
     names = [name.strip().lower() for name in _CAPABILITY_SEPARATORS.split(text)]
     names = [name for name in names if name]
     if not names:
-        reasons.append(f"capabilities {text!r} names no capability")
-        return 0
+        return 0, f"capabilities {text!r} names no capability"
     try:
-        return to_mask(names)
+        return to_mask(names), None
     except ValueError as exc:
-        reasons.append(f"capabilities {text!r}: {exc}")
-        return 0
+        return 0, f"capabilities {text!r}: {exc}"
 
 
-def _fee(name: str, text: str, reasons: list[str], *, required: bool) -> int:
+@lru_cache(maxsize=256)
+def _fee(name: str, text: str, *, required: bool) -> tuple[int, str | None]:
+    """The fee in cents, and why the cell is wrong (``None`` when it is not)."""
     if not text:
-        if required:
-            reasons.append(f"{name} is required")
-        return 0
+        return 0, f"{name} is required" if required else None
     try:
         cents = parse_cents(text)
     except ValueError as exc:
-        reasons.append(f"{name}: {exc}")
-        return 0
+        return 0, f"{name}: {exc}"
     except DecimalException:  # an exponent too large for Decimal, e.g. 1e999999
-        reasons.append(f"{name}: {text!r} is not an amount")
-        return 0
+        return 0, f"{name}: {text!r} is not an amount"
     if cents > MAX_FEE_CENTS:
-        reasons.append(f"{name} {text!r} is more than {MAX_FEE_CENTS // 100:,}.00")
-    return cents
+        return cents, f"{name} {text!r} is more than {MAX_FEE_CENTS // 100:,}.00"
+    return cents, None
 
 
 def _entry(fields: _Fields, added_at: datetime) -> InventoryEntry:

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tests.api.support import own
-from tests.factories import make_tenant
+from tests.factories import entry, make_tenant, stock
 from tests.integration.cli.conftest import Vox
+from voxnumbers.inventory import service as inventory_service
+from voxnumbers.inventory.repository import COPY_FROM_ENTRIES
+from voxnumbers.inventory.schemas import InventoryEntry
+from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.db import Database
 from voxnumbers.numbers.capabilities import to_list
 from voxnumbers.schema import inventory_numbers, numbers
@@ -122,6 +132,100 @@ def test_numbers_already_owned_are_skipped_and_stay_with_their_owner(vox: Vox, t
     assert "1 added, 2 already present (for sale or owned)" in result.stdout
     assert sorted(for_sale(vox)) == ["+18005550100"]
     assert owners(vox) == {"+14155551200": account_id, "+442079460100": account_id}
+
+
+# --- files of many batches: COPY on PostgreSQL, one transaction for all ------------------
+
+# Two batches of COPY_FROM_ENTRIES (copied on PostgreSQL) and a smaller last one (not).
+MANY = [f"+1415{2_000_000 + n:07d}" for n in range(2 * COPY_FROM_ENTRIES + 100)]
+BATCH = str(COPY_FROM_ENTRIES)
+
+
+def many_rows(numbers: list[str]) -> str:
+    """The numbers in no particular order (the file's order is not the table's)."""
+    shuffled = sorted(numbers, key=lambda e164: e164[::-1])
+    return HEADER + "".join(f"{e164},,,,voice|sms,1.15,0.50,true\n" for e164 in shuffled)
+
+
+def test_a_file_of_many_batches_skips_what_is_for_sale_or_owned_and_adds_the_rest_once(
+    vox: Vox, tmp_path: Path
+):
+    started = utc_now()
+    owned_active, owned_released, listed = MANY[10], MANY[COPY_FROM_ENTRIES + 3], MANY[-1]
+
+    async def _seed(database: Database) -> str:
+        tenant = await make_tenant(database)
+        await own(database, tenant, owned_active)
+        await own(database, tenant, owned_released, status="released")
+        await stock(database, entry(listed, monthly=999))
+        return tenant.account_id
+
+    account_id = vox.on_database(_seed)
+    path = csv_file(tmp_path, many_rows(MANY))
+    result = vox("admin", "inventory", "import", str(path), "--batch-size", BATCH)
+    assert result.exit_code == 0, result.output
+    added = len(MANY) - 3
+    assert f"{added:,} added, 3 already present (for sale or owned)" in result.stdout
+    stock_after = for_sale(vox)
+    assert sorted(stock_after) == sorted(set(MANY) - {owned_active, owned_released})
+    assert stock_after[listed]["monthly_fee_cents"] == 999  # left as it was
+    assert owners(vox) == {owned_active: account_id, owned_released: account_id}
+    row = stock_after[MANY[COPY_FROM_ENTRIES // 2]]  # from a copied batch
+    assert (row["country"], row["type"], row["region"]) == ("US", "local", "CA")
+    assert to_list(row["capabilities"]) == ["voice", "sms"]
+    assert (row["monthly_fee_cents"], row["setup_fee_cents"]) == (115, 50)
+    assert row["needs_provisioning"] is True
+    assert started <= row["added_at"] <= utc_now()
+    imported = [row for e164, row in stock_after.items() if e164 != listed]
+    assert len({row["added_at"] for row in imported}) == 1  # one time for the whole file
+
+    again = vox("admin", "inventory", "import", str(path), "--batch-size", BATCH)
+    assert again.exit_code == 0, again.output
+    assert f"0 added, {len(MANY):,} already present" in again.stdout
+    assert for_sale(vox) == stock_after
+
+
+def test_a_failure_in_a_late_batch_leaves_the_inventory_as_it_was(
+    vox: Vox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    vox.on_database(lambda database: stock(database, entry(MANY[0])))
+    before = for_sale(vox)
+    written: list[int] = []
+    add_to_inventory = inventory_service.add_to_inventory
+
+    async def failing_last(conn: AsyncConnection, entries: Sequence[InventoryEntry]) -> int:
+        if len(written) == 2:
+            raise RuntimeError("the disk is full")
+        written.append(await add_to_inventory(conn, entries))
+        return written[-1]
+
+    monkeypatch.setattr(inventory_service, "add_to_inventory", failing_last)
+    path = csv_file(tmp_path, many_rows(MANY))
+    result = vox("admin", "inventory", "import", str(path), "--batch-size", BATCH)
+    assert result.exit_code != 0
+    assert isinstance(result.exception, RuntimeError)
+    assert written == [COPY_FROM_ENTRIES - 1, COPY_FROM_ENTRIES]  # two batches were in
+    assert for_sale(vox) == before
+
+
+def test_two_imports_of_the_same_numbers_at_once_both_succeed_and_add_each_once(
+    vox: Vox, tmp_path: Path
+):
+    path = csv_file(tmp_path, many_rows(MANY))
+    command = [str(Path(sys.executable).parent / "vox"), "admin", "inventory", "import"]
+    command += [str(path), "--batch-size", BATCH]
+    env = {**os.environ, "VOX_DATABASE_URL": vox.database_url, "NO_COLOR": "1"}
+    imports = [
+        subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    outputs = [process.communicate(timeout=120) for process in imports]
+    assert [process.returncode for process in imports] == [0, 0], outputs
+    added = [int(stdout.split(" added")[0].replace(",", "")) for stdout, _ in outputs]
+    assert sum(added) == len(MANY), outputs
+    assert sorted(for_sale(vox)) == sorted(MANY)
 
 
 def test_a_long_list_of_problems_is_cut_short_with_a_count(vox: Vox, tmp_path: Path):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from voxnumbers.inventory import importer
 from voxnumbers.inventory.importer import (
     Problem,
     read_inventory_file,
@@ -286,6 +287,45 @@ def test_worker_processes_give_exactly_the_single_process_result(tmp_path: Path)
         12_002, "duplicate: +14152000001 already appears on line 3"
     )
     assert len(alone.entries) == 12_000 - 13
+
+
+# Records that span lines, malformed ones (one running to the end of the file), blank lines
+# and quotes, so that chunk boundaries fall everywhere among them.
+TRICKY = (
+    HEADER
+    + '+14155551200,,,"Bay\nArea\nNorth",,1,,\n'  # lines 2-4
+    + "+14155551201,,,,,1,,\n"
+    + '+14155551202,,,"x"y,,1,,\n'  # line 6: malformed, ends on its own line
+    + "\n"
+    + '+14155551203,,,"San ""Jose""",,1,,\n'
+    + '+14155551204,,,"Palo\r\nAlto",,1,,\r\n'  # lines 9-10
+    + "+14155551205,,,,,bad,,\n"  # line 11
+    + '"+14155551206",,,,,1,,\n'
+    + '+14155551207,,,"open,,1,,\n'  # line 13: the quote runs to the end of the file
+    + "+14155551208,,,,,1,,\n"
+)
+
+
+def test_records_that_span_lines_are_never_cut_between_chunks(monkeypatch):
+    whole = check(TRICKY)
+    assert [e.region for e in whole[0]] == [
+        "Bay\nArea\nNorth",
+        "CA",
+        'San "Jose"',
+        "Palo\r\nAlto",
+        "CA",
+    ]
+    assert [p.line for p in whole[1]] == [6, 11, 13]
+    assert all(p.reason.startswith("malformed CSV") for p in (whole[1][0], whole[1][2]))
+    for lines in (1, 2, 3):
+        monkeypatch.setattr(importer, "CHUNK_LINES", lines)
+        assert check(TRICKY) == whole, lines
+
+
+def test_worker_processes_read_chunks_cut_anywhere_as_one_reader_would(monkeypatch):
+    single = check(TRICKY)
+    monkeypatch.setattr(importer, "CHUNK_LINES", 2)  # the parent cuts; the workers read
+    assert check(TRICKY, workers=2) == single
 
 
 def test_progress_reports_every_character_read(tmp_path: Path):
