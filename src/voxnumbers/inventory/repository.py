@@ -96,11 +96,12 @@ async def add_entries(conn: AsyncConnection, entries: Sequence[InventoryEntry]) 
     """Put numbers up for sale, skipping those already for sale or owned; returns how many
     were added (so importing the same file twice adds nothing the second time).
 
-    One statement does it all in the database: numbers owned by an account are left out
-    (``NOT EXISTS``), and those already for sale, or put up by a concurrent import of the
-    same numbers, are skipped by ``ON CONFLICT DO NOTHING``; the count is what the database
-    says it inserted. Rows are plain tuples, never processed one by one by SQLAlchemy: that
-    costs more than the database's own work (an import writes a million rows).
+    The database does the skipping, in the INSERT itself: numbers owned by an account are
+    left out (``NOT EXISTS``), and those already for sale, or put up meanwhile by a
+    concurrent import of the same numbers, by ``ON CONFLICT DO NOTHING``; the count is what
+    the database says it inserted. Rows go as plain tuples (on SQLite a prepared
+    ``executemany``; on PostgreSQL arrays of columns, or a COPY for many entries), never
+    processed one by one by SQLAlchemy, which costs more than the database's own work.
     """
     if not entries:
         return 0
@@ -109,8 +110,8 @@ async def add_entries(conn: AsyncConnection, entries: Sequence[InventoryEntry]) 
         return int(result.rowcount)
     if len(entries) >= COPY_FROM_ENTRIES:
         return await _copy_entries(conn, entries)
-    columns = list(zip(*_rows(conn, entries), strict=True))
-    return int((await conn.exec_driver_sql(_POSTGRES_ADD, tuple(columns))).rowcount)
+    columns = tuple(zip(*_rows(conn, entries), strict=True))
+    return int((await conn.exec_driver_sql(_POSTGRES_ADD, columns)).rowcount)
 
 
 # The columns every statement below writes, in the order of ``_rows``' values.
@@ -145,8 +146,9 @@ ON CONFLICT (e164) DO NOTHING
 """
 
 # From this many entries on, PostgreSQL gets them by COPY into a temporary table, then one
-# INSERT from there (about three times less work on both sides than arrays of parameters).
-# Below it one statement is cheaper than a table, and a purchase returns numbers one by one.
+# INSERT from there (measured on a million numbers: a third of the client's work of arrays
+# of parameters, and a quarter less time). Below it one statement is cheaper than creating
+# a table, and a purchase returns numbers to inventory one at a time.
 COPY_FROM_ENTRIES = 500
 _POSTGRES_STAGE = """
 CREATE TEMPORARY TABLE IF NOT EXISTS pg_temp.inventory_import
