@@ -1324,9 +1324,19 @@ def _database_section(run: DatabaseRun) -> list[str]:
             f"{_f(c.cpu_ms if c else None, 2)} | {_f(c.db_cpu_ms if c else None, 2)} |"
         )
     lines += ["", "Targets:", "", "| target | measured | |", "|---|---|---|"]
+    missed = 0
     for name, measured, met in targets(run):
         mark = "✓" if met else ("✗" if met is False else "not run")
+        missed += met is False
         lines.append(f"| {name} | {measured} | {mark} |")
+    if missed:
+        lines += [
+            "",
+            f"{missed} target(s) missed, by the margin the table gives. The profiles below show "
+            "where the server's time goes; `docs/performance.md` (\"Where the time goes now, "
+            'and what would close the gaps") explains each gap from them and says what would '
+            "close it.",
+        ]
     errors = [r for r in run.results if r.service and r.service.errors]
     if errors:
         lines += [
