@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, bindparam, delete, func, select, tuple_, update
+from sqlalchemy import Select, Table, bindparam, delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.kit.db import Timestamp
@@ -267,26 +267,21 @@ def position_of(number: Number, order: ListOrder) -> Position:
     return Position(value=getattr(number, order.column), e164=number.e164)
 
 
-def _counted(query: Select[Any], shape: _Shape) -> Select[Any]:
-    """``query`` over ``number_counts`` narrowed to a seed filter of this shape."""
-    query = query.where(number_counts.c.account_id == bindparam("account_id"))
+def _counted(query: Select[Any], shape: _Shape, table: Table = number_counts) -> Select[Any]:
+    """``query`` over a count table (``number_counts`` or ``number_totals``, keyed alike by
+    account, country and status) narrowed to a seed filter of this shape."""
+    query = query.where(table.c.account_id == bindparam("account_id"))
     if shape.country:
-        query = query.where(number_counts.c.country == bindparam("country"))
+        query = query.where(table.c.country == bindparam("country"))
     if shape.status == "default":
-        return query.where(number_counts.c.status.in_(_LISTED_BY_DEFAULT))
-    return query.where(number_counts.c.status == bindparam("status"))
+        return query.where(table.c.status.in_(_LISTED_BY_DEFAULT))
+    return query.where(table.c.status == bindparam("status"))
 
 
 @lru_cache(maxsize=64)
 def _total_query(shape: _Shape) -> Any:
-    query = select(func.coalesce(func.sum(number_totals.c.total), 0)).where(
-        number_totals.c.account_id == bindparam("account_id")
-    )
-    if shape.country:
-        query = query.where(number_totals.c.country == bindparam("country"))
-    if shape.status == "default":
-        return query.where(number_totals.c.status.in_(_LISTED_BY_DEFAULT))
-    return query.where(number_totals.c.status == bindparam("status"))
+    total = select(func.coalesce(func.sum(number_totals.c.total), 0))
+    return _counted(total, shape, number_totals)
 
 
 @lru_cache(maxsize=1024)
