@@ -223,7 +223,8 @@ async def list_numbers(
             parameters["until" if until else "since"] = start
     query = _page_query(_shape(where), order, after=after is not None, since=since, until=until)
     parameters.update(limit=limit, offset=offset)
-    return [_number_of_row(row) for row in await conn.execute(query, parameters)]
+    # .all(): SQLAlchemy builds the page's rows in one pass, not one fetch call per row.
+    return [_number_of_row(row) for row in (await conn.execute(query, parameters)).all()]
 
 
 async def _month_of_row(
