@@ -619,6 +619,9 @@ def run_database(kind: str, args: argparse.Namespace) -> DatabaseRun:
     db_target = target(kind, args.numbers)
     accounts = state["accounts"]
     selected = [s for s in scenarios() if not args.only or any(o in s.key for o in args.only)]
+    if not selected:
+        keys = ", ".join(s.key for s in scenarios())
+        raise SystemExit(f"no scenario's key contains {' or '.join(args.only)}; keys: {keys}")
     results = [ScenarioResult(s) for s in selected]
     profiles: list[ServerProfile] = []
     lists = _purchase_lists(db_target, args, kind)
