@@ -7,9 +7,12 @@ connection with aiosqlite's interface that runs the calls where they are made, w
 safe because a SQLite statement on indexed data takes microseconds and never waits for
 another connection in WAL mode, except in two cases it handles:
 
-- **Waiting for the write lock.** ``BEGIN IMMEDIATE`` is first tried without waiting; when
-  another connection holds the lock, it waits on a worker thread (``busy_timeout``), so the
-  event loop goes on serving everyone else.
+- **Waiting for the write lock.** The process's writers queue for it first, in order, on
+  the event loop (``WriterQueue``): one connection at a time asks SQLite for it, and the
+  next starts the moment the one before commits, instead of sleeping in SQLite's busy
+  handler, whose naps grow to 100 ms. ``BEGIN IMMEDIATE`` is then tried without waiting;
+  when another process holds the lock, it waits on a worker thread (``busy_timeout``), so
+  the event loop goes on serving everyone else.
 - **Long reads.** A ``SELECT`` that runs past ``inline_steps`` steps of SQLite's virtual
   machine (100,000 by default, a few milliseconds; a page of 100 numbers takes about 3,000)
   is interrupted and run again on a worker thread: a count by scanning a million rows, say.
@@ -22,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import sqlite3
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import Any, TypeVar
@@ -35,10 +39,19 @@ _PROGRESS_STEPS = 10_000
 class InlineConnection:
     """What SQLAlchemy's aiosqlite adapter uses of ``aiosqlite.Connection``."""
 
-    def __init__(self, conn: sqlite3.Connection, *, busy_timeout: float, inline_steps: int):
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        busy_timeout: float,
+        inline_steps: int,
+        writers: WriterQueue | None = None,
+    ):
         self._conn = conn
         self._connection: sqlite3.Connection | None = conn
         self._busy_timeout_ms = int(busy_timeout * 1000)
+        self._writers = writers or WriterQueue(busy_timeout)
+        self._writing = False  # holds its place at the head of ``_writers``
         self._inline_calls = inline_steps // _PROGRESS_STEPS
         # SQLAlchemy's adapter sets the isolation level through aiosqlite's queue.
         self._tx = _ImmediateQueue()
@@ -56,20 +69,32 @@ class InlineConnection:
         return cursor
 
     async def commit(self) -> None:
-        self._conn.commit()
+        try:
+            self._conn.commit()
+        finally:
+            self._done_writing()
 
     async def rollback(self) -> None:
-        self._conn.rollback()
+        try:
+            self._conn.rollback()
+        finally:
+            self._done_writing()
 
     async def close(self) -> None:
-        if self._connection is not None:
-            self._connection = None
-            self._conn.close()
+        self.stop()
 
     def stop(self) -> None:
         if self._connection is not None:
             self._connection = None
-            self._conn.close()
+            try:
+                self._conn.close()
+            finally:
+                self._done_writing()
+
+    def _done_writing(self) -> None:
+        if self._writing:
+            self._writing = False
+            self._writers.release()
 
     async def create_function(self, *args: Any, **kwargs: Any) -> None:
         self._conn.create_function(*args, **kwargs)
@@ -85,6 +110,16 @@ class InlineConnection:
             _execute(cursor, sql, parameters)
 
     async def _begin_immediate(self, cursor: sqlite3.Cursor, sql: str) -> None:
+        if not self._writing:
+            await self._writers.acquire()
+            self._writing = True
+        try:
+            await self._take_write_lock(cursor, sql)
+        except BaseException:
+            self._done_writing()
+            raise
+
+    async def _take_write_lock(self, cursor: sqlite3.Cursor, sql: str) -> None:
         cursor.execute("PRAGMA busy_timeout=0")
         try:
             cursor.execute(sql)
@@ -180,6 +215,54 @@ class _ImmediateQueue:
             future.set_result(result)
 
 
+class WriterQueue:
+    """The write transactions of one process on one database file, one at a time, in the
+    order they asked (``asyncio.Lock`` wakes its waiters first come, first served).
+
+    Kept per event loop: a lock belongs to the loop it first waited on, and a command or a
+    test may run the same engine on several loops one after another.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self._timeout = timeout
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._held: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+
+    async def acquire(self) -> None:
+        """Wait for this process's earlier writers; after ``timeout`` seconds raise what
+        SQLite raises when its own wait for the lock runs out."""
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            lock = self._locks[loop] = asyncio.Lock()
+        try:
+            async with asyncio.timeout(self._timeout):
+                await lock.acquire()
+        except TimeoutError:
+            busy = sqlite3.OperationalError("database is locked")
+            busy.sqlite_errorcode = sqlite3.SQLITE_BUSY
+            raise busy from None
+        self._held = (loop, lock)
+
+    def release(self) -> None:
+        """Let the next writer go (from any thread: the pool may close a connection from
+        the garbage collector)."""
+        held, self._held = self._held, None
+        if held is None:
+            return
+        loop, lock = held
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            lock.release()
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(lock.release)
+
+
 def _execute(cursor: sqlite3.Cursor, sql: str, parameters: Any) -> None:
     if parameters is None:
         cursor.execute(sql)
@@ -194,7 +277,9 @@ async def _on_thread(function: Callable[..., T], *args: Any) -> T:
 def inline_connector(
     path: str, *, busy_timeout: float = 30.0, inline_steps: int = 100_000
 ) -> Callable[[], Any]:
-    """An ``async_creator`` for ``create_async_engine("sqlite+aiosqlite://", ...)``."""
+    """An ``async_creator`` for ``create_async_engine("sqlite+aiosqlite://", ...)``: its
+    connections queue their write transactions together."""
+    writers = WriterQueue(busy_timeout)
 
     async def connect() -> InlineConnection:
         conn = sqlite3.connect(
@@ -204,6 +289,8 @@ def inline_connector(
             check_same_thread=False,
             uri=path.startswith("file:"),
         )
-        return InlineConnection(conn, busy_timeout=busy_timeout, inline_steps=inline_steps)
+        return InlineConnection(
+            conn, busy_timeout=busy_timeout, inline_steps=inline_steps, writers=writers
+        )
 
     return connect

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import event, text
 
 from voxnumbers.kit.db import Database
+from voxnumbers.kit.sqlite_inline import WriterQueue
 
 # Far more steps of SQLite's virtual machine than it runs inline (100,000).
 LONG_READ = (
@@ -120,3 +121,51 @@ async def test_errors_of_statements_reach_the_caller(database: Database) -> None
             await conn.execute(text("INSERT INTO missing VALUES (1)"))
     async with database.transaction(write=False) as conn:
         assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
+
+
+async def test_writers_of_one_process_take_the_lock_in_the_order_they_asked(
+    tmp_path: Path,
+) -> None:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'queue.sqlite3'}", pool_size=12)
+    async with database.transaction() as conn:
+        await conn.execute(text("CREATE TABLE t (x INTEGER)"))
+    first_may_commit = asyncio.Event()
+
+    async def write(x: int, hold: asyncio.Event | None = None) -> None:
+        async with database.transaction() as conn:
+            await conn.execute(text("INSERT INTO t VALUES (:x)"), {"x": x})
+            if hold is not None:
+                await hold.wait()
+
+    writers = [asyncio.create_task(write(0, first_may_commit))]
+    for x in range(1, 11):
+        await asyncio.sleep(0.01)  # each asks after the one before
+        writers.append(asyncio.create_task(write(x)))
+    await asyncio.sleep(0.01)
+    first_may_commit.set()
+    async with asyncio.timeout(10):
+        await asyncio.gather(*writers)
+    async with database.transaction(write=False) as conn:
+        order = (await conn.execute(text("SELECT x FROM t ORDER BY rowid"))).scalars().all()
+    await database.dispose()
+    assert order == list(range(11))
+
+
+async def test_a_failed_write_lets_the_next_writer_in(database: Database) -> None:
+    with pytest.raises(Exception, match="no such table"):
+        async with database.transaction() as conn:
+            await conn.execute(text("INSERT INTO missing VALUES (1)"))
+    async with asyncio.timeout(5):  # would wait forever if the failed writer kept its turn
+        async with database.transaction() as conn:
+            await conn.execute(text("INSERT INTO t VALUES (1)"))
+
+
+async def test_a_writer_queued_past_the_busy_timeout_is_told_the_database_is_locked() -> None:
+    writers = WriterQueue(timeout=0.05)
+    await writers.acquire()
+    with pytest.raises(sqlite3.OperationalError, match="database is locked") as refused:
+        await writers.acquire()
+    assert refused.value.sqlite_errorcode == sqlite3.SQLITE_BUSY
+    writers.release()
+    await writers.acquire()  # the turn passed on
+    writers.release()
