@@ -7,7 +7,7 @@ which keeps ``number_totals`` and ``number_counts`` in step in the same transact
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -25,6 +25,9 @@ from voxnumbers.schema import applications, number_counts, number_totals, number
 _LISTED_BY_DEFAULT = ("active", "pending", "suspended")
 # Below this offset, skipping rows costs less than looking up where a month starts.
 _SEEK_FROM_OFFSET = 2000
+# Past this many rows a page is empty whatever the data (and a larger OFFSET overflows SQL's
+# 64-bit integers).
+_LARGEST_OFFSET = 2**62
 DEFAULT_ORDER = ListOrder()
 
 _NUMBER_COLUMNS = (
@@ -64,6 +67,7 @@ def _number_of_row(row: Any) -> Number:
         application_id,
         created_at,
         updated_at,
+        *_,  # the filter's total, on rows of a counted page
     ) = row
     return Number(
         e164=e164,
@@ -98,6 +102,7 @@ class _Shape(NamedTuple):
     created_after: bool
     created_before: bool
     updated_since: bool
+    seed: bool  # only the seed's filters: the total is in ``number_totals``
 
 
 def _shape(where: NumberFilter) -> _Shape:
@@ -115,6 +120,7 @@ def _shape(where: NumberFilter) -> _Shape:
         created_after=where.created_after is not None,
         created_before=where.created_before is not None,
         updated_since=where.updated_since is not None,
+        seed=where.is_seed_filter,
     )
 
 
@@ -178,10 +184,23 @@ def _filtered(query: Select[Any], shape: _Shape) -> Select[Any]:
 
 
 @lru_cache(maxsize=1024)
-def _page_query(shape: _Shape, order: ListOrder, *, after: bool, since: bool, until: bool) -> Any:
+def _page_query(
+    shape: _Shape,
+    order: ListOrder,
+    *,
+    after: bool,
+    since: bool,
+    until: bool,
+    counted: bool = False,
+) -> Any:
     """A page of a filter of this shape in ``order``: from the keyset ``after`` a position,
-    or from ``since``/``until`` a month's start, then ``offset`` rows skipped."""
-    query = _filtered(select(*_NUMBER_COLUMNS), shape)
+    or from ``since``/``until`` a month's start, then ``offset`` rows skipped. ``counted``
+    adds the filter's total as a last column (a subquery the database runs once)."""
+    columns: list[Any] = list(_NUMBER_COLUMNS)
+    if counted:
+        # correlate(None): the count reads its own rows, not the row of the page beside it.
+        columns.append(_count_query(shape).correlate(None).scalar_subquery().label("total"))
+    query = _filtered(select(*columns), shape)
     column = numbers.c[order.column]
     if after:
         mark = tuple_(column, numbers.c.e164)
@@ -212,19 +231,64 @@ async def list_numbers(
     bought in (found from ``number_counts``), so the database skips at most one month of
     rows, not all the rows before the page.
     """
+    return [
+        _number_of_row(row)
+        for row in await _page_rows(
+            conn, account_id, where, limit=limit, offset=offset, order=order, after=after
+        )
+    ]
+
+
+async def page_of_numbers(
+    conn: AsyncConnection,
+    account_id: str,
+    where: NumberFilter,
+    *,
+    limit: int,
+    offset: int = 0,
+    order: ListOrder = DEFAULT_ORDER,
+    after: Position | None = None,
+) -> tuple[list[Number], int]:
+    """``list_numbers`` and the filter's exact total (``count_numbers``), from one statement:
+    the total rides on every row of the page. Past the end, where no row carries it, it is
+    counted on its own."""
+    if offset > _LARGEST_OFFSET:  # no database skips that many rows: the page is empty
+        return [], await count_numbers(conn, account_id, where)
+    rows = await _page_rows(
+        conn, account_id, where, limit=limit, offset=offset, order=order, after=after, counted=True
+    )
+    if not rows:
+        return [], await count_numbers(conn, account_id, where)
+    return [_number_of_row(row) for row in rows], int(rows[0][-1])
+
+
+async def _page_rows(
+    conn: AsyncConnection,
+    account_id: str,
+    where: NumberFilter,
+    *,
+    limit: int,
+    offset: int,
+    order: ListOrder,
+    after: Position | None,
+    counted: bool = False,
+) -> Sequence[Any]:
     parameters = _parameters(account_id, where)
     since = until = False
     if after is not None:
         parameters.update(after_value=after.value, after_e164=after.e164)
     elif offset >= _SEEK_FROM_OFFSET and where.is_seed_filter and order.column == "created_at":
         start, offset = await _month_of_row(conn, account_id, where, order, offset)
-        if start is not None:
-            since, until = not order.descending, order.descending
-            parameters["until" if until else "since"] = start
-    query = _page_query(_shape(where), order, after=after is not None, since=since, until=until)
+        if start is None:  # past the last row: nothing to read
+            return []
+        since, until = not order.descending, order.descending
+        parameters["until" if until else "since"] = start
+    query = _page_query(
+        _shape(where), order, after=after is not None, since=since, until=until, counted=counted
+    )
     parameters.update(limit=limit, offset=offset)
     # .all(): SQLAlchemy builds the page's rows in one pass, not one fetch call per row.
-    return [_number_of_row(row) for row in (await conn.execute(query, parameters)).all()]
+    return (await conn.execute(query, parameters)).all()
 
 
 async def _month_of_row(
@@ -290,12 +354,16 @@ def _scan_count_query(shape: _Shape) -> Any:
     return _filtered(select(func.count()).select_from(numbers), shape)
 
 
+def _count_query(shape: _Shape) -> Any:
+    """The exact count of a filter of this shape: from ``number_totals`` for a seed filter,
+    by scanning ``numbers`` for the others."""
+    return _total_query(shape) if shape.seed else _scan_count_query(shape)
+
+
 async def count_numbers(conn: AsyncConnection, account_id: str, where: NumberFilter) -> int:
     """Exact number of the account's numbers matching a seed filter, from ``number_totals``;
     other filters are counted by scanning."""
-    if not where.is_seed_filter:
-        return await count_numbers_by_scanning(conn, account_id, where)
-    query = _total_query(_shape(where))
+    query = _count_query(_shape(where))
     return int((await conn.execute(query, _parameters(account_id, where))).scalar_one())
 
 

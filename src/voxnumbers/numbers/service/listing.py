@@ -95,19 +95,13 @@ async def list_numbers(
     """
     where = number_filter(ListFilters(country=country, status=status, **filters))
     order = ListOrder.parse(sort)
-    total = await repository.count_numbers(conn, account_id, where)
     if cursor is not None:
         if page is not None:
             raise ValidationFailed.on("page", "cannot be combined with cursor")
-        return await _cursor_page(conn, account_id, where, order, total, cursor, per_page)
+        return await _cursor_page(conn, account_id, where, order, cursor, per_page)
     page = page or 1
-    offset = offset_of(page, per_page)
-    items = (
-        await repository.list_numbers(
-            conn, account_id, where, limit=per_page, offset=offset, order=order
-        )
-        if offset < total
-        else []
+    items, total = await repository.page_of_numbers(
+        conn, account_id, where, limit=per_page, offset=offset_of(page, per_page), order=order
     )
     return NumberPage(data=items, pagination=pagination(total, len(items), page, per_page))
 
@@ -117,13 +111,12 @@ async def _cursor_page(
     account_id: str,
     where: NumberFilter,
     order: ListOrder,
-    total: int,
     cursor: str,
     per_page: int,
 ) -> NumberPage:
     fingerprint = _fingerprint(where, order)
     after, page = _read_cursor(cursor, fingerprint, order) if cursor else (None, 1)
-    rows = await repository.list_numbers(
+    rows, total = await repository.page_of_numbers(
         conn, account_id, where, limit=per_page + 1, order=order, after=after
     )
     items, more = rows[:per_page], len(rows) > per_page
