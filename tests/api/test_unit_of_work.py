@@ -114,3 +114,28 @@ async def test_a_request_runs_in_one_transaction(client, one_connection):
         assert (got.status_code, len(begun)) == (200, 3)
     finally:
         event.remove(one_connection.engine.sync_engine, "begin", note)
+
+
+async def test_a_list_reads_without_a_snapshot_and_other_reads_in_one(
+    client, one_connection, backend
+):
+    """A list's page and total come from one statement: on PostgreSQL it runs without a
+    transaction (two round trips fewer); other reads keep their snapshot."""
+    tenant = await make_tenant(one_connection)
+    levels: list[object] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        levels.append(conn.get_execution_options().get("isolation_level"))
+
+    event.listen(one_connection.engine.sync_engine, "before_cursor_execute", note)
+    try:
+        listed = await client.get(tenant.path("/numbers"), headers=tenant.bearer)
+        assert listed.status_code == 200
+        listing, levels[:] = list(levels), []
+        got = await client.get(tenant.path(f"/numbers/{NUMBER}"), headers=tenant.bearer)
+        assert got.status_code == 404
+    finally:
+        event.remove(one_connection.engine.sync_engine, "before_cursor_execute", note)
+    postgresql = backend == "postgresql"
+    assert listing and set(listing) == {"AUTOCOMMIT" if postgresql else None}
+    assert levels and set(levels) == {"REPEATABLE READ" if postgresql else None}

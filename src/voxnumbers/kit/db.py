@@ -140,11 +140,17 @@ class Database:
         return self.dialect == "sqlite"
 
     @asynccontextmanager
-    async def transaction(self, *, write: bool = True) -> AsyncIterator[AsyncConnection]:
+    async def transaction(
+        self, *, write: bool = True, snapshot: bool = True
+    ) -> AsyncIterator[AsyncConnection]:
         """A connection inside a transaction that commits on success and rolls back on error.
 
         ``write=True`` on SQLite takes the write lock at ``BEGIN`` (``BEGIN IMMEDIATE``), so a
         transaction that reads then writes never fails to upgrade its lock halfway.
+        ``write=False`` reads in one snapshot, unless ``snapshot=False``: then, on
+        PostgreSQL, there is no transaction at all and each statement reads a snapshot of its
+        own, which spares the ``BEGIN`` and ``COMMIT`` round trips to a reader whose answer
+        comes from one statement. (SQLite's ``BEGIN`` costs no round trip: it stays.)
 
         Errors of the database itself, while connecting or committing, raise
         ``DatabaseUnavailable`` (caused by the driver's error) when they mean the database
@@ -157,12 +163,15 @@ class Database:
             async with self.engine.connect() as conn:
                 if write:
                     await conn.execution_options(**{_WRITE: True})
-                elif not self.is_sqlite:
-                    # One snapshot for the whole read (a page and its total agree); SQLite's
-                    # read transactions are snapshots already.
+                elif self.is_sqlite:
+                    pass  # SQLite's read transactions are snapshots already
+                elif snapshot:
+                    # One snapshot for the whole read (a list and its total agree).
                     await conn.execution_options(
                         isolation_level="REPEATABLE READ", postgresql_readonly=True
                     )
+                else:
+                    await conn.execution_options(isolation_level="AUTOCOMMIT")
                 async with conn.begin():
                     try:
                         yield conn
