@@ -97,6 +97,8 @@ class Timestamp(TypeDecorator[datetime]):
         # value instead of TypeDecorator's chain (impl processor, then the method below).
         if dialect.name == "sqlite":
             return _datetime_of_unix_seconds
+        if dialect.driver == "asyncpg":
+            return None  # asyncpg decodes ``timestamptz`` as aware UTC datetimes already
         return super().result_processor(dialect, coltype)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
