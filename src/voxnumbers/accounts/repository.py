@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.accounts.schemas import Account, ApiKey, Caller
+from voxnumbers.kit.direct import fetch_all
 from voxnumbers.schema import accounts, api_keys
 
 _KEY_COLUMNS = (
@@ -83,8 +84,11 @@ _CALLER_BY_DIGEST = (
 
 async def find_caller_by_digest(conn: AsyncConnection, digest: str) -> Caller | None:
     """The caller of an active, unrevoked key of an active account; None otherwise."""
-    row = (await conn.execute(_CALLER_BY_DIGEST, {"digest": digest})).first()
-    return Caller(account_id=row.account_id, key_id=row.id, mode=row.mode) if row else None
+    rows = await fetch_all(conn, _CALLER_BY_DIGEST, {"digest": digest})
+    if not rows:
+        return None
+    key_id, account_id, mode = rows[0]
+    return Caller(account_id=account_id, key_id=key_id, mode=mode)
 
 
 async def list_keys(conn: AsyncConnection, account_id: str) -> list[ApiKey]:

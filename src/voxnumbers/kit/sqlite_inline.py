@@ -68,6 +68,16 @@ class InlineConnection:
         await cursor.execute(sql, parameters)
         return cursor
 
+    async def fetch_all(self, sql: str, parameters: Sequence[Any]) -> list[Any]:
+        """The rows of one ``SELECT`` (inline, or on a thread when it runs long), without
+        SQLAlchemy's cursor in between (``kit.direct``)."""
+        cursor = self._conn.cursor()
+        try:
+            await self.run(cursor, sql, parameters)
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+
     async def commit(self) -> None:
         try:
             self._conn.commit()

@@ -12,10 +12,11 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, Table, bindparam, delete, func, select, tuple_, update
+from sqlalchemy import Select, Table, bindparam, delete, func, literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.kit.db import Timestamp
+from voxnumbers.kit.direct import fetch_all
 from voxnumbers.kit.money import CURRENCY, cents_to_decimal
 from voxnumbers.kit.upsert import insert_for
 from voxnumbers.numbers.capabilities import to_list
@@ -23,6 +24,9 @@ from voxnumbers.numbers.schemas import ListOrder, Number, NumberFilter, NumberRe
 from voxnumbers.schema import applications, number_counts, number_totals, numbers, trunks
 
 _LISTED_BY_DEFAULT = ("active", "pending", "suspended")
+# The same as bound values the statement carries (not an expanding IN, which is rendered at
+# every execution): ``kit.direct`` runs these statements as compiled.
+_LISTED = tuple(literal(status) for status in _LISTED_BY_DEFAULT)
 # Below this offset, skipping rows costs less than looking up where a month starts.
 _SEEK_FROM_OFFSET = 2000
 # Past this many rows a page is empty whatever the data (and a larger OFFSET overflows SQL's
@@ -152,7 +156,7 @@ def _filtered(query: Select[Any], shape: _Shape) -> Select[Any]:
     if shape.country:
         query = query.where(c.country == bindparam("country"))
     if shape.status == "default":
-        query = query.where(c.status.in_(_LISTED_BY_DEFAULT))
+        query = query.where(c.status.in_(_LISTED))
     else:
         query = query.where(c.status == bindparam("status"))
         if shape.status == "released":
@@ -287,8 +291,7 @@ async def _page_rows(
         _shape(where), order, after=after is not None, since=since, until=until, counted=counted
     )
     parameters.update(limit=limit, offset=offset)
-    # .all(): SQLAlchemy builds the page's rows in one pass, not one fetch call per row.
-    return (await conn.execute(query, parameters)).all()
+    return await fetch_all(conn, query, parameters)
 
 
 async def _month_of_row(
@@ -298,7 +301,7 @@ async def _month_of_row(
     ends (descending), with the offset left within that month; ``None`` past the end."""
     query = _months_query(_shape(where), order.descending)
     before = 0
-    for month, total in await conn.execute(query, _parameters(account_id, where)):
+    for month, total in await fetch_all(conn, query, _parameters(account_id, where)):
         if before + int(total) > position:
             bound = month_start(next_month(month) if order.descending else month)
             return bound, position - before
@@ -339,7 +342,7 @@ def _counted(query: Select[Any], shape: _Shape, table: Table = number_counts) ->
     if shape.country:
         query = query.where(table.c.country == bindparam("country"))
     if shape.status == "default":
-        return query.where(table.c.status.in_(_LISTED_BY_DEFAULT))
+        return query.where(table.c.status.in_(_LISTED))
     return query.where(table.c.status == bindparam("status"))
 
 
@@ -364,7 +367,7 @@ async def count_numbers(conn: AsyncConnection, account_id: str, where: NumberFil
     """Exact number of the account's numbers matching a seed filter, from ``number_totals``;
     other filters are counted by scanning."""
     query = _count_query(_shape(where))
-    return int((await conn.execute(query, _parameters(account_id, where))).scalar_one())
+    return int((await fetch_all(conn, query, _parameters(account_id, where)))[0][0])
 
 
 async def count_numbers_by_scanning(
@@ -375,15 +378,14 @@ async def count_numbers_by_scanning(
     return int((await conn.execute(query, _parameters(account_id, where))).scalar_one())
 
 
+_NUMBER_BY_E164 = select(*_NUMBER_COLUMNS).where(
+    numbers.c.e164 == bindparam("e164"), numbers.c.account_id == bindparam("account_id")
+)
+
+
 async def find_number(conn: AsyncConnection, account_id: str, e164: str) -> Number | None:
-    row = (
-        await conn.execute(
-            select(*_NUMBER_COLUMNS).where(
-                numbers.c.e164 == e164, numbers.c.account_id == account_id
-            )
-        )
-    ).first()
-    return _number_of_row(row) if row else None
+    rows = await fetch_all(conn, _NUMBER_BY_E164, {"e164": e164, "account_id": account_id})
+    return _number_of_row(rows[0]) if rows else None
 
 
 async def insert_numbers(conn: AsyncConnection, rows: Iterable[Mapping[str, Any]]) -> None:

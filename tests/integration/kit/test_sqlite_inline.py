@@ -78,6 +78,20 @@ async def test_a_long_read_moves_to_a_worker_thread_and_the_loop_goes_on(
     assert ticker.stop() > 0
 
 
+async def test_a_long_read_of_the_driver_path_moves_to_a_worker_thread_too(
+    database: Database,
+) -> None:
+    """``InlineConnection.fetch_all``, the driver's side of ``kit.direct``."""
+    ticker = Ticker()
+    async with database.transaction(write=False) as conn:
+        inline = (await conn.get_raw_connection()).driver_connection
+        [(count, thread)] = await inline.fetch_all(LONG_READ, [])
+        [(quick_thread,)] = await inline.fetch_all("SELECT thread_id()", [])
+    assert count == 2_000_000
+    assert thread != threading.get_ident() and quick_thread == threading.get_ident()
+    assert ticker.stop() > 0
+
+
 async def test_a_long_read_inside_a_write_keeps_the_transaction(database: Database) -> None:
     """Interrupting a SELECT to run it again elsewhere must not roll back what the
     transaction wrote before it."""
