@@ -123,6 +123,20 @@ def test_the_projects_functions_rank_by_inclusive_samples_without_the_workers_st
     assert not any("cli/serve.py" in name for name, _, _ in aggregate(RAW, top=100).functions)
 
 
+def test_the_reads_on_the_driver_count_for_the_driver_and_their_rows_for_row_conversion():
+    fetch = f"{MAIN};{LIST};fetch_all (voxnumbers/kit/direct.py:150)"
+    result = aggregate(
+        [
+            f"{fetch};_Statement.arguments (voxnumbers/kit/direct.py:60) 2",
+            f"{fetch};InlineConnection.fetch_all (voxnumbers/kit/sqlite_inline.py:70) 5",
+            f"{fetch};_Statement.rows (voxnumbers/kit/direct.py:75);"
+            "_datetime_of_unix_seconds (voxnumbers/kit/db.py:70) 4",
+        ]
+    )
+
+    assert (result.categories[DRIVER], result.categories[ROWS]) == (2 + 5, 4)
+
+
 def test_without_thread_labels_only_the_stacks_of_the_loop_count() -> None:
     unlabelled = [line.removeprefix(f"{MAIN};") for line in RAW if line.startswith(MAIN + ";")]
 
