@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from phonenumbers import geocoder
 
 from tests.api.support import (
     NUMBER_KEYS,
@@ -68,6 +69,21 @@ async def test_a_number_that_needs_provisioning_is_pending(client, database):
     assert (active.status_code, active.json()["status"]) == (201, "active")
     listed = await client.get(tenant.path("/numbers?status=pending"), headers=tenant.bearer)
     assert [n["e164"] for n in listed.json()["data"]] == [NUMBER]
+
+
+async def test_a_purchase_leaves_the_geocoder_alone(client, database, monkeypatch):
+    """A purchase checks the number's country only: the geocoder's data would take about
+    100 MB of the server's memory."""
+    tenant = await make_tenant(database)
+    await stock(database, entry(NUMBER))
+
+    def asked(*_args, **_kwargs):
+        raise AssertionError("the geocoder was asked")
+
+    for name in ("description_for_valid_number", "country_name_for_number"):
+        monkeypatch.setattr(geocoder, name, asked)
+    assert (await buy(client, tenant, NUMBER, "US")).status_code == 201
+    assert (await buy(client, tenant, GB_NUMBERS[0], "US")).status_code == 400
 
 
 @pytest.mark.parametrize(

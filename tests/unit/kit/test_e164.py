@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import phonenumbers
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from phonenumbers import geocoder
 
-from voxnumbers.kit.e164 import InvalidNumber, is_country_code, normalize_e164, number_facts
+from voxnumbers.kit.e164 import (
+    InvalidNumber,
+    country_of,
+    is_country_code,
+    normalize_e164,
+    number_facts,
+)
 
 
 @pytest.mark.parametrize(
@@ -69,6 +78,18 @@ def test_normalize_either_returns_a_canonical_number_or_raises(text):
 def test_facts_come_from_the_numbering_plan(e164, country, number_type):
     facts = number_facts(e164)
     assert (facts.e164, facts.country, facts.type) == (e164, country, number_type)
+    assert country_of(e164) == country
+
+
+def test_a_country_is_found_without_loading_the_geocoder():
+    """A server asks only for countries (purchases): the geocoder's data is 100 MB."""
+    check = (
+        "import sys; from voxnumbers.kit.e164 import country_of; "
+        "assert country_of('+442079460100') == 'GB'; "
+        "assert 'phonenumbers.geocoder' not in sys.modules, 'geocoder loaded'"
+    )
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from voxnumbers.inventory import repository as inventory
 from voxnumbers.inventory.service import country_filter
 from voxnumbers.kit.clock import iso_z, utc_now
 from voxnumbers.kit.cursor import InvalidCursor, decode_cursor, encode_cursor
-from voxnumbers.kit.e164 import digits_filter, number_facts, parse_e164
+from voxnumbers.kit.e164 import country_of, digits_filter, parse_e164
 from voxnumbers.kit.jsonc import encode_json
 from voxnumbers.kit.pagination import PER_PAGE_DEFAULT, offset_of, pagination
 from voxnumbers.numbers import repository
@@ -238,7 +238,7 @@ async def purchase_number(
     """
     e164 = parse_e164(request.e164)
     country = country_filter(request.country)
-    actual = number_facts(e164).country
+    actual = country_of(e164)
     if country != actual:
         raise ValidationFailed.on("country", f"does not match the number, which is in {actual}")
     now = utc_now()
