@@ -12,21 +12,23 @@ never ``500``.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Dialect, event
+from sqlalchemy import BigInteger, Connection, DateTime, Dialect, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
+from voxnumbers.kit.direct import as_sqlalchemy_raises
 from voxnumbers.kit.jsonc import decode_json, encode_json_text
-from voxnumbers.kit.sqlite_inline import inline_connector
+from voxnumbers.kit.sqlite_inline import InlineConnection, inline_connector
 
 _WRITE = "vox_write"
 
@@ -269,6 +271,20 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        immediate = conn.get_execution_options().get(_WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get(_WRITE, False):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")  # awaits its turn in the writers' queue
+            return
+        pooled = conn.connection
+        driver = pooled.driver_connection
+        if not isinstance(driver, InlineConnection):
+            conn.exec_driver_sql("BEGIN")
+            return
+        # On the driver: ``exec_driver_sql`` costs 4% of a list request's CPU for it.
+        try:
+            driver.begin_deferred()
+        except sqlite3.Error as exc:
+            error, lost = as_sqlalchemy_raises(conn.dialect, pooled, "BEGIN", (), exc)
+            if lost:
+                conn.invalidate(exc)
+            raise error from exc

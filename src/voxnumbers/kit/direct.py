@@ -155,15 +155,29 @@ async def _as_sqlalchemy_raises(
     arguments: list[Any],
     exc: Exception,
 ) -> Exception:
-    """The error SQLAlchemy raises for ``exc``: the driver's own errors as ``DBAPIError``
-    (of the DB-API class of the same name, with the driver's error and its SQLSTATE on
-    ``.orig``), others (a timeout, a socket error) unchanged; and when the error means the
-    connection is gone, the connection invalidated and a ``DBAPIError`` that says so."""
-    lost = conn.dialect.is_disconnect(exc, pooled.dbapi_connection, None)  # type: ignore[arg-type]
+    """``as_sqlalchemy_raises`` for an ``AsyncConnection``."""
+    error, lost = as_sqlalchemy_raises(conn.dialect, pooled, sql, arguments, exc)
     if lost:
         await conn.invalidate(exc)
-    elif not isinstance(exc, _DRIVER_ERRORS):
-        return exc
-    return DBAPIError.instance(
-        sql, arguments, exc, Exception, connection_invalidated=lost, dialect=conn.dialect
+    return error
+
+
+def as_sqlalchemy_raises(
+    dialect: Dialect,
+    pooled: PoolProxiedConnection,
+    sql: str,
+    arguments: Sequence[Any],
+    exc: Exception,
+) -> tuple[Exception, bool]:
+    """The error SQLAlchemy raises for a driver's ``exc``, and whether the connection is
+    gone (its caller invalidates it then, as SQLAlchemy would). The driver's own errors
+    become ``DBAPIError`` (of the DB-API class of the same name, with the driver's error and
+    its SQLSTATE on ``.orig``), others (a timeout, a socket error) stay as they are, unless
+    the connection is gone: then a ``DBAPIError`` says so."""
+    lost = dialect.is_disconnect(exc, pooled.dbapi_connection, None)  # type: ignore[arg-type]
+    if not lost and not isinstance(exc, _DRIVER_ERRORS):
+        return exc, False
+    error = DBAPIError.instance(
+        sql, arguments, exc, Exception, connection_invalidated=lost, dialect=dialect
     )
+    return error, lost

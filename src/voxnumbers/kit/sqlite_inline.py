@@ -68,6 +68,11 @@ class InlineConnection:
         await cursor.execute(sql, parameters)
         return cursor
 
+    def begin_deferred(self) -> None:
+        """``BEGIN`` (deferred: it takes no lock, so it never waits), called without
+        awaiting: from SQLAlchemy's synchronous ``begin`` event, with no greenlet switch."""
+        self._conn.execute("BEGIN")
+
     async def fetch_all(self, sql: str, parameters: Sequence[Any]) -> list[Any]:
         """The rows of one ``SELECT`` (inline, or on a thread when it runs long), without
         SQLAlchemy's cursor in between (``kit.direct``)."""
