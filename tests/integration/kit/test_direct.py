@@ -245,29 +245,6 @@ async def test_a_connection_lost_under_a_read_is_invalidated(database_url: str) 
         await database.dispose()
 
 
-async def test_a_unit_of_work_starts_again_when_its_first_read_finds_a_dead_connection(
-    database_url: str,
-) -> None:
-    """On PostgreSQL a list's first statement is a read on the driver (no BEGIN before it)."""
-    database = Database(database_url, pool_size=1)
-    try:
-        unit = UnitOfWork(database, write=False, snapshot=False)
-        before = await unit.first_statement(lambda conn: _backend(conn, database))
-        await unit.commit()
-        if database.is_sqlite:
-            async with database.engine.connect() as conn:  # the same one: a pool of one
-                await _kill(conn, database)
-        else:
-            await _terminate(database, before)
-
-        unit = UnitOfWork(database, write=False, snapshot=False)
-        after = await unit.first_statement(lambda conn: _backend(conn, database))
-        assert after != before
-        await unit.commit()
-    finally:
-        await database.dispose()
-
-
 Read = Callable[[AsyncConnection], Awaitable[int]]
 
 

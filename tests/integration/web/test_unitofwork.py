@@ -6,19 +6,23 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.kit.db import Database
+from voxnumbers.kit.direct import fetch_all
 from voxnumbers.web.unitofwork import UnitOfWork
 
 
-async def _backend(conn: AsyncConnection, database: Database) -> Any:
-    """Something that tells one server connection from another."""
+async def _backend(conn: AsyncConnection, database: Database, on_driver: bool = False) -> Any:
+    """Something that tells one server connection from another (on PostgreSQL, read through
+    ``conn.execute`` or on the driver, ``kit.direct``)."""
     if database.is_sqlite:
         raw = await conn.get_raw_connection()
         return id(raw.driver_connection)
+    if on_driver:
+        return (await fetch_all(conn, select(func.pg_backend_pid()), {}))[0][0]
     return (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
 
 
@@ -38,21 +42,24 @@ async def _kill(database: Database, backend: Any) -> None:
         await admin.close()
 
 
+@pytest.mark.parametrize("on_driver", [False, True], ids=["execute", "driver"])
 @pytest.mark.parametrize(
     ("write", "snapshot"), [(False, True), (True, True), (False, False)], ids=str
 )
 async def test_a_dead_pooled_connection_is_replaced_by_the_first_statement(
-    database_url: str, write: bool, snapshot: bool
+    database_url: str, write: bool, snapshot: bool, on_driver: bool
 ) -> None:
+    """Whichever path the first read takes: a list's, on PostgreSQL, is on the driver
+    with no BEGIN before it."""
     database = Database(database_url, pool_size=1)
     try:
         unit = UnitOfWork(database, write=write, snapshot=snapshot)
-        before = await unit.first_statement(lambda conn: _backend(conn, database))
+        before = await unit.first_statement(lambda conn: _backend(conn, database, on_driver))
         await unit.commit()
         await _kill(database, before)
 
         unit = UnitOfWork(database, write=write, snapshot=snapshot)
-        after = await unit.first_statement(lambda conn: _backend(conn, database))
+        after = await unit.first_statement(lambda conn: _backend(conn, database, on_driver))
         assert after != before
         assert (await (await unit.connection()).execute(text("SELECT 1"))).scalar_one() == 1
         await unit.commit()
