@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
 import pytest
 from sqlalchemy import (
     Column,
@@ -26,6 +25,7 @@ from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from tests.factories import make_tenant
+from tests.integration.connections import backend_of, terminate_backend
 from tests.integration.numbers.test_deep_pages import owned_rows
 from voxnumbers.kit.db import Database, Timestamp, is_connection_lost, is_unavailable
 from voxnumbers.kit.direct import fetch_all
@@ -205,29 +205,12 @@ async def test_errors_are_raised_as_sqlalchemy_raises_them(
     assert not outcomes[1][1]  # the connection is not lost
 
 
-async def _backend(conn: AsyncConnection, database: Database) -> Any:
-    """Something that tells one server connection from another."""
-    if database.is_sqlite:
-        raw = await conn.get_raw_connection()
-        return id(raw.driver_connection)
-    return (await fetch_all(conn, select(func.pg_backend_pid()), {}))[0][0]
-
-
-async def _terminate(database: Database, backend: int) -> None:
-    url = database.url.set(drivername="postgresql")
-    admin = await asyncpg.connect(url.render_as_string(hide_password=False))
-    try:
-        assert await admin.fetchval("SELECT pg_terminate_backend($1)", backend)
-    finally:
-        await admin.close()
-
-
 async def _kill(conn: AsyncConnection, database: Database) -> None:
     """End ``conn``'s connection from the server's side (SQLite: close it under the pool)."""
     if database.is_sqlite:
         (await conn.get_raw_connection()).driver_connection.stop()
     else:
-        await _terminate(database, await _backend(conn, database))
+        await terminate_backend(database, await backend_of(conn, database, on_driver=True))
 
 
 async def test_a_connection_lost_under_a_read_is_invalidated(database_url: str) -> None:
@@ -235,12 +218,12 @@ async def test_a_connection_lost_under_a_read_is_invalidated(database_url: str) 
     try:
         with pytest.raises(DBAPIError) as raised:
             async with database.transaction(write=False, snapshot=False) as conn:
-                before = await _backend(conn, database)
+                before = await backend_of(conn, database, on_driver=True)
                 await _kill(conn, database)
                 await fetch_all(conn, select(literal(1)), {})
         assert is_connection_lost(raised.value) and is_unavailable(raised.value)
         async with database.transaction(write=False, snapshot=False) as conn:
-            assert await _backend(conn, database) != before  # the pool dropped it
+            assert await backend_of(conn, database, on_driver=True) != before  # the pool dropped it
     finally:
         await database.dispose()
 

@@ -4,26 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import asyncpg
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tests.integration.connections import backend_of, terminate_backend
 from voxnumbers.kit.db import Database
-from voxnumbers.kit.direct import fetch_all
 from voxnumbers.web.unitofwork import UnitOfWork
-
-
-async def _backend(conn: AsyncConnection, database: Database, on_driver: bool = False) -> Any:
-    """Something that tells one server connection from another (on PostgreSQL, read through
-    ``conn.execute`` or on the driver, ``kit.direct``)."""
-    if database.is_sqlite:
-        raw = await conn.get_raw_connection()
-        return id(raw.driver_connection)
-    if on_driver:
-        return (await fetch_all(conn, select(func.pg_backend_pid()), {}))[0][0]
-    return (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
 
 
 async def _kill(database: Database, backend: Any) -> None:
@@ -34,12 +22,7 @@ async def _kill(database: Database, backend: Any) -> None:
             assert id(raw.driver_connection) == backend
             raw.driver_connection.stop()
         return
-    url = database.url.set(drivername="postgresql")
-    admin = await asyncpg.connect(url.render_as_string(hide_password=False))
-    try:
-        assert await admin.fetchval("SELECT pg_terminate_backend($1)", backend)
-    finally:
-        await admin.close()
+    await terminate_backend(database, backend)
 
 
 @pytest.mark.parametrize("on_driver", [False, True], ids=["execute", "driver"])
@@ -54,12 +37,12 @@ async def test_a_dead_pooled_connection_is_replaced_by_the_first_statement(
     database = Database(database_url, pool_size=1)
     try:
         unit = UnitOfWork(database, write=write, snapshot=snapshot)
-        before = await unit.first_statement(lambda conn: _backend(conn, database, on_driver))
+        before = await unit.first_statement(lambda conn: backend_of(conn, database, on_driver))
         await unit.commit()
         await _kill(database, before)
 
         unit = UnitOfWork(database, write=write, snapshot=snapshot)
-        after = await unit.first_statement(lambda conn: _backend(conn, database, on_driver))
+        after = await unit.first_statement(lambda conn: backend_of(conn, database, on_driver))
         assert after != before
         assert (await (await unit.connection()).execute(text("SELECT 1"))).scalar_one() == 1
         await unit.commit()
