@@ -13,7 +13,8 @@ around it and nothing more:
   integers, say);
 - the same transaction: the statement runs on the unit of work's connection. On
   PostgreSQL, SQLAlchemy's asyncpg adapter opens the transaction at its first statement,
-  so until one has run (and outside ``AUTOCOMMIT``) the read goes through SQLAlchemy;
+  so until one has run (and outside ``AUTOCOMMIT``) the read goes through SQLAlchemy, as
+  it does on a connection asyncpg knows is closed;
 - the same errors: a driver error is raised as SQLAlchemy's ``DBAPIError`` for it, and a
   connection the error closed is invalidated first, so ``kit.db.is_unavailable`` and
   ``is_connection_lost`` (and the unit of work's retry on a dead connection) read it as
@@ -121,8 +122,10 @@ async def fetch_all(
     run: Callable[[str, list[Any]], Awaitable[list[Any]]]
     if isinstance(driver, InlineConnection):
         run = driver.fetch_all
-    elif isinstance(driver, asyncpg.Connection) and (
-        driver.is_in_transaction() or pooled.dbapi_connection.autocommit  # type: ignore[union-attr]
+    elif (
+        isinstance(driver, asyncpg.Connection)
+        and not driver.is_closed()  # SQLAlchemy's path tells the pool of a closed one
+        and (driver.is_in_transaction() or pooled.dbapi_connection.autocommit)  # type: ignore[union-attr]
     ):
         run = partial(_fetch_asyncpg, driver)
     else:

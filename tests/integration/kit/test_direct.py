@@ -205,25 +205,31 @@ async def test_errors_are_raised_as_sqlalchemy_raises_them(
     assert not outcomes[1][1]  # the connection is not lost
 
 
-async def _kill(conn: AsyncConnection, database: Database) -> None:
-    """End ``conn``'s connection from the server's side (SQLite: close it under the pool)."""
+async def _kill(conn: AsyncConnection, database: Database, by: str) -> None:
+    """End ``conn``'s connection: from the server's side (PostgreSQL ends the backend, which
+    the driver finds out when it reads), or closed by the driver itself (as asyncpg does
+    when a socket fails). SQLite: closed under the pool either way."""
+    driver = (await conn.get_raw_connection()).driver_connection
     if database.is_sqlite:
-        (await conn.get_raw_connection()).driver_connection.stop()
-    else:
+        driver.stop()
+    elif by == "server":
         await terminate_backend(database, await backend_of(conn, database, on_driver=True))
+    else:
+        driver.terminate()
 
 
-async def test_a_connection_lost_under_a_read_is_invalidated(database_url: str) -> None:
+@pytest.mark.parametrize("by", ["server", "driver"])
+async def test_a_connection_lost_under_a_read_is_invalidated(database_url: str, by: str) -> None:
     database = Database(database_url, pool_size=1)
     try:
         with pytest.raises(DBAPIError) as raised:
             async with database.transaction(write=False, snapshot=False) as conn:
                 before = await backend_of(conn, database, on_driver=True)
-                await _kill(conn, database)
+                await _kill(conn, database, by)
                 await fetch_all(conn, select(literal(1)), {})
         assert is_connection_lost(raised.value) and is_unavailable(raised.value)
         async with database.transaction(write=False, snapshot=False) as conn:
-            assert await backend_of(conn, database, on_driver=True) != before  # the pool dropped it
+            assert await backend_of(conn, database, on_driver=True) != before  # dropped
     finally:
         await database.dispose()
 
