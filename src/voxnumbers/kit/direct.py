@@ -137,7 +137,9 @@ async def fetch_all(
     try:
         fetched = await run(statement.sql, arguments)
     except Exception as exc:
-        error = await _as_sqlalchemy_raises(conn, pooled, statement.sql, arguments, exc)
+        error, lost = as_sqlalchemy_raises(conn.dialect, pooled, statement.sql, arguments, exc)
+        if lost:
+            await conn.invalidate(exc)
         if error is exc:
             raise
         raise error from exc
@@ -149,20 +151,6 @@ async def _fetch_asyncpg(driver: asyncpg.Connection, sql: str, arguments: list[A
 
 
 _DRIVER_ERRORS = (sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError)
-
-
-async def _as_sqlalchemy_raises(
-    conn: AsyncConnection,
-    pooled: PoolProxiedConnection,
-    sql: str,
-    arguments: list[Any],
-    exc: Exception,
-) -> Exception:
-    """``as_sqlalchemy_raises`` for an ``AsyncConnection``."""
-    error, lost = as_sqlalchemy_raises(conn.dialect, pooled, sql, arguments, exc)
-    if lost:
-        await conn.invalidate(exc)
-    return error
 
 
 def as_sqlalchemy_raises(

@@ -23,10 +23,9 @@ from voxnumbers.numbers.capabilities import to_list
 from voxnumbers.numbers.schemas import ListOrder, Number, NumberFilter, NumberRecord, Position
 from voxnumbers.schema import applications, number_counts, number_totals, numbers, trunks
 
-_LISTED_BY_DEFAULT = ("active", "pending", "suspended")
-# The same as bound values the statement carries (not an expanding IN, which is rendered at
-# every execution): ``kit.direct`` runs these statements as compiled.
-_LISTED = tuple(literal(status) for status in _LISTED_BY_DEFAULT)
+# The statuses listed by default, as values the statement carries (not an expanding IN,
+# which is rendered at every execution): ``kit.direct`` runs these statements as compiled.
+_LISTED = tuple(literal(status) for status in ("active", "pending", "suspended"))
 # Below this offset, skipping rows costs less than looking up where a month starts.
 _SEEK_FROM_OFFSET = 2000
 # Past this many rows a page is empty whatever the data (and a larger OFFSET overflows SQL's
