@@ -632,7 +632,7 @@ async def _migrate(db_target: Target) -> None:
 
 def _count_columns(columns: list[str]) -> bool:
     """Whether ``number_counts`` has a month column (refuses columns it does not know)."""
-    unknown = set(columns) - {*_COUNT_KEY_COLUMNS, "total"}
+    unknown = set(columns) - {*_COUNT_KEY_COLUMNS, "slot", "total"}
     if unknown:
         raise SystemExit(
             f"number_counts has columns this generator cannot fill: {sorted(unknown)}; "
@@ -645,7 +645,7 @@ def _count_rows(dataset: Dataset, columns: list[str]) -> Iterator[tuple[Any, ...
     """``dataset.counts`` as rows of ``number_counts`` in its column order."""
     key_columns = [c for c in _COUNT_KEY_COLUMNS if c in columns]
     for key, total in sorted(dataset.counts.items()):
-        values = dict(zip(key_columns, key, strict=True), total=total)
+        values = dict(zip(key_columns, key, strict=True), slot=0, total=total)
         yield tuple(values[c] for c in columns)
 
 

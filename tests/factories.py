@@ -8,6 +8,9 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, func, select
 
 from voxnumbers.accounts import service as accounts
 from voxnumbers.inventory import service as inventory
@@ -82,3 +85,11 @@ US_NUMBERS = [f"+1415555{n:04d}" for n in range(1200, 1260)]
 GB_NUMBERS = [f"+44207946{n:04d}" for n in range(100, 130)]
 IN_NUMBERS = [f"+9198765{n:05d}" for n in range(43210, 43240)]
 US_TOLL_FREE = "+18005550100"
+
+
+async def counts_by_bucket(conn: Any, table: Table) -> dict[tuple[Any, ...], int]:
+    """A striped count table (``number_totals``, ``number_counts``) as its non-zero totals by
+    bucket: its key without the slot, summed over slots."""
+    key = [column for column in table.primary_key.columns if column.name != "slot"]
+    query = select(*key, func.sum(table.c.total)).group_by(*key)
+    return {tuple(row[:-1]): row[-1] for row in await conn.execute(query) if row[-1] != 0}

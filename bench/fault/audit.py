@@ -122,7 +122,8 @@ async def _check_counts(connection: asyncpg.Connection, report: Audit) -> None:
     kept = {
         tuple(row[:4]): row[4]
         for row in await connection.fetch(
-            "SELECT account_id, country, status, month, total FROM number_counts WHERE total <> 0"
+            "SELECT account_id, country, status, month, sum(total) FROM number_counts"
+            " GROUP BY 1, 2, 3, 4 HAVING sum(total) <> 0"
         )
     }
     scanned = {
@@ -138,7 +139,8 @@ async def _check_counts(connection: asyncpg.Connection, report: Audit) -> None:
     totals = {
         tuple(row[:3]): row[3]
         for row in await connection.fetch(
-            "SELECT account_id, country, status, total FROM number_totals WHERE total <> 0"
+            "SELECT account_id, country, status, sum(total) FROM number_totals"
+            " GROUP BY 1, 2, 3 HAVING sum(total) <> 0"
         )
     }
     summed: dict[tuple[str, ...], int] = {}

@@ -18,9 +18,11 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     UniqueConstraint,
+    text,
 )
 
 from voxnumbers.kit.db import Timestamp
@@ -117,13 +119,19 @@ numbers = Table(
 # a list's total is a sum over at most a few dozen rows, whatever the account's size.
 # ``number_counts`` splits the same by month of purchase, so a deep page can start near its
 # first row instead of skipping every row before it.
+# Both are striped: a bucket's count is the sum of its rows over ``slot``. A writing
+# transaction adds its changes to one slot drawn at random (PostgreSQL; SQLite's writers are
+# serial, it uses slot 0), so one account's concurrent writers do not queue on one row;
+# maintenance folds the other slots back into slot 0 (the partial indexes find them).
 number_totals = Table(
     "number_totals",
     metadata,
     Column("account_id", String(40), ForeignKey("accounts.id"), primary_key=True),
     Column("country", String(2), primary_key=True),
     Column("status", String(16), primary_key=True),
+    Column("slot", SmallInteger, primary_key=True, server_default=text("0")),
     Column("total", Integer, nullable=False),
+    Index(None, "slot", postgresql_where=text("slot <> 0"), sqlite_where=text("slot <> 0")),
 )
 
 number_counts = Table(
@@ -133,7 +141,9 @@ number_counts = Table(
     Column("country", String(2), primary_key=True),
     Column("status", String(16), primary_key=True),
     Column("month", Integer, primary_key=True),  # of created_at, as yyyymm
+    Column("slot", SmallInteger, primary_key=True, server_default=text("0")),
     Column("total", Integer, nullable=False),
+    Index(None, "slot", postgresql_where=text("slot <> 0"), sqlite_where=text("slot <> 0")),
 )
 
 

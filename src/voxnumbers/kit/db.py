@@ -12,12 +12,16 @@ never ``500``.
 
 from __future__ import annotations
 
+import asyncio
+import random
 import sqlite3
-from collections.abc import AsyncIterator
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import BigInteger, Connection, DateTime, Dialect, event
 from sqlalchemy.engine import make_url
@@ -31,11 +35,21 @@ from voxnumbers.kit.jsonc import decode_json, encode_json_text
 from voxnumbers.kit.sqlite_inline import InlineConnection, inline_connector
 
 _WRITE = "vox_write"
+T = TypeVar("T")
 
 # SQLSTATE classes that mean "not now" rather than "never": connection exception (08),
 # insufficient resources (53: too many connections, disk full), operator intervention
 # (57: shutting down, starting up, statement timeout, cancelled).
 _UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "53", "57"})
+
+
+# SQLSTATEs of a transaction the database gave up on so that another could go on: deadlock
+# detected, serialization failure. Nothing of it was committed; run whole again, it succeeds.
+_RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+# SQLite's "busy" family: the write lock could not be had in time.
+_SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
+
+_BEFORE_COMMIT = "vox_before_commit"
 
 
 class DatabaseUnavailable(Exception):
@@ -51,12 +65,18 @@ def is_unavailable(exc: BaseException) -> bool:
     ``TimeoutError``) that SQLAlchemy passes on untranslated; a lost connection shows as an
     invalidated ``DBAPIError``; a server that is shutting down, starting up or cancelling a
     statement as one with a SQLSTATE of class 08, 53 or 57; a full pool as ``PoolTimeout``.
+    A transaction the database gave up on (``is_retryable``) that still failed after its
+    retries is "not now" too.
     """
     if isinstance(exc, DatabaseUnavailable | PoolTimeout | OperationalError | OSError):
         return True
     if isinstance(exc, DBAPIError):
         sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
-        return exc.connection_invalidated or sqlstate[:2] in _UNAVAILABLE_SQLSTATE_CLASSES
+        return (
+            exc.connection_invalidated
+            or sqlstate[:2] in _UNAVAILABLE_SQLSTATE_CLASSES
+            or sqlstate in _RETRYABLE_SQLSTATES
+        )
     return False
 
 
@@ -67,6 +87,71 @@ def is_connection_lost(exc: BaseException) -> bool:
     if isinstance(exc, DatabaseUnavailable):
         exc = exc.__cause__ or exc
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether ``exc`` ended a transaction that, run again from its start, can succeed: a
+    deadlock or serialization failure (PostgreSQL 40P01, 40001), SQLite's write lock busy.
+    The transaction was rolled back; nothing of it was committed."""
+    for error in (exc, exc.__cause__):
+        if not isinstance(error, DBAPIError):
+            continue
+        if str(getattr(error.orig, "sqlstate", None) or "") in _RETRYABLE_SQLSTATES:
+            return True
+        if isinstance(error.orig, sqlite3.OperationalError) and str(error.orig).startswith(
+            _SQLITE_BUSY
+        ):
+            return True
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often, and after what pauses, a transaction that ``is_retryable`` runs again:
+    up to ``attempts`` runs in all, pausing a random time (full jitter) up to ``base``
+    seconds doubled at each retry and capped at ``cap``, so transactions that collided do
+    not collide again in step."""
+
+    attempts: int = 5
+    base: float = 0.005
+    cap: float = 0.2
+
+    def pause(self, retry: int) -> float:
+        """Seconds to wait before retry number ``retry`` (1 for the first)."""
+        return random.uniform(0, min(self.cap, self.base * 2 ** (retry - 1)))
+
+
+DEFAULT_RETRY = RetryPolicy()
+
+
+# Per checked-out connection (each ``Database.transaction`` checks one out, so: per
+# transaction); gone with the connection object. Not ``conn.info``: that outlives the
+# checkout, and reading it on a connection the error of its transaction invalidated
+# reconnects.
+_TRANSACTION_LOCAL: weakref.WeakKeyDictionary[AsyncConnection, dict[str, Any]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def transaction_local(conn: AsyncConnection) -> dict[str, Any]:
+    """State that lives as long as the transaction running on ``conn``."""
+    local = _TRANSACTION_LOCAL.get(conn)
+    if local is None:
+        local = _TRANSACTION_LOCAL[conn] = {}
+    return local
+
+
+def before_commit(
+    conn: AsyncConnection, hook: Callable[[AsyncConnection], Awaitable[None]]
+) -> None:
+    """Run ``hook`` in the transaction on ``conn`` just before it commits (never when it rolls
+    back); a hook registered twice runs once. Writes to rows that every transaction of an
+    account touches go here: they then hold their locks only for the commit."""
+    hooks: list[Callable[[AsyncConnection], Awaitable[None]]] = transaction_local(conn).setdefault(
+        _BEFORE_COMMIT, []
+    )
+    if hook not in hooks:
+        hooks.append(hook)
 
 
 def _datetime_of_unix_seconds(value: int | None) -> datetime | None:
@@ -176,19 +261,46 @@ class Database:
                     )
                 else:
                     await conn.execution_options(isolation_level="AUTOCOMMIT")
-                async with conn.begin():
-                    try:
-                        yield conn
-                    except BaseException as exc:
-                        failure = exc
-                        raise
-                    committing = True
+                try:
+                    async with conn.begin():
+                        try:
+                            yield conn
+                        except BaseException as exc:
+                            failure = exc
+                            raise
+                        for hook in transaction_local(conn).get(_BEFORE_COMMIT, ()):
+                            await hook(conn)
+                        committing = True
+                finally:
+                    _TRANSACTION_LOCAL.pop(conn, None)
         except Exception as exc:
             if failure is None:
                 _raise_unavailable(exc, connecting=not committing)
                 raise
         if failure is not None:
             raise failure
+
+    async def run(
+        self,
+        work: Callable[[AsyncConnection], Awaitable[T]],
+        *,
+        write: bool = True,
+        retry: RetryPolicy = DEFAULT_RETRY,
+    ) -> T:
+        """``work`` in a transaction of its own, run whole again (after a pause) when the
+        database gave up on it for a deadlock or a serialization failure (``is_retryable``),
+        at most ``retry.attempts`` times in all; the last failure is raised. For units of work
+        outside a request (maintenance, workers, commands): a request's is run by
+        ``web.unitofwork``, which retries the same way."""
+        for attempt in range(1, retry.attempts + 1):
+            try:
+                async with self.transaction(write=write) as conn:
+                    return await work(conn)
+            except Exception as exc:
+                if attempt == retry.attempts or not is_retryable(exc):
+                    raise
+            await asyncio.sleep(retry.pause(attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def dispose(self) -> None:
         await self.engine.dispose()

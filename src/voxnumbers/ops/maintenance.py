@@ -1,6 +1,7 @@
-"""Periodic upkeep run by every server process: return cooled-off numbers to inventory and
-forget idempotent responses past their replay window. Each step is safe to run from several
-processes at once (each batch is one transaction)."""
+"""Periodic upkeep run by every server process: return cooled-off numbers to inventory,
+forget idempotent responses past their replay window, fold the striped counts. Each step is
+safe to run from several processes at once (each batch is one transaction, retried whole
+when the database gives up on it for a deadlock)."""
 
 from __future__ import annotations
 
@@ -12,17 +13,22 @@ from voxnumbers.numbers import service as numbers
 async def run_maintenance(database: Database) -> tuple[int, int]:
     """One pass; returns (numbers returned to inventory, idempotency keys forgotten)."""
     returned = await return_cooled_off_numbers(database)
-    async with database.transaction() as conn:
-        forgotten = await idempotency.forget_expired(conn)
+    forgotten = await database.run(idempotency.forget_expired)
+    await fold_counts(database)
     return returned, forgotten
 
 
 async def return_cooled_off_numbers(database: Database) -> int:
     """Move every number whose cooling-off is over back to inventory, in batches."""
     returned = 0
-    while True:
-        async with database.transaction() as conn:
-            swept = await numbers.sweep_expired_releases(conn)
+    while swept := await database.run(numbers.sweep_expired_releases):
         returned += swept
-        if not swept:
-            return returned
+    return returned
+
+
+async def fold_counts(database: Database) -> int:
+    """Fold every striped count into its slot 0, in batches; returns the rows folded."""
+    folded = 0
+    while batch := await database.run(numbers.fold_count_slots):
+        folded += batch
+    return folded

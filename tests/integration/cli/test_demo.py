@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.api.support import running
-from tests.factories import entry, make_tenant, stock
+from tests.factories import counts_by_bucket, entry, make_tenant, stock
 from voxnumbers.accounts import service as accounts
 from voxnumbers.app import create_app
 from voxnumbers.cli.demo import DEMO_ACCOUNT_NAME, DemoInfo, ensure_demo, print_demo_banner
@@ -35,8 +35,8 @@ async def snapshot(database: Database) -> dict[str, object]:
             "keys": await count(api_keys),
             "for_sale": await count(inventory_numbers),
             "owned": await count(numbers),
-            "counts": sorted(tuple(row) for row in await conn.execute(select(number_counts))),
-            "totals": sorted(tuple(row) for row in await conn.execute(select(number_totals))),
+            "counts": await counts_by_bucket(conn, number_counts),
+            "totals": await counts_by_bucket(conn, number_totals),
         }
 
 

@@ -86,6 +86,7 @@ async def test_counts_are_kept_by_month_of_purchase(database: Database) -> None:
     rows = owned_rows(tenant.account_id, 500)
     async with database.transaction() as conn:
         await repository.insert_numbers(conn, rows)
+    async with database.transaction(write=False) as conn:
         buckets = (
             await conn.execute(
                 select(func.count())

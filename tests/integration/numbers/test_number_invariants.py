@@ -30,7 +30,15 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import delete, select
 
-from tests.factories import GB_NUMBERS, US_NUMBERS, Tenant, entry, make_tenant, stock
+from tests.factories import (
+    GB_NUMBERS,
+    US_NUMBERS,
+    Tenant,
+    counts_by_bucket,
+    entry,
+    make_tenant,
+    stock,
+)
 from voxnumbers.applications import service as applications
 from voxnumbers.applications.schemas import ApplicationCreate
 from voxnumbers.errors import ApiError
@@ -349,16 +357,8 @@ class NumberLife(RuleBasedStateMachine):
     def kept_totals_and_monthly_counts_equal_a_scan(self) -> None:
         async def _check() -> None:
             async with self.database.transaction(write=False) as conn:
-                totals = {
-                    tuple(row[:3]): row[3]
-                    for row in await conn.execute(select(number_totals))
-                    if row.total != 0
-                }
-                by_month = {
-                    tuple(row[:4]): row[4]
-                    for row in await conn.execute(select(number_counts))
-                    if row.total != 0
-                }
+                totals = await counts_by_bucket(conn, number_totals)
+                by_month = await counts_by_bucket(conn, number_counts)
                 rows = await conn.execute(
                     select(
                         numbers_table.c.account_id,

@@ -1,6 +1,7 @@
 """Rules of owned numbers: listing and buying, routing, release and the operator's
 transitions. Handlers and other features call these functions; they never commit."""
 
+from voxnumbers.numbers.service.counts import fold_count_slots
 from voxnumbers.numbers.service.lifecycle import activate, reinstate, suspend
 from voxnumbers.numbers.service.listing import (
     ListFilters,
@@ -34,6 +35,7 @@ __all__ = [
     "cancel_release",
     "count_routed",
     "export_numbers",
+    "fold_count_slots",
     "get_number",
     "list_numbers",
     "number_filter",
