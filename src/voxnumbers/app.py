@@ -40,13 +40,12 @@ from voxnumbers.web.guards import (
     check_request_shape,
     provide_caller,
     provide_settings,
-    provide_transaction,
 )
-from voxnumbers.web.idempotency import handle_replay, store_idempotent_response
+from voxnumbers.web.idempotency import handle_replay
 from voxnumbers.web.json import JsonResponse
 from voxnumbers.web.ratelimit import RateLimits
 from voxnumbers.web.requestid import RequestIdMiddleware
-from voxnumbers.web.unitofwork import unit_of_work_middleware
+from voxnumbers.web.unitofwork import TransactionMiddleware, provide_transaction
 
 log = structlog.get_logger("voxnumbers")
 
@@ -115,8 +114,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
         before_request=check_request_shape,
-        after_request=store_idempotent_response,
-        middleware=[unit_of_work_middleware],
+        middleware=[TransactionMiddleware],
         security=[{"BearerAuth": []}, {"BasicAuth": []}],
     )
     app = Litestar(

@@ -15,11 +15,21 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
 
-from tests.api.support import assert_error, buy, running
+from tests.api.support import (
+    assert_error,
+    buy,
+    counted_and_scanned,
+    event_count,
+    for_sale,
+    owners_of,
+    running,
+)
 from tests.factories import GB_NUMBERS, US_NUMBERS, entry, make_tenant, stock
 from voxnumbers.app import create_app
-from voxnumbers.kit.db import Database
+from voxnumbers.kit.db import DEFAULT_RETRY, Database
+from voxnumbers.numbers import repository as numbers_repository
 from voxnumbers.settings import Settings
 
 NUMBER = US_NUMBERS[0]
@@ -139,3 +149,114 @@ async def test_a_list_reads_without_a_snapshot_and_other_reads_in_one(
     postgresql = backend == "postgresql"
     assert listing and set(listing) == {"AUTOCOMMIT" if postgresql else None}
     assert levels and set(levels) == {"REPEATABLE READ" if postgresql else None}
+
+
+# --- retries: the database gave up on the transaction ------------------------------------
+
+
+class _DriverError(Exception):
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(f"sqlstate {sqlstate}")
+        self.sqlstate = sqlstate
+
+
+def _gave_up(sqlstate: str = "40P01") -> DBAPIError:
+    """What SQLAlchemy raises for a deadlock (40P01) or a serialization failure (40001)."""
+    return DBAPIError("UPDATE numbers SET …", {}, _DriverError(sqlstate))
+
+
+def _failing_first(monkeypatch, times: int, sqlstate: str = "40P01") -> list[int]:
+    """Make the purchase's first ``times`` runs fail as the database giving up would, after
+    it changed rows (they must be rolled back); returns the count of runs."""
+    runs: list[int] = []
+    real = numbers_repository.insert_numbers
+
+    async def insert_then_give_up(conn, rows):
+        await real(conn, rows)
+        runs.append(1)
+        if len(runs) <= times:
+            raise _gave_up(sqlstate)
+
+    monkeypatch.setattr(numbers_repository, "insert_numbers", insert_then_give_up)
+    return runs
+
+
+@pytest.mark.parametrize("sqlstate", ["40P01", "40001"])
+async def test_a_transaction_the_database_gave_up_on_runs_again_whole(
+    client, one_connection, monkeypatch, sqlstate
+):
+    tenant = await make_tenant(one_connection)
+    await stock(one_connection, entry(NUMBER))
+    runs = _failing_first(monkeypatch, 2, sqlstate)
+    bought = await buy(client, tenant, NUMBER)
+    assert bought.status_code == 201, bought.text
+    assert bought.json()["e164"] == NUMBER
+    assert len(runs) == 3  # the request's body was read again by each run
+    assert await owners_of(one_connection, NUMBER) == [tenant.account_id]
+    assert await event_count(one_connection, NUMBER) == 1
+    assert await counted_and_scanned(one_connection, tenant.account_id) == (1, 1)
+    assert one_connection.engine.pool.checkedout() == 0
+
+
+async def test_a_transaction_that_never_succeeds_is_answered_503(
+    client, one_connection, monkeypatch
+):
+    tenant = await make_tenant(one_connection)
+    await stock(one_connection, entry(NUMBER))
+    runs = _failing_first(monkeypatch, 100)
+    bought = await buy(client, tenant, NUMBER)
+    assert_error(bought, 503)
+    assert bought.headers["retry-after"] == "1"
+    assert len(runs) == DEFAULT_RETRY.attempts
+    assert await owners_of(one_connection, NUMBER) == []
+    assert await for_sale(one_connection, NUMBER)
+    assert await event_count(one_connection) == 0
+    assert one_connection.engine.pool.checkedout() == 0
+
+
+async def test_an_idempotent_request_retried_stores_one_answer(client, one_connection, monkeypatch):
+    tenant = await make_tenant(one_connection)
+    await stock(one_connection, entry(NUMBER))
+    _failing_first(monkeypatch, 1)
+    headers = {**tenant.bearer, "Idempotency-Key": "buy-once"}
+    body = {"e164": NUMBER, "country": "US"}
+    path = tenant.path("/numbers/purchase-from-inventory")
+    first = await client.post(path, json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    again = await client.post(path, json=body, headers=headers)
+    assert (again.status_code, again.content) == (201, first.content)
+    assert again.headers["idempotent-replayed"] == "true"
+    assert await event_count(one_connection, NUMBER) == 1
+
+
+async def test_a_retried_request_counts_once_against_the_rate_limit(one_connection, monkeypatch):
+    settings = Settings(
+        log_level="warning", run_worker=False, rate_limit_per_minute=60, rate_limit_burst=10
+    )
+    tenant = await make_tenant(one_connection)
+    await stock(one_connection, entry(NUMBER))
+    runs = _failing_first(monkeypatch, 2)
+    async with running(create_app(settings, one_connection)) as http:
+        bought = await buy(http, tenant, NUMBER)
+    assert bought.status_code == 201, bought.text
+    assert len(runs) == 3
+    assert bought.headers["ratelimit"].split(";")[:2] == ['"default"', "r=9"]
+
+
+async def test_a_commit_the_database_refuses_is_never_answered_as_a_success(
+    client, one_connection, monkeypatch
+):
+    """The counts are written just before the commit: when that fails for good, the client
+    gets ``503``, not the ``201`` the handler had prepared, and nothing is kept."""
+    tenant = await make_tenant(one_connection)
+    await stock(one_connection, entry(NUMBER))
+
+    async def refuse(conn):
+        raise OSError("connection reset by peer")
+
+    monkeypatch.setattr(numbers_repository, "write_pending_counts", refuse)
+    bought = await buy(client, tenant, NUMBER)
+    assert_error(bought, 503)
+    assert await owners_of(one_connection, NUMBER) == []
+    assert await for_sale(one_connection, NUMBER)
+    assert one_connection.engine.pool.checkedout() == 0

@@ -14,6 +14,7 @@ import msgspec
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
+from litestar.types import Message
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -25,7 +26,7 @@ from voxnumbers.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
-from voxnumbers.kit.db import DatabaseUnavailable, is_unavailable
+from voxnumbers.kit.db import DatabaseUnavailable, is_retryable, is_unavailable
 from voxnumbers.kit.jsonc import encode_json
 from voxnumbers.web.json import malformed_json
 from voxnumbers.web.requestid import request_id_of
@@ -51,17 +52,37 @@ class ErrorEnvelope(msgspec.Struct):
     error: ErrorBody
 
 
-def error_response(error: ApiError, request_id: str) -> Response[bytes]:
+def _envelope(error: ApiError, request_id: str) -> bytes:
     body = ErrorBody(code=error.code, message=error.message, request_id=request_id)
     if error.details:
         body.details = [ErrorDetail(field=d.field, reason=d.reason) for d in error.details]
+    return encode_json(ErrorEnvelope(error=body))
+
+
+def error_response(error: ApiError, request_id: str) -> Response[bytes]:
     headers = {"X-Request-ID": request_id, **error.headers}
     return Response(
-        content=encode_json(ErrorEnvelope(error=body)),
+        content=_envelope(error, request_id),
         status_code=error.status,
         media_type="application/json",
         headers=headers,
     )
+
+
+def error_messages(error: ApiError, request_id: str) -> list[Message]:
+    """The same response as ASGI messages, for middleware that answers on its own (after
+    a failed commit, or an exception that escaped the application)."""
+    body = _envelope(error, request_id)
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-request-id", request_id.encode()),
+        *((name.lower().encode(), value.encode()) for name, value in error.headers.items()),
+    ]
+    return [
+        {"type": "http.response.start", "status": error.status, "headers": headers},
+        {"type": "http.response.body", "body": body, "more_body": False},
+    ]
 
 
 def handle_api_error(request: Request[Any, Any, Any], exc: ApiError) -> Response[bytes]:
@@ -83,14 +104,37 @@ def handle_database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> R
 def handle_database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     """``503`` with ``Retry-After``; the log names the driver's error, the body nothing."""
     cause = exc.__cause__ if isinstance(exc, DatabaseUnavailable) and exc.__cause__ else exc
-    log.warning("database unavailable", error=type(cause).__name__, path=request.url.path)
-    error = ServiceUnavailable(headers={"Retry-After": "1"})
-    return error_response(error, request_id_of(request.scope))
+    request_id = request_id_of(request.scope)
+    if is_retryable(cause):  # a deadlock or the like: web.unitofwork runs the request again
+        log.info(
+            "transaction given up by the database",
+            request_id=request_id,
+            error=_sqlstate_of(cause),
+        )
+    else:
+        log.warning(
+            "database unavailable",
+            request_id=request_id,
+            error=type(cause).__name__,
+            path=request.url.path,
+        )
+    return error_response(ServiceUnavailable(headers={"Retry-After": "1"}), request_id)
+
+
+def _sqlstate_of(error: BaseException) -> str:
+    return str(getattr(getattr(error, "orig", None), "sqlstate", None) or type(error).__name__)
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
-    log.error("unhandled exception", exc_info=exc, path=request.url.path, method=request.method)
-    return error_response(InternalError(), request_id_of(request.scope))
+    request_id = request_id_of(request.scope)
+    log.error(
+        "unhandled exception",
+        request_id=request_id,
+        exc_info=exc,
+        path=request.url.path,
+        method=request.method,
+    )
+    return error_response(InternalError(), request_id)
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {

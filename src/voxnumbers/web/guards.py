@@ -7,7 +7,6 @@ yours (403), then the shape of the request (415, 400), then the handler.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 from litestar import Request
@@ -15,7 +14,6 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.handlers import BaseRouteHandler
 from litestar.params import ParameterKwarg
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.accounts import service as accounts
 from voxnumbers.accounts.schemas import Caller
@@ -23,9 +21,9 @@ from voxnumbers.errors import FieldProblem, UnsupportedMediaType, ValidationFail
 from voxnumbers.kit.etags import IF_MATCH, parse_if_match
 from voxnumbers.kit.text import has_control_characters
 from voxnumbers.settings import Settings
-from voxnumbers.web.idempotency import claim_idempotency_key, read_idempotency_key
+from voxnumbers.web.idempotency import read_idempotency_key
 from voxnumbers.web.json import check_json_body
-from voxnumbers.web.unitofwork import SAFE_METHODS, unit_of_work
+from voxnumbers.web.unitofwork import SAFE_METHODS, is_retry, unit_of_work
 
 _CALLER = "caller"
 _RESERVED = frozenset(
@@ -54,7 +52,8 @@ async def authorize_request(
     the rate limit, so a key probing other accounts is counted like any other request).
     One guard rather than three: Litestar copies the route handler for every guard it runs."""
     await require_api_key(connection)
-    await connection.app.state.rate_limits.check(caller_of(connection), connection.scope)
+    if not is_retry(connection.scope):  # a retried request was counted on its first run
+        await connection.app.state.rate_limits.check(caller_of(connection), connection.scope)
     require_own_account(connection)
 
 
@@ -111,7 +110,9 @@ async def check_request_shape(request: Request[Any, Any, Any]) -> None:
         # alongside the transaction's, and raising there cancels that one mid-BEGIN, which
         # costs the pool its connection (invalidated) on every malformed header.
         parse_if_match(if_match)
-    await read_idempotency_key(request, caller_of(request).account_id)
+    unit_of_work(request).idempotent = await read_idempotency_key(
+        request, caller_of(request).account_id
+    )
 
 
 def provide_settings(state: State) -> Settings:
@@ -122,20 +123,6 @@ def provide_settings(state: State) -> Settings:
 def provide_caller(state: State, request: Request[Any, Any, Any]) -> Caller:
     """The authenticated caller (set by ``require_api_key``)."""
     return caller_of(request)
-
-
-async def provide_transaction(request: Request[Any, Any, Any]) -> AsyncIterator[AsyncConnection]:
-    """The request's unit of work: committed before the response is sent, rolled back if the
-    handler raises. A request with an Idempotency-Key claims it here first."""
-    unit = unit_of_work(request)
-    conn = await unit.connection()
-    await claim_idempotency_key(request, conn)
-    try:
-        yield conn
-    except BaseException as exc:
-        await unit.rollback(exc)
-        raise
-    await unit.commit()
 
 
 def _path_parameter_names(handler: BaseRouteHandler) -> set[str]:

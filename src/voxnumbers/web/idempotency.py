@@ -1,9 +1,8 @@
-"""HTTP glue of idempotency keys: read the header before the handler, claim the key in the
-request's transaction, store the successful response before that transaction commits."""
+"""HTTP glue of idempotency keys: read the header before the handler; claim the key and
+store the response in the request's transaction (``web.unitofwork`` calls both)."""
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,73 +14,45 @@ from voxnumbers.idempotency.service import HEADER, Replay
 from voxnumbers.web.requestid import request_id_of
 
 _KEYED_METHODS = frozenset({"POST", "DELETE"})
-_STATE = "idempotent_request"
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class IdempotentRequest:
-    """A request carrying an Idempotency-Key, and the transaction it runs in once claimed."""
+    """A request carrying an Idempotency-Key: whose, which key, and what request it was."""
 
     account_id: str
     key: str
     fingerprint: str
-    default_status: int
-    conn: AsyncConnection | None = None
 
 
-# Set in the request's own task (before_request) and read there again (after_request); the
-# transaction dependency may run in a child task, so it reaches the same object via scope.
-_current: ContextVar[IdempotentRequest | None] = ContextVar("idempotent_request", default=None)
-
-
-async def read_idempotency_key(request: Request[Any, Any, Any], account_id: str) -> None:
-    """Note the request's Idempotency-Key, if any (``400`` when malformed)."""
+async def read_idempotency_key(
+    request: Request[Any, Any, Any], account_id: str
+) -> IdempotentRequest | None:
+    """The request's Idempotency-Key, if it has one (``400`` when malformed)."""
     raw = request.headers.get(HEADER)
     if raw is None or request.method not in _KEYED_METHODS:
-        _current.set(None)
-        return
+        return None
     key = service.validated_key(raw)
     body = await request.body()
-    pending = IdempotentRequest(
+    return IdempotentRequest(
         account_id=account_id,
         key=key,
         fingerprint=service.fingerprint(
             request.method, request.url.path, request.url.query or "", body
         ),
-        default_status=request.route_handler.status_code or 200,
     )
-    request.scope["state"][_STATE] = pending
-    _current.set(pending)
 
 
-async def claim_idempotency_key(request: Request[Any, Any, Any], conn: AsyncConnection) -> None:
-    """In the request's transaction, before the handler: replay, refuse, or let it run."""
-    pending: IdempotentRequest | None = request.scope["state"].get(_STATE)
-    if pending is None:
-        return
+async def claim(conn: AsyncConnection, pending: IdempotentRequest) -> None:
+    """Before the handler, in its transaction: replay, refuse, or let it run."""
     await service.claim(conn, pending.account_id, pending.key, pending.fingerprint)
-    pending.conn = conn
 
 
-async def store_idempotent_response(response: Response[Any]) -> Response[Any]:
-    """After a successful handler, still inside its transaction: store what is answered."""
-    pending = _current.get()
-    # A handler returning its own Response may leave the status to the route's default.
-    status = response.status_code or (pending.default_status if pending else 200)
-    if pending is None or pending.conn is None or not 200 <= status < 300:
-        return response
-    body = response.render(response.content, response.media_type or "application/json")
-    response.content = body
-    await service.remember(
-        pending.conn,
-        pending.account_id,
-        pending.key,
-        pending.fingerprint,
-        status,
-        body,
-    )
-    pending.conn = None
-    return response
+async def remember(
+    conn: AsyncConnection, pending: IdempotentRequest, status: int, body: bytes
+) -> None:
+    """After a successful handler, in its transaction: store what is answered."""
+    await service.remember(conn, pending.account_id, pending.key, pending.fingerprint, status, body)
 
 
 def handle_replay(request: Request[Any, Any, Any], replay: Replay) -> Response[bytes]:

@@ -1,34 +1,64 @@
-"""One transaction per ``/v1`` request, from authentication to the response.
+"""A ``/v1`` request's transaction, owned by one component from its start to its end.
 
-The first use opens it (the authentication guard looks the key up in it), so the key lookup
-and the handler's statements share one transaction and one pooled connection: one ``BEGIN``
-and one ``COMMIT`` per request. ``provide_transaction`` hands it to the handler and commits
-it once the handler has succeeded, before the response is sent; a request that ends any
-other way (refused by a guard or the shape check, a handler that raised) is rolled back by
-``unit_of_work_middleware``. Safe methods read in a read-only snapshot; the others write
-(on SQLite, ``BEGIN IMMEDIATE``: the write lock is taken before the first read).
+``UnitOfWork`` is the transaction; ``TransactionMiddleware`` runs the request around it:
 
-A handler whose answer comes from one statement says so with ``opt={"snapshot": False}``:
-its reads then run without a transaction on PostgreSQL (``Database.transaction``), each
-statement its own snapshot, two round trips fewer.
+1. The first use opens it: the authentication guard looks the key up in it
+   (``first_statement``, which starts again once on a new connection when the pooled one
+   turns out to be dead). Safe methods read in a read-only snapshot (or, for handlers that
+   declare ``opt={"snapshot": False}``, without a transaction on PostgreSQL); the others
+   write (on SQLite, ``BEGIN IMMEDIATE``).
+2. ``provide_transaction`` hands the connection to the handler, after claiming the
+   request's Idempotency-Key in it (a stored response is replayed instead). If the handler
+   raises, the transaction is rolled back at once.
+3. When the response starts, the middleware ends the transaction: a successful response
+   (status below 400, handler done) commits, after storing the response of a request with
+   an Idempotency-Key in the same transaction; anything else rolls back. Only then does the
+   response leave: a client never sees success for a change that was not committed (a
+   commit that fails is answered ``503``). A streamed response (the export) starts after
+   the transaction ended, so it never holds a second connection.
+4. When the database gave up on the transaction for a deadlock, a serialization failure or
+   a busy SQLite lock (``kit.db.is_retryable``), nothing of it was committed and nothing was
+   sent: the middleware runs the whole request again, on a fresh scope, the request body
+   replayed, after a short random pause (``kit.db.RetryPolicy``). A request that still
+   cannot finish is answered ``503`` with ``Retry-After`` (``web.envelope``).
+
+Nothing else begins, commits or rolls back a request's transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from typing import Any, TypeVar
 
+import structlog
+from litestar import Request
 from litestar.connection import ASGIConnection
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.utils.scope.state import CONNECTION_STATE_KEY, ScopeState
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from voxnumbers.kit.db import Database, DatabaseUnavailable, is_connection_lost
+from voxnumbers.errors import ServiceUnavailable
+from voxnumbers.kit.db import (
+    DEFAULT_RETRY,
+    Database,
+    DatabaseUnavailable,
+    RetryPolicy,
+    is_connection_lost,
+    is_retryable,
+)
+from voxnumbers.web.envelope import error_messages
+from voxnumbers.web.idempotency import IdempotentRequest, claim, remember
+from voxnumbers.web.requestid import request_id_of
 
 T = TypeVar("T")
 _STATE = "unit_of_work"
+_ATTEMPT = "unit_of_work_attempt"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+log = structlog.get_logger("voxnumbers.unitofwork")
 
 
 class UnitOfWork:
@@ -40,14 +70,25 @@ class UnitOfWork:
         self._snapshot = snapshot
         self._stack: AsyncExitStack | None = None
         self._conn: AsyncConnection | None = None
+        self.idempotent: IdempotentRequest | None = None
+        self.failure: BaseException | None = None
+
+    @property
+    def retryable(self) -> bool:
+        """Whether the work failed in a way that running it again can cure."""
+        return self.failure is not None and is_retryable(self.failure)
 
     async def connection(self) -> AsyncConnection:
         """The transaction's connection (``DatabaseUnavailable`` if it cannot start)."""
         if self._conn is None:
             stack = AsyncExitStack()
-            self._conn = await stack.enter_async_context(
-                self._database.transaction(write=self._write, snapshot=self._snapshot)
-            )
+            try:
+                self._conn = await stack.enter_async_context(
+                    self._database.transaction(write=self._write, snapshot=self._snapshot)
+                )
+            except BaseException as exc:
+                self.failure = exc
+                raise
             self._stack = stack
         return self._conn
 
@@ -59,18 +100,51 @@ class UnitOfWork:
             return await run(await self.connection())
         except (DBAPIError, DatabaseUnavailable) as exc:
             if not is_connection_lost(exc):
+                await self.rollback(exc)
                 raise
             await self.rollback(exc)
-        return await run(await self.connection())
+        self.failure = None
+        try:
+            return await run(await self.connection())
+        except BaseException as exc:
+            await self.rollback(exc)
+            raise
 
-    async def commit(self) -> None:
-        """Commit (``DatabaseUnavailable`` if the database cannot)."""
+    async def handler_connection(self) -> AsyncConnection:
+        """The connection for the handler, once the request's Idempotency-Key (if any) is
+        claimed in it: ``Replay`` when a stored response answers instead, ``409`` when the
+        key is in use or was used for another request."""
+        conn = await self.connection()
+        if self.idempotent is not None:
+            await claim(conn, self.idempotent)
+        return conn
+
+    async def finish(self, status: int, body: bytes | None = None) -> None:
+        """End the transaction as the response with this status (and, for a request with an
+        Idempotency-Key, this body) says: commit a success, roll back anything else.
+        ``DatabaseUnavailable`` (or the driver's error) when the commit fails."""
+        if self._stack is None:
+            return
+        if self.failure is not None or status >= 400:
+            await self.rollback()
+            return
+        if body is not None and self.idempotent is not None and self._conn is not None:
+            try:
+                await remember(self._conn, self.idempotent, status, body)
+            except BaseException as exc:
+                await self.rollback(exc)
+                raise
         stack, self._stack, self._conn = self._stack, None, None
-        if stack is not None:
+        try:
             await stack.aclose()
+        except BaseException as exc:
+            self.failure = exc
+            raise
 
     async def rollback(self, error: BaseException | None = None) -> None:
         """Roll back, because of ``error`` when there is one (never raises it again)."""
+        if error is not None and self.failure is None:
+            self.failure = error
         stack, self._stack, self._conn = self._stack, None, None
         if stack is None:
             return
@@ -83,33 +157,181 @@ class UnitOfWork:
 
 
 class _Abandoned(Exception):
-    """The request ended before its handler could commit."""
+    """The request ended before its transaction could commit."""
 
 
 def unit_of_work(connection: ASGIConnection[Any, Any, Any, Any]) -> UnitOfWork:
-    """The request's unit of work (created on first call)."""
-    state = connection.scope["state"]
-    unit: UnitOfWork | None = state.get(_STATE)
-    if unit is None:
-        method = connection.scope.get("method", "GET")
-        handler = connection.scope.get("route_handler")
-        unit = state[_STATE] = UnitOfWork(
-            connection.app.state.database,
-            write=method not in SAFE_METHODS,
-            snapshot=handler is None or handler.opt.get("snapshot", True),
-        )
+    """The request's unit of work (created by ``TransactionMiddleware``)."""
+    unit: UnitOfWork = connection.scope["state"][_STATE]
     return unit
 
 
-def unit_of_work_middleware(app: ASGIApp) -> ASGIApp:
-    """Roll back a unit of work the request left open (it was refused or failed)."""
+def is_retry(scope: Scope) -> bool:
+    """Whether this run of the request is a retry (its first run was already counted)."""
+    return scope["state"].get(_ATTEMPT, 1) > 1
 
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+
+async def provide_transaction(request: Request[Any, Any, Any]) -> AsyncIterator[AsyncConnection]:
+    """The handler's ``conn``: the request's transaction, rolled back at once if the handler
+    raises (the middleware commits a success when the response starts)."""
+    unit = unit_of_work(request)
+    try:
+        yield await unit.handler_connection()
+    except BaseException as exc:
+        await unit.rollback(exc)
+        raise
+
+
+class TransactionMiddleware:
+    """Runs each ``/v1`` request in its ``UnitOfWork``, ends that transaction before the
+    response leaves, and runs the request again when the database gave up on it."""
+
+    def __init__(self, app: ASGIApp, retry: RetryPolicy = DEFAULT_RETRY) -> None:
+        self.app = app
+        self.retry = retry
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method = scope.get("method", "GET")
+        write = method not in SAFE_METHODS
+        handler = scope.get("route_handler")
+        snapshot = handler is None or handler.opt.get("snapshot", True)
+        database: Database = scope["litestar_app"].state.database
+        initial_state = dict(scope["state"])
+        exception_handlers = ScopeState.from_scope(scope).exception_handlers
+        body = _ReplayableBody(receive) if write else None
+        for attempt in range(1, self.retry.attempts + 1):
+            if attempt > 1:
+                await asyncio.sleep(self.retry.pause(attempt - 1))
+                scope = _fresh_scope(scope, initial_state, exception_handlers, attempt)
+            unit = scope["state"][_STATE] = UnitOfWork(database, write=write, snapshot=snapshot)
+            last = attempt == self.retry.attempts
+            response = _Response(unit, send, scope, retry_allowed=not last)
+            try:
+                await self.app(scope, body.receive() if body else receive, response.send)
+            finally:
+                await _abandon(unit, scope)
+            if not response.retrying:
+                return
+            log.info(
+                "transaction retried",
+                request_id=request_id_of(scope),
+                attempt=attempt,
+                error=_error_name(unit.failure),
+            )
+
+
+class _Response:
+    """What one run of a request sends: held until its transaction has ended as it must."""
+
+    def __init__(self, unit: UnitOfWork, send: Send, scope: Scope, *, retry_allowed: bool) -> None:
+        self.unit = unit
+        self._send = send
+        self._scope = scope
+        self._retry_allowed = retry_allowed
+        self.retrying = False
+        self._discarding = False  # what the handler sends after a failed commit
+        self._start: Any = None  # the held http.response.start message
+        self._chunks: list[bytes] = []
+        self._passing = False
+
+    async def send(self, message: Message) -> None:
+        if self.retrying or self._discarding:
+            return
+        if self._passing:
+            await self._send(message)
+            return
+        if message["type"] == "http.response.start":
+            if self._retry_allowed and self.unit.retryable:
+                self.retrying = True
+                return
+            self._start = message
+            if self.unit.idempotent is None or not 200 <= message["status"] < 300:
+                await self._end(None)
+            return
+        if message["type"] == "http.response.body" and self._start is not None:
+            self._chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            await self._end(b"".join(self._chunks))
+
+    async def _end(self, body: bytes | None) -> None:
+        """End the transaction, then send what is held (or the failure of the commit)."""
+        assert self._start is not None
         try:
-            await app(scope, receive, send)
-        finally:
-            unit: UnitOfWork | None = scope["state"].pop(_STATE, None)
-            if unit is not None:
-                await unit.rollback()
+            await self.unit.finish(self._start["status"], body)
+        except Exception as exc:
+            if self._retry_allowed and is_retryable(exc):
+                self.retrying = True
+                return
+            log.warning(
+                "commit failed", request_id=request_id_of(self._scope), error=_error_name(exc)
+            )
+            for message in error_messages(
+                ServiceUnavailable(headers={"Retry-After": "1"}), request_id_of(self._scope)
+            ):
+                await self._send(message)
+            self._discarding = True
+            return
+        self._passing = True
+        await self._send(self._start)
+        if body is not None:
+            await self._send({"type": "http.response.body", "body": body, "more_body": False})
+        self._chunks = []
 
-    return middleware
+
+class _ReplayableBody:
+    """The request body as read from the client, kept so that a retry reads it again."""
+
+    def __init__(self, receive: Receive) -> None:
+        self._receive = receive
+        self._messages: list[Any] = []
+        self._complete = False
+
+    def receive(self) -> Receive:
+        """A ``receive`` for one run: what earlier runs read, then the client's."""
+        position = 0
+
+        async def receive() -> Any:
+            nonlocal position
+            if position < len(self._messages):
+                position += 1
+                return self._messages[position - 1]
+            message = await self._receive()
+            if message["type"] == "http.request" and not self._complete:
+                self._messages.append(message)
+                position += 1
+                self._complete = not message.get("more_body", False)
+            return message
+
+        return receive
+
+
+async def _abandon(unit: UnitOfWork, scope: Scope) -> None:
+    """Roll back what the request left open (it ended without a response, or the client went
+    away); a failure to do so only loses the connection, and is logged."""
+    try:
+        await unit.rollback()
+    except Exception:
+        log.warning("rollback failed", request_id=request_id_of(scope), exc_info=True)
+
+
+def _fresh_scope(
+    scope: Scope, initial_state: dict[str, Any], exception_handlers: Any, attempt: int
+) -> Scope:
+    """The scope of a retry: the request as it arrived, nothing of the runs before it."""
+    state = {key: value for key, value in initial_state.items() if key != CONNECTION_STATE_KEY}
+    state[_ATTEMPT] = attempt
+    fresh: Any = {**scope, "state": state}
+    ScopeState.from_scope(fresh).exception_handlers = exception_handlers
+    return fresh
+
+
+def _error_name(error: BaseException | None) -> str | None:
+    if error is None:
+        return None
+    cause = error.__cause__ if isinstance(error, DatabaseUnavailable) else None
+    orig = getattr(cause or error, "orig", None)
+    return type(orig or cause or error).__name__

@@ -249,7 +249,7 @@ async def _rows_seen_twice(database: Database, snapshot: bool, first: Read) -> t
         async with database.transaction() as conn:
             await conn.execute(text("INSERT INTO seen VALUES (1)"))
         after = (await fetch_all(await reader.connection(), count, {}))[0][0]
-        await reader.commit()
+        await reader.finish(200)
         return before, after
     finally:
         async with database.transaction() as conn:

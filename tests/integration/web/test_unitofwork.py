@@ -38,14 +38,14 @@ async def test_a_dead_pooled_connection_is_replaced_by_the_first_statement(
     try:
         unit = UnitOfWork(database, write=write, snapshot=snapshot)
         before = await unit.first_statement(lambda conn: backend_of(conn, database, on_driver))
-        await unit.commit()
+        await unit.finish(200)
         await _kill(database, before)
 
         unit = UnitOfWork(database, write=write, snapshot=snapshot)
         after = await unit.first_statement(lambda conn: backend_of(conn, database, on_driver))
         assert after != before
         assert (await (await unit.connection()).execute(text("SELECT 1"))).scalar_one() == 1
-        await unit.commit()
+        await unit.finish(200)
     finally:
         await database.dispose()
 
@@ -76,7 +76,7 @@ async def _rows_seen_twice(database: Database, snapshot: bool) -> tuple[int, int
         async with database.transaction() as conn:
             await conn.execute(text("INSERT INTO seen VALUES (1)"))
         second = (await (await reader.connection()).execute(count)).scalar_one()
-        await reader.commit()
+        await reader.finish(200)
         return first, second
     finally:
         async with database.transaction() as conn:
