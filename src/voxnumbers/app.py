@@ -20,6 +20,7 @@ from voxnumbers import __version__
 from voxnumbers.accounts import service as accounts
 from voxnumbers.accounts.usage import KeyUsage
 from voxnumbers.applications.endpoints import router as applications_router
+from voxnumbers.errors import InternalError
 from voxnumbers.events.delivery import DeliveryWorker
 from voxnumbers.events.endpoints import events_router, webhooks_router
 from voxnumbers.idempotency.service import Replay
@@ -34,7 +35,7 @@ from voxnumbers.ops.metrics import Metrics
 from voxnumbers.settings import Settings
 from voxnumbers.trunks.endpoints import router as trunks_router
 from voxnumbers.web.cors import cors_config, envelope_refused_preflight
-from voxnumbers.web.envelope import EXCEPTION_HANDLERS
+from voxnumbers.web.envelope import EXCEPTION_HANDLERS, error_messages
 from voxnumbers.web.guards import (
     authorize_request,
     check_request_shape,
@@ -159,7 +160,11 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         logging_config=None,
     )
     # Outside routing, so responses made before a route is found get them too.
-    app.asgi_handler = RequestIdMiddleware(app.asgi_handler, observe=metrics.observe)
+    app.asgi_handler = RequestIdMiddleware(
+        app.asgi_handler,
+        observe=metrics.observe,
+        answer_unhandled=lambda request_id: error_messages(InternalError(), request_id),
+    )
     return app
 
 

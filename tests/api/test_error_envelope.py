@@ -3,13 +3,14 @@ id (``spec/API.md`` §1 "Errors")."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from tests.api.support import app_on, assert_error, running
-from tests.factories import make_tenant
+from tests.api.support import app_on, assert_error, own, running
+from tests.factories import US_NUMBERS, make_tenant
 from voxnumbers.numbers import repository as numbers_repository
 
 GENERATED_ID = re.compile(r"^req_[a-z0-9]{20}$")
@@ -79,6 +80,31 @@ async def test_an_unexpected_error_is_a_bare_500_envelope(database, monkeypatch,
     logged = capfd.readouterr().err
     assert "boom: SELECT secret FROM api_keys" in logged
     assert error["request_id"] in logged
+
+
+async def test_a_failure_after_the_response_started_is_logged_with_the_request_id(
+    database, monkeypatch, capfd
+):
+    """A streamed export that fails halfway cannot be answered with an envelope any more:
+    the client sees its connection end, and the log says which request failed and why."""
+    real = numbers_repository.number_batches
+
+    async def first_batch_then_fail(*args, **kwargs):
+        async for batch in real(*args, **kwargs):
+            yield batch
+            break
+        raise RuntimeError("disk gone mid-export")
+
+    monkeypatch.setattr(numbers_repository, "number_batches", first_batch_then_fail)
+    tenant = await make_tenant(database)
+    await own(database, tenant, US_NUMBERS[0])
+    async with running(app_on(database, log_level="info")) as client:
+        response = await client.get(tenant.path("/numbers/export"), headers=tenant.bearer)
+    assert response.status_code == 200  # it had started: only the connection can say more
+    lines = [json.loads(line) for line in capfd.readouterr().err.splitlines() if line]
+    [failed] = [line for line in lines if line["event"] == "request failed"]
+    assert failed["request_id"] == response.headers["x-request-id"]
+    assert "RuntimeError: disk gone mid-export" in failed["exception"]
 
 
 async def test_losing_the_database_is_503_with_retry_after(client, database, monkeypatch):

@@ -29,6 +29,7 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 )
 
 access_log = structlog.get_logger("voxnumbers.access")
+error_log = structlog.get_logger("voxnumbers.errors")
 
 # Called once per request: (method, route template or None, status, seconds).
 Observer = Callable[[str, str | None, int, float], None]
@@ -49,9 +50,17 @@ class RequestIdMiddleware:
     query strings, and masks anything shaped like a key in the path, so no key can reach the
     log. A ``204`` never leaves the server: it becomes ``200`` with a JSON body (API.md §1)."""
 
-    def __init__(self, app: ASGIApp, observe: Observer | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        observe: Observer | None = None,
+        answer_unhandled: Callable[[str], list[Message]] | None = None,
+    ) -> None:
+        """``observe`` sees each request's outcome; ``answer_unhandled(request_id)`` is the
+        response to an exception that escaped the application before it answered."""
         self.app = app
         self.observe = observe
+        self.answer_unhandled = answer_unhandled
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -63,10 +72,12 @@ class RequestIdMiddleware:
         status = 500
         id_header = (b"x-request-id", request_id.encode())
         filler = b""
+        responded = False
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal status, filler
+            nonlocal status, filler, responded
             if message["type"] == "http.response.start":
+                responded = True
                 headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
                 if message["status"] == 204:
                     filler = _body_for_no_content(headers)
@@ -84,6 +95,20 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, send_with_headers)
+        except Exception as exc:
+            # Whatever ends a request without an answer (a failure after the response
+            # started, a client gone mid-response) leaves a line naming the request.
+            error_log.error(
+                "request failed",
+                request_id=request_id,
+                method=scope.get("method"),
+                path=_KEY_SHAPED.sub("tvx_sk_[redacted]", scope.get("path") or ""),
+                exc_info=exc,
+            )
+            if responded or self.answer_unhandled is None:
+                raise
+            for message in self.answer_unhandled(request_id):
+                await send_with_headers(message)
         finally:
             seconds = time.perf_counter() - started
             if self.observe is not None:
