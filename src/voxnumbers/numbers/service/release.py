@@ -105,18 +105,16 @@ async def cancel_release(
     where that trunk or application still exists. ``412`` when ``if_match`` is given and
     the number's current tag is not in it."""
     now = utc_now()
+    # The lock order (docs/architecture.md): the routing targets to restore, then the
+    # number. Which targets those are is read first without a lock; only a concurrent
+    # cancellation changes them, and then this one finds the number active (409).
+    peeked = await owned_number(conn, account_id, e164, now, lock=False, cooled_off=True)
+    restorable = await _restorable_routing(conn, account_id, peeked)
     record = await owned_number(conn, account_id, e164, now, cooled_off=True, if_match=if_match)
     status = checked_status(record, "cancel_release")
     if not record.is_cooling_off(now):
         raise Conflict(f"{record.e164}: the cooling-off period ended; buy it again instead.")
-    trunk_id = record.previous_trunk_id
-    if trunk_id and not await repository.routing_target_exists(conn, account_id, trunk_id=trunk_id):
-        trunk_id = None
-    application_id = record.previous_application_id
-    if application_id and not await repository.routing_target_exists(
-        conn, account_id, application_id=application_id
-    ):
-        application_id = None
+    trunk_id, application_id = restorable
     await repository.update_number(
         conn,
         record,
@@ -133,6 +131,22 @@ async def cancel_release(
     number = await repository.find_number(conn, account_id, record.e164)
     assert number is not None
     return number
+
+
+async def _restorable_routing(
+    conn: AsyncConnection, account_id: str, record: NumberRecord
+) -> tuple[str | None, str | None]:
+    """The trunk and application a released number routed to, each where it still exists
+    (locked against deletion until commit)."""
+    trunk_id = record.previous_trunk_id
+    if trunk_id and not await repository.routing_target_exists(conn, account_id, trunk_id=trunk_id):
+        trunk_id = None
+    application_id = record.previous_application_id
+    if application_id and not await repository.routing_target_exists(
+        conn, account_id, application_id=application_id
+    ):
+        application_id = None
+    return trunk_id, application_id
 
 
 async def return_to_inventory(conn: AsyncConnection, record: NumberRecord) -> None:

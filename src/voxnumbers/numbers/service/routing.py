@@ -113,11 +113,13 @@ async def _route(
     if_match: IfMatch | None,
 ) -> Routing:
     now = utc_now()
+    # The lock order (docs/architecture.md): the routing target before the number.
+    target_exists = await repository.routing_target_exists(
+        conn, account_id, trunk_id=trunk_id, application_id=application_id
+    )
     record = await owned_number(conn, account_id, e164, now, if_match=if_match)
     checked_status(record, "route")
-    if not await repository.routing_target_exists(
-        conn, account_id, trunk_id=trunk_id, application_id=application_id
-    ):
+    if not target_exists:
         raise ValidationFailed.on(target_field, "does not exist in this account")
     if (record.trunk_id, record.application_id) != (trunk_id, application_id):
         await repository.update_number(
