@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
+import asyncpg
 import httpx
 import pytest
 import redis
@@ -147,3 +148,54 @@ def test_one_key_has_one_rate_limit_budget_across_both_processes(
     # The second process's first answer already counts the first process's request.
     remaining = [int(r.headers["ratelimit"].split("r=")[1].split(";")[0]) for _, r in answers]
     assert remaining[:2] == [burst - 1, burst - 2], remaining
+
+
+async def test_thirty_two_purchasers_in_one_account_on_two_processes_all_succeed(
+    deployment: Deployment,
+) -> None:
+    """One account's concurrent writers do not queue on one row: every purchase of distinct
+    numbers succeeds (no 500, no 503 while the database is up), and the account's listed
+    total equals a count of its rows."""
+    buyers = 32
+    numbers = deployment.stock(buyers)
+    tenant = deployment.tenants[0]
+    settings = {"rate_limit_per_minute": 60000, "rate_limit_burst": 10000, "db_pool_size": 4}
+    with two_servers(deployment, **settings) as servers:
+        clients = [httpx.AsyncClient(base_url=s.base_url, timeout=60) for s in servers]
+        try:
+            before = (await clients[0].get(tenant.path("/numbers"), headers=tenant.headers)).json()
+
+            async def buy(buyer: int) -> httpx.Response:
+                e164, country = numbers[buyer]
+                return await clients[buyer % 2].post(
+                    tenant.path(PURCHASE),
+                    json={"e164": e164, "country": country},
+                    headers=tenant.headers,
+                )
+
+            answers = await asyncio.gather(*(buy(buyer) for buyer in range(buyers)))
+            after = (await clients[1].get(tenant.path("/numbers"), headers=tenant.headers)).json()
+        finally:
+            for client in clients:
+                await client.aclose()
+
+    assert [a.status_code for a in answers] == [201] * buyers, [a.text for a in answers]
+    assert after["pagination"]["total"] == before["pagination"]["total"] + buyers
+    connection = await asyncpg.connect(deployment.cluster.dsn)
+    try:
+        scanned = await connection.fetchval(
+            "SELECT count(*) FROM numbers WHERE account_id = $1 AND status <> 'released'",
+            tenant.account_id,
+        )
+        kept = await connection.fetchval(
+            "SELECT sum(total) FROM number_totals WHERE account_id = $1 AND status <> 'released'",
+            tenant.account_id,
+        )
+        slots = await connection.fetchval(
+            "SELECT count(DISTINCT slot) FROM number_totals WHERE account_id = $1",
+            tenant.account_id,
+        )
+    finally:
+        await connection.close()
+    assert kept == scanned == after["pagination"]["total"]
+    assert slots > 1  # the writers' counts were spread, not queued on one row
