@@ -46,6 +46,7 @@ from voxnumbers.web.idempotency import handle_replay, store_idempotent_response
 from voxnumbers.web.json import JsonResponse
 from voxnumbers.web.ratelimit import RateLimits
 from voxnumbers.web.requestid import RequestIdMiddleware
+from voxnumbers.web.routes import repair_routes
 from voxnumbers.web.unitofwork import unit_of_work_middleware
 
 log = structlog.get_logger("voxnumbers")
@@ -160,6 +161,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         debug=False,
         logging_config=None,
     )
+    repair_routes(app)
     # Outside routing, so responses made before a route is found get them too.
     app.asgi_handler = RequestIdMiddleware(app.asgi_handler, observe=metrics.observe)
     return app
