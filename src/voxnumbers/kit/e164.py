@@ -159,10 +159,11 @@ def parse_e164_query(raw: str, field: str = "e164") -> str:
 
 
 def digits_filter(contains: str | None, field: str = "contains") -> str | None:
-    """Digits a number must contain (a leading ``+`` is ignored), or ``400`` on ``field``."""
+    """Digits a number must contain (a leading ``+`` is ignored, and so is a leading space:
+    an unencoded ``+`` of a query string), or ``400`` on ``field``."""
     if contains is None:
         return None
-    digits = contains.strip().lstrip("+")
+    digits = contains[1:] if contains[:1] in ("+", " ") else contains
     if not (1 <= len(digits) <= 15 and digits.isascii() and digits.isdigit()):
         raise ValidationFailed.on(field, "must be 1 to 15 digits")
     return digits
