@@ -33,6 +33,7 @@ from voxnumbers.ops.maintenance import run_maintenance
 from voxnumbers.ops.metrics import Metrics
 from voxnumbers.settings import Settings
 from voxnumbers.trunks.endpoints import router as trunks_router
+from voxnumbers.web.body import BodyLimits
 from voxnumbers.web.cors import cors_config, envelope_refused_preflight
 from voxnumbers.web.envelope import EXCEPTION_HANDLERS
 from voxnumbers.web.guards import (
@@ -163,7 +164,9 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
     )
     repair_routes(app)
     # Outside routing, so responses made before a route is found get them too.
-    app.asgi_handler = RequestIdMiddleware(app.asgi_handler, observe=metrics.observe)
+    app.asgi_handler = RequestIdMiddleware(
+        BodyLimits(app.asgi_handler, settings.max_body_bytes), observe=metrics.observe
+    )
     return app
 
 
