@@ -493,24 +493,13 @@ async def test_numbers_in_other_digits_are_not_e164(world: World, script: str) -
     """E.164 is ASCII digits: the same number in other scripts is refused on ``e164``
     everywhere a number is given, never bought, found or normalised."""
     spelling = FOREIGN_DIGITS[script]
-    purchase = await world.send(
-        "POST",
-        "/v1/account/{account_id}/numbers/purchase-from-inventory",
-        json.dumps({"e164": spelling, "country": "US"}, ensure_ascii=False).encode(),
-    )
-    assert_error(purchase, 400, "e164")
+    await assert_not_a_number_to_buy_or_filter_by(world, spelling)
     for template in ("/numbers/{}", "/numbers/{}/release-preview", "/numbers/{}/assign"):
         path = world.me.path(template.format(quote(spelling)))
         one = await world.http.get(path, headers=world.me.bearer)
         if template.endswith("/assign"):
             one = await world.http.delete(path, headers=world.me.bearer)
         assert_error(one, 400, "e164")
-    events = await world.http.get(
-        world.fill("/v1/account/{account_id}/events"),
-        params={"e164": spelling},
-        headers=world.me.bearer,
-    )
-    assert_error(events, 400, "e164")
     contains = await world.http.get(
         world.fill("/v1/account/{account_id}/inventory/numbers"),
         params={"contains": spelling[-4:]},
@@ -628,18 +617,7 @@ async def test_a_number_with_white_space_in_a_body_or_query_is_refused(world: Wo
         f"{FOR_SALE}\n",
         f"{FOR_SALE[:5]} {FOR_SALE[5:]}",
     ):
-        purchase = await world.send(
-            "POST",
-            "/v1/account/{account_id}/numbers/purchase-from-inventory",
-            json.dumps({"e164": spelling, "country": "US"}).encode(),
-        )
-        assert_error(purchase, 400, "e164")
-        events = await world.http.get(
-            world.fill("/v1/account/{account_id}/events"),
-            params={"e164": spelling},
-            headers=world.me.bearer,
-        )
-        assert_error(events, 400, "e164")
+        await assert_not_a_number_to_buy_or_filter_by(world, spelling)
 
 
 async def test_options_lists_every_method_of_every_path(
@@ -975,6 +953,22 @@ async def test_a_body_over_the_limit_is_too_large_on_every_get(
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+
+async def assert_not_a_number_to_buy_or_filter_by(world: World, spelling: str) -> None:
+    """``spelling`` is refused on ``e164`` by a purchase and by the events filter."""
+    purchase = await world.send(
+        "POST",
+        "/v1/account/{account_id}/numbers/purchase-from-inventory",
+        json.dumps({"e164": spelling, "country": "US"}, ensure_ascii=False).encode(),
+    )
+    assert_error(purchase, 400, "e164")
+    events = await world.http.get(
+        world.fill("/v1/account/{account_id}/events"),
+        params={"e164": spelling},
+        headers=world.me.bearer,
+    )
+    assert_error(events, 400, "e164")
 
 
 def assert_matches_nothing(response: httpx.Response) -> None:

@@ -116,14 +116,14 @@ def test_malformed_http_is_a_4xx_and_the_connection_closed(
 # --- answered by the application, in the envelope ------------------------------------------
 
 
+def new_trunk(server: VoxServer, framing: str) -> bytes:
+    """The head of a request creating a trunk, its body framed by ``framing``."""
+    path = f"/v1/account/{server.account_id}/trunks"
+    return head(server, "POST", path, "Content-Type: application/json", framing)
+
+
 def test_a_garbage_chunk_is_400_on_body(server: VoxServer) -> None:
-    request = head(
-        server,
-        "POST",
-        f"/v1/account/{server.account_id}/trunks",
-        "Content-Type: application/json",
-        "Transfer-Encoding: chunked",
-    )
+    request = new_trunk(server, "Transfer-Encoding: chunked")
     answer = exchange(server, request + b"ZZ\r\nabc\r\n0\r\n\r\n")
     assert status_of(answer) == 400, answer
     error = envelope_of(answer)
@@ -133,13 +133,7 @@ def test_a_garbage_chunk_is_400_on_body(server: VoxServer) -> None:
 
 
 def test_a_client_closing_before_its_content_length_leaves_no_5xx(server: VoxServer) -> None:
-    request = head(
-        server,
-        "POST",
-        f"/v1/account/{server.account_id}/trunks",
-        "Content-Type: application/json",
-        "Content-Length: 100",
-    )
+    request = new_trunk(server, "Content-Length: 100")
     exchange(server, request + b'{"name":1', close_after_sending=True)
     with server.client() as api:  # the server carries on, and has logged the request
         assert api.get("/trunks").status_code == 200
