@@ -34,6 +34,7 @@ from voxnumbers.ops.maintenance import run_maintenance
 from voxnumbers.ops.metrics import Metrics
 from voxnumbers.settings import Settings
 from voxnumbers.trunks.endpoints import router as trunks_router
+from voxnumbers.web.body import BodyLimits
 from voxnumbers.web.cors import cors_config, envelope_refused_preflight
 from voxnumbers.web.envelope import EXCEPTION_HANDLERS, error_messages
 from voxnumbers.web.guards import (
@@ -46,6 +47,7 @@ from voxnumbers.web.idempotency import handle_replay
 from voxnumbers.web.json import JsonResponse
 from voxnumbers.web.ratelimit import RateLimits
 from voxnumbers.web.requestid import RequestIdMiddleware
+from voxnumbers.web.routes import repair_routes
 from voxnumbers.web.unitofwork import TransactionMiddleware, provide_transaction
 
 log = structlog.get_logger("voxnumbers")
@@ -159,9 +161,10 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         debug=False,
         logging_config=None,
     )
+    repair_routes(app)
     # Outside routing, so responses made before a route is found get them too.
     app.asgi_handler = RequestIdMiddleware(
-        app.asgi_handler,
+        BodyLimits(app.asgi_handler, settings.max_body_bytes),
         observe=metrics.observe,
         answer_unhandled=lambda request_id: error_messages(InternalError(), request_id),
     )

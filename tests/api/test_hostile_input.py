@@ -95,10 +95,19 @@ class World:
         return await self.http.request(method, self.fill(path), content=body, headers=sent)
 
     async def raw(
-        self, method: str, raw_path: bytes, headers: list[tuple[bytes, bytes]], body: bytes = b""
+        self,
+        method: str,
+        raw_path: bytes,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes | list[bytes] = b"",
+        *,
+        complete: bool = True,
     ) -> RawAnswer:
         """A request as bytes on the wire, through ASGI (for what httpx would normalise or
-        refuse to send: dot segments, CR/LF and NUL in header values)."""
+        refuse to send: dot segments, CR/LF and NUL in header values). ``body`` as a list:
+        its parts arrive one by one, as a chunked body does. ``complete=False``: the client
+        goes away after the parts (the server reports a disconnect, as it does for a body
+        shorter than its ``Content-Length`` or a malformed chunk)."""
         path, _, query = raw_path.partition(b"?")
         scope = {
             "type": "http",
@@ -115,13 +124,16 @@ class World:
             "server": ("testserver", 80),
         }
         answer = RawAnswer()
-        delivered = False
+        parts = list(body) if isinstance(body, list) else [body]
 
         async def receive() -> dict[str, Any]:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
+            if parts:
+                part = parts.pop(0)
+                return {
+                    "type": "http.request",
+                    "body": part,
+                    "more_body": bool(parts) or not complete,
+                }
             return {"type": "http.disconnect"}
 
         async def send(message: dict[str, Any]) -> None:
@@ -481,24 +493,13 @@ async def test_numbers_in_other_digits_are_not_e164(world: World, script: str) -
     """E.164 is ASCII digits: the same number in other scripts is refused on ``e164``
     everywhere a number is given, never bought, found or normalised."""
     spelling = FOREIGN_DIGITS[script]
-    purchase = await world.send(
-        "POST",
-        "/v1/account/{account_id}/numbers/purchase-from-inventory",
-        json.dumps({"e164": spelling, "country": "US"}, ensure_ascii=False).encode(),
-    )
-    assert_error(purchase, 400, "e164")
+    await assert_not_a_number_to_buy_or_filter_by(world, spelling)
     for template in ("/numbers/{}", "/numbers/{}/release-preview", "/numbers/{}/assign"):
         path = world.me.path(template.format(quote(spelling)))
         one = await world.http.get(path, headers=world.me.bearer)
         if template.endswith("/assign"):
             one = await world.http.delete(path, headers=world.me.bearer)
         assert_error(one, 400, "e164")
-    events = await world.http.get(
-        world.fill("/v1/account/{account_id}/events"),
-        params={"e164": spelling},
-        headers=world.me.bearer,
-    )
-    assert_error(events, 400, "e164")
     contains = await world.http.get(
         world.fill("/v1/account/{account_id}/inventory/numbers"),
         params={"contains": spelling[-4:]},
@@ -552,6 +553,88 @@ async def test_garbage_in_query_parameters(
                     assert_matches_nothing(response)
                 else:
                     assert_error(response, response.status_code)
+
+
+# --- almost integers, numbers with white space, OPTIONS ----------------------------------------
+
+ALMOST_INTEGERS = ["1e3", "1.0", "1.5", "0x10", "1_0", " 1", "1 ", "+1", "\uff11", "1\u0660"]
+
+
+async def test_an_integer_parameter_takes_only_digits_on_every_route(
+    world: World, spec_paths: dict[str, Any]
+) -> None:
+    """``page=1e3`` is not page 1000, ``per_page=1.0`` not 1 (the framework's decoding would
+    read both): ``400`` on exactly that parameter."""
+    checked = 0
+    for template, operations in spec_paths.items():
+        for method, operation in _operations(operations):
+            for name, schema in _query_parameters(operation).items():
+                if "integer" not in _types(schema):
+                    continue
+                for value in ALMOST_INTEGERS:
+                    response = await world.http.request(
+                        method,
+                        world.fill(template),
+                        params={name: value},
+                        headers=world.json_headers,
+                    )
+                    assert response.status_code == 400, (method, template, name, value)
+                    assert_error(response, 400, name)
+                checked += 1
+    assert checked >= 16  # page and per_page of every list
+
+
+WHITE_SPACE = ["%20", "%09", "%0A", "%0D%0A", "%C2%A0", "%E2%80%8B"]
+
+
+@pytest.mark.parametrize("space", WHITE_SPACE)
+async def test_a_number_with_white_space_in_the_path_is_refused(
+    world: World, spec_paths: dict[str, Any], space: str
+) -> None:
+    """Before or after the digits: ``400`` on ``e164``, never the number it resembles."""
+    checked = 0
+    for template, operations in spec_paths.items():
+        if "{e164}" not in template:
+            continue
+        for method in _methods(operations):
+            body = next((b for b in BODIES if (b.method, b.path) == (method, template)), None)
+            content = good_body(world, body) if body else None
+            for spelling in (quote(OWNED) + space, space + quote(OWNED)):
+                path = world.fill(template.replace("{e164}", spelling))
+                response = await world.http.request(
+                    method, path, content=content, headers=world.json_headers
+                )
+                assert response.status_code == 400, (method, path, response.text)
+                assert_error(response, 400, "e164")
+                checked += 1
+    assert checked >= 16  # 8 operations on a number, two spellings each
+
+
+async def test_a_number_with_white_space_in_a_body_or_query_is_refused(world: World) -> None:
+    for spelling in (
+        f"{FOR_SALE} ",
+        f" {FOR_SALE}",
+        f"{FOR_SALE}\n",
+        f"{FOR_SALE[:5]} {FOR_SALE[5:]}",
+    ):
+        await assert_not_a_number_to_buy_or_filter_by(world, spelling)
+
+
+async def test_options_lists_every_method_of_every_path(
+    world: World, spec_paths: dict[str, Any]
+) -> None:
+    """The same methods as the ``Allow`` of a ``405`` on that path, and the documented ones."""
+    for template, operations in spec_paths.items():
+        documented = {*_methods(operations), "OPTIONS"}
+        options = await world.http.options(world.fill(template), headers=world.me.bearer)
+        assert options.status_code == 200, (template, options.text)
+        allowed = {m.strip() for m in options.headers["allow"].split(",")}
+        assert allowed == documented, template
+        assert set(options.json()["allow"]) == documented, template
+        other = next(m for m in ("PUT", "PATCH", "DELETE", "POST", "GET") if m not in documented)
+        refused = await world.http.request(other, world.fill(template), headers=world.json_headers)
+        assert_error(refused, 405)
+        assert {m.strip() for m in refused.headers["allow"].split(",")} == documented, template
 
 
 # --- path traversal ------------------------------------------------------------------------------
@@ -823,7 +906,69 @@ async def test_a_body_on_delete_must_still_be_json_and_small(world: World) -> No
     assert_error(too_large, 413)
 
 
+# --- incomplete bodies, bodies on GET -------------------------------------------------------
+
+
+@pytest.mark.parametrize("body", BODIES, ids=BODY_IDS)
+async def test_a_body_that_ends_early_is_refused_not_a_server_error(
+    world: World, body: Body, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The client closes before its ``Content-Length`` was sent, or sends a malformed chunk
+    (the server reports both as a disconnect): ``400`` on ``body``, nothing changed, and no
+    5xx in the access log."""
+    whole = good_body(world, body)
+    headers = [
+        (b"authorization", world.me.bearer["Authorization"].encode()),
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(whole) + 100).encode()),
+    ]
+    path = world.fill(body.path).encode()
+    for parts in ([whole[:9]], [whole[:5], whole[5:9]], []):
+        answer = await world.raw(body.method, path, headers, parts, complete=False)
+        assert_error(answer.as_response(), 400, "body")
+    listed = await world.send("GET", "/v1/account/{account_id}/trunks")
+    assert listed.json()["pagination"]["total"] == 1  # only the world's trunk
+
+
+async def test_a_body_over_the_limit_is_too_large_on_every_get(
+    world: World, spec_paths: dict[str, Any]
+) -> None:
+    """Whatever the method: a ``GET`` with 70 KB of body is ``413``, declared or chunked."""
+    auth = (b"authorization", world.me.bearer["Authorization"].encode())
+    gets = 0
+    for template, operations in spec_paths.items():
+        if "get" not in operations:
+            continue
+        gets += 1
+        path = world.fill(template).encode()
+        declared = [auth, (b"content-length", b"70000")]
+        answer = await world.raw("GET", path, declared, b" " * 70_000)
+        assert_error(answer.as_response(), 413)
+        chunked = [auth, (b"transfer-encoding", b"chunked")]
+        answer = await world.raw("GET", path, chunked, [b" " * 40_000, b" " * 30_000])
+        assert_error(answer.as_response(), 413)
+        small = await world.send("GET", template, b" " * 100, headers={})
+        assert small.status_code == 200, (template, small.text)
+    assert gets >= 15
+
+
 # --- helpers ---------------------------------------------------------------------------------
+
+
+async def assert_not_a_number_to_buy_or_filter_by(world: World, spelling: str) -> None:
+    """``spelling`` is refused on ``e164`` by a purchase and by the events filter."""
+    purchase = await world.send(
+        "POST",
+        "/v1/account/{account_id}/numbers/purchase-from-inventory",
+        json.dumps({"e164": spelling, "country": "US"}, ensure_ascii=False).encode(),
+    )
+    assert_error(purchase, 400, "e164")
+    events = await world.http.get(
+        world.fill("/v1/account/{account_id}/events"),
+        params={"e164": spelling},
+        headers=world.me.bearer,
+    )
+    assert_error(events, 400, "e164")
 
 
 def assert_matches_nothing(response: httpx.Response) -> None:
@@ -852,6 +997,12 @@ def _query_parameters(operation: dict[str, Any]) -> dict[str, dict[str, Any]]:
         for p in operation.get("parameters", [])
         if p["in"] == "query"
     }
+
+
+def _types(schema: dict[str, Any]) -> set[str]:
+    """The JSON types a parameter's schema allows."""
+    variants = schema.get("oneOf", [schema])
+    return {str(variant.get("type")) for variant in variants}
 
 
 def _repeatable(schema: dict[str, Any]) -> bool:

@@ -10,6 +10,8 @@ import pytest
 from litestar import Litestar
 
 from tests.api.support import AVAILABLE_KEYS, NUMBER_KEYS, PAGINATION_KEYS
+from voxnumbers.errors import ValidationFailed
+from voxnumbers.kit.etags import parse_if_match
 
 _PARAMETER = re.compile(r"{(\w+)(?::\w+)?}")
 SEED = "/v1/account/{account_id}/numbers"
@@ -198,3 +200,71 @@ async def test_docs_page_and_health_endpoints_answer_without_a_key(client, datab
     assert (health.status_code, health.json()) == (200, {"status": "ok"})
     ready = await client.get("/readyz")
     assert (ready.status_code, ready.json()) == (200, {"status": "ready"})
+
+
+# --- every rule the server enforces is in the description ------------------------------------
+
+
+def request_bodies(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The schema of every JSON request body, by operation."""
+    bodies = {}
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            if "application/json" in content:
+                bodies[f"{method.upper()} {path}"] = resolve(
+                    spec, content["application/json"]["schema"]
+                )
+    return bodies
+
+
+async def test_request_bodies_refuse_unknown_members_and_control_characters(spec):
+    bodies = request_bodies(spec)
+    assert len(bodies) >= 11
+    for label, body in bodies.items():
+        assert body["additionalProperties"] is False, label
+        for name, field in body["properties"].items():
+            variants = field.get("oneOf", [field])
+            if any(v.get("type") == "string" and "enum" not in v for v in variants):
+                assert "pattern" in field, (label, name)
+                assert not re.search(field["pattern"], "a\u0000b"), (label, name)
+
+
+IF_MATCH_SAMPLES = ["*", '"a1"', 'W/"a1"', '"a", W/"b"', ' "a" ,, "b", ', '"a",', ', "a"']
+NOT_IF_MATCH = ["x-request-id", "null", "7", '"a" "b"', "W/a", '"a', '*, "a"', ""]
+
+
+async def test_the_if_match_pattern_is_the_servers_grammar(spec):
+    patterns = {
+        p["schema"]["pattern"]
+        for operations in spec["paths"].values()
+        for operation in operations.values()
+        for p in operation.get("parameters", [])
+        if p["in"] == "header" and p["name"] == "If-Match"
+    }
+    assert len(patterns) == 1, patterns
+    pattern = patterns.pop()
+    for value in IF_MATCH_SAMPLES:
+        parse_if_match(value)  # accepted by the server
+        assert re.search(pattern, value), value
+    for value in NOT_IF_MATCH:
+        with pytest.raises(ValidationFailed):
+            parse_if_match(value)
+        assert not re.search(pattern, value), value
+
+
+async def test_numbers_countries_addresses_and_urls_have_their_shapes(spec):
+    one = spec["paths"][ONE]["get"]
+    e164 = parameters(one)[("path", "e164")]["schema"]
+    assert e164["format"] == "e164" and re.search(e164["pattern"], "+14155551234")
+    for wrong in ("+14155551234 ", " +14155551234", "+1415555123a", "+0123456789", "+1"):
+        assert not re.search(e164["pattern"], wrong), wrong
+    purchase = resolve(spec, spec["components"]["schemas"]["PurchaseRequest"])
+    assert purchase["properties"]["country"]["pattern"] == "^[A-Za-z]{2}$"
+    acl = spec["components"]["schemas"]["IpAclRequest"]["properties"]
+    assert acl["ip"]["anyOf"] == [{"format": "ipv4"}, {"format": "ipv6"}]
+    assert (acl["mask"]["minimum"], acl["mask"]["maximum"]) == (0, 128)
+    webhook = spec["components"]["schemas"]["WebhookRequest"]["properties"]["url"]
+    assert webhook["minLength"] == 8 and not re.search(webhook["pattern"], "CONFLICT")
+    listed = parameters(spec["paths"][SEED]["get"])
+    assert "pattern" in listed[("query", "trunk_id")]["schema"]

@@ -12,6 +12,7 @@ import logging
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 
 from tests.api.support import assert_error, running
 from tests.factories import US_NUMBERS, Tenant, entry, make_tenant, stock
@@ -20,6 +21,7 @@ from voxnumbers.accounts import service as accounts
 from voxnumbers.app import create_app
 from voxnumbers.errors import Unauthorized
 from voxnumbers.kit.apikeys import LIVE_PREFIX
+from voxnumbers.numbers import repository as numbers_repository
 from voxnumbers.settings import Settings
 
 # The test's own HTTP client logs full URLs (query strings included): it is not the server.
@@ -252,3 +254,51 @@ async def test_a_key_sent_in_the_wrong_place_is_not_logged(database, capfd, wher
     assert response.status_code in (200, 400, 403)
     assert tenant.key[len(LIVE_PREFIX) :] not in "".join(capfd.readouterr())
     assert tenant.key not in response.text + repr(response.headers)
+
+
+# --- keys in log lines other than the access log --------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["path as account", "path as number", "query"])
+async def test_a_key_in_the_request_is_not_logged_when_the_database_is_away(
+    database, capfd, monkeypatch, where
+):
+    """The ``database unavailable`` line names the path: a key pasted into it is masked."""
+    tenant: Tenant = await make_tenant(database)
+
+    async def unreachable(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+    monkeypatch.setattr(accounts_repository, "find_caller_by_digest", unreachable)
+    path = {
+        "path as account": f"/v1/account/{tenant.key}/numbers",
+        "path as number": tenant.path(f"/numbers/{tenant.key}"),
+        "query": tenant.path(f"/numbers?key={tenant.key}"),
+    }[where]
+    async with running(create_app(Settings(log_level="info"), database)) as client:
+        capfd.readouterr()
+        response = await client.get(path, headers=tenant.bearer)
+    assert_error(response, 503)
+    logged = "".join(capfd.readouterr())
+    assert '"event": "database unavailable"' in logged
+    assert tenant.key[len(LIVE_PREFIX) :] not in logged
+
+
+async def test_a_key_in_an_exception_text_is_not_logged(database, capfd, monkeypatch):
+    """The ``unhandled exception`` line (path and traceback) is masked too."""
+    tenant: Tenant = await make_tenant(database)
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError(f"boom, while {tenant.key} was in the air")
+
+    monkeypatch.setattr(numbers_repository, "count_numbers", broken)
+    async with running(create_app(Settings(log_level="info"), database)) as client:
+        capfd.readouterr()
+        response = await client.get(
+            f"/v1/account/{tenant.account_id}/numbers", headers=tenant.bearer
+        )
+    assert_error(response, 500)
+    logged = "".join(capfd.readouterr())
+    assert '"event": "unhandled exception"' in logged
+    assert "boom, while tvx_sk_[redacted] was in the air" in logged
+    assert tenant.key[len(LIVE_PREFIX) :] not in logged

@@ -20,17 +20,18 @@ import httpx
 from asgi_lifespan import LifespanManager
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from tests.api.support import state_per_request
+from tests.api.support import serve_the_schema, state_per_request
 
 
 @contextlib.asynccontextmanager
 async def serving(app: ASGIApp) -> AsyncIterator[tuple[httpx.AsyncClient, ASGIApp]]:
     """The app running in this loop, lifespan and all (as ``tests.api.support.running``):
     a client on it, and the app as an ASGI server calls it (for requests httpx cannot make,
-    and for ``LoopBridge``)."""
+    and for ``LoopBridge``). The app has served its OpenAPI description first."""
     async with LifespanManager(state_per_request(app)) as manager:
         transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            await serve_the_schema(http)
             yield http, manager.app
 
 

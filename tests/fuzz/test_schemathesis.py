@@ -11,6 +11,16 @@ account in ``Authorization``. Every answer is checked for:
 - ``content_type_conformance``: the media type is one documented for that status;
 - ``response_schema_conformance``: the body matches the documented schema (successes and
   error envelopes alike);
+- ``response_headers_conformance``: documented response headers are there, as documented;
+- ``positive_data_acceptance``: a request the description calls valid is not refused for its
+  shape (``400``): every rule the server enforces is in the description. Refusals no schema
+  can state are listed in ``BEYOND_THE_SCHEMA``, each exactly; a well-formed ``If-Match``
+  that no longer matches is ``412``. The description's own formats (``e164``, …) get
+  strategies of valid values here, as a generated client gets values from its user;
+- ``negative_data_rejection``: a request the description calls invalid is refused (4xx);
+- ``missing_required_header``, ``unsupported_method``, ``allow_header_conformance``,
+  ``use_after_free``, ``ensure_resource_availability``: the rest of schemathesis' checks
+  (all of them but ``max_response_time``: speed is for ``bench/``);
 - ``ignored_auth``: a success is sent again without credentials and with wrong ones, and
   must then be refused;
 - ours, ``error_envelope``: a 4xx or 5xx body is exactly the error envelope, with the code of
@@ -57,11 +67,19 @@ from hypothesis import strategies as st
 from requests.structures import CaseInsensitiveDict
 from schemathesis import GenerationMode
 from schemathesis.checks import (
+    allow_header_conformance,
     content_type_conformance,
+    ensure_resource_availability,
     ignored_auth,
+    missing_required_header,
+    negative_data_rejection,
     not_a_server_error,
+    positive_data_acceptance,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
+    unsupported_method,
+    use_after_free,
 )
 from schemathesis.errors import FailureGroup
 
@@ -69,6 +87,13 @@ from tests.api.support import ERROR_CODES, app_on
 from tests.factories import US_NUMBERS, Tenant, entry, make_tenant, stock
 from tests.fuzz.bridge import LoopBridge, serving
 from voxnumbers.kit.db import Database
+from voxnumbers.web.openapi import (
+    COUNTRY_FORMAT,
+    E164_FORMAT,
+    HTTP_URL_FORMAT,
+    SIP_URI_FORMAT,
+    WEBHOOK_URL_FORMAT,
+)
 
 EXAMPLES = 20  # per operation and pass
 OWNED = US_NUMBERS[:4]
@@ -95,11 +120,67 @@ def error_envelope(ctx: Any, response: schemathesis.Response, case: Case) -> Non
     assert [error["request_id"]] == headers["x-request-id"], (error, headers)
 
 
+# What the description's own formats mean (``voxnumbers.web.openapi``): a valid number of a
+# numbering plan (some owned, some for sale, some neither), a country with a plan. A pattern
+# holds their shape; which numbers and countries exist is the server's knowledge. The
+# countries are those of the numbers: that a purchase names the number's own country is a
+# rule between two fields, which no schema of either can state.
+schemathesis.openapi.format(
+    E164_FORMAT, st.sampled_from([*OWNED, *FOR_SALE, *US_NUMBERS[20:24], "+442071838750"])
+)
+schemathesis.openapi.format(COUNTRY_FORMAT, st.sampled_from(["US", "us", "Us"]))
+schemathesis.openapi.format(
+    HTTP_URL_FORMAT,
+    st.sampled_from(
+        ["https://example.com/answer", "http://pbx.example.com:8080/a?b=1", "HTTPS://EXAMPLE.COM"]
+    ),
+)
+schemathesis.openapi.format(
+    WEBHOOK_URL_FORMAT,
+    st.sampled_from(["https://example.com/hooks", "http://localhost:9000/h", "https://a.example"]),
+)
+schemathesis.openapi.format(
+    SIP_URI_FORMAT,
+    st.sampled_from(
+        [
+            "sip:pbx.example.com",
+            "sips:alice@edge.example.com:5061;transport=tls",
+            "sip:[2001:db8::1]:5060",
+            "SIP:203.0.113.7",
+        ]
+    ),
+)
+
+# What no schema can state, each answered 400 on its field: a reference to an object that
+# does not exist in the account (API.md, "Numbers"), which looks like one that does, and a
+# rule between two query parameters (a page number and a cursor, two ways of paging).
+BEYOND_THE_SCHEMA = [
+    [{"field": "trunk_id", "reason": "does not exist in this account"}],
+    [{"field": "application_id", "reason": "does not exist in this account"}],
+    [{"field": "page", "reason": "cannot be combined with cursor"}],
+]
+
+
+def positive_data_accepted(ctx: Any, response: schemathesis.Response, case: Case) -> None:
+    """``positive_data_acceptance``, but for the refusals of ``BEYOND_THE_SCHEMA``."""
+    if response.status_code == 400 and response.json()["error"].get("details") in BEYOND_THE_SCHEMA:
+        return
+    positive_data_acceptance(ctx, response, case)
+
+
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
+    response_headers_conformance,
     response_schema_conformance,
+    positive_data_accepted,
+    negative_data_rejection,
+    missing_required_header,
+    unsupported_method,
+    allow_header_conformance,
+    use_after_free,
+    ensure_resource_availability,
     ignored_auth,
     error_envelope,
 ]
@@ -245,6 +326,12 @@ class Fuzzer:
 
             def every_operation() -> list[str]:
                 schema = schemathesis.openapi.from_asgi("/openapi.json", bridge)
+                # A well-formed If-Match that no longer matches is refused 412 (RFC 9110).
+                accepted = schema.config.checks.positive_data_acceptance.expected_statuses
+                schema.config.checks.positive_data_acceptance.expected_statuses = [
+                    *accepted,
+                    "412",
+                ]
                 failures = []
                 for result in schema.get_all_operations():
                     operation = result.ok()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -31,10 +32,20 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on [VOX_PORT].")] = None,
     workers: Annotated[int | None, typer.Option(help="Worker processes [VOX_WORKERS].")] = None,
     demo: Annotated[bool, typer.Option(help="Create demo data on an empty database.")] = True,
+    share_port: Annotated[
+        bool,
+        typer.Option(
+            help="Serve even if another server listens on the port: the two share its "
+            "connections (e.g. to start a new version before stopping the old one)."
+        ),
+    ] = False,
 ) -> None:
     """Run the API server. On SQLite the schema is migrated first; on PostgreSQL it must be
-    current (`vox migrate`). On an empty database, demo data and a demo key are created."""
+    current (`vox migrate`). On an empty database, demo data and a demo key are created.
+    A port another server already listens on is refused, unless `--share-port`."""
     settings = load_settings().with_overrides(host=host, port=port, workers=workers)
+    if not share_port:
+        _refuse_a_port_in_use(settings.host, settings.port)
 
     async def _prepare(database: Database) -> None:
         if database.is_sqlite:
@@ -53,6 +64,25 @@ def serve(
 
     run_with_database(_prepare, settings)
     _run_server(settings)
+
+
+def _refuse_a_port_in_use(host: str, port: int) -> None:
+    """Exit 1 with a clear error when something listens on ``host:port`` already. The
+    server binds its port so that several processes may share it, so a second server would
+    otherwise start without a word and take half of the first one's connections."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # Allows a port whose last server has just stopped (TIME_WAIT), never a listening one.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            err.print(
+                f"[red]error:[/red] cannot listen on {host}:{port}: {exc.strerror or exc}. "
+                "Another server is using this port: stop it, choose another port "
+                "(--port or VOX_PORT), or pass --share-port to serve alongside it."
+            )
+            raise typer.Exit(1) from None
 
 
 def _run_server(settings: Settings) -> None:

@@ -24,7 +24,7 @@ from voxnumbers.events.schemas import (
 )
 from voxnumbers.events.types import EVENT_TYPES, EventType
 from voxnumbers.kit.clock import utc_now
-from voxnumbers.kit.e164 import parse_e164
+from voxnumbers.kit.e164 import parse_e164_query
 from voxnumbers.kit.ids import is_well_formed, new_id
 from voxnumbers.kit.pagination import offset_of, pagination
 
@@ -69,7 +69,7 @@ async def list_events(
 ) -> EventPage:
     """A page of the account's events, newest first, with the exact total of the filter."""
     where = EventFilter(
-        type=_event_type_filter(type), e164=parse_e164(e164) if e164 is not None else None
+        type=_event_type_filter(type), e164=parse_e164_query(e164) if e164 is not None else None
     )
     total = await repository.count_events(conn, account_id, where)
     offset = offset_of(page, per_page)

@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from voxnumbers.errors import ServiceUnavailable
 from voxnumbers.ops.metrics import Metrics
+from voxnumbers.web.openapi import document_enforced_rules
 
 
 class Health(msgspec.Struct):
@@ -38,7 +39,7 @@ async def readyz(state: State) -> Health:
     "/openapi.json", summary="OpenAPI 3.1 description", tags=["operations"], include_in_schema=False
 )
 async def openapi_json(request: Request[Any, Any, Any]) -> Response[bytes]:
-    schema = request.app.openapi_schema.to_schema()
+    schema = document_enforced_rules(request.app.openapi_schema.to_schema())
     return Response(content=msgspec.json.encode(schema), media_type="application/json")
 
 

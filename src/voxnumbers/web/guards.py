@@ -7,7 +7,7 @@ yours (403), then the shape of the request (415, 400), then the handler.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, NamedTuple, get_args
 
 from litestar import Request
 from litestar.connection import ASGIConnection
@@ -95,10 +95,13 @@ async def check_request_shape(request: Request[Any, Any, Any]) -> None:
     for name, values in request.query_params.dict().items():
         if name not in known:
             problems.append(FieldProblem(name, "is not a parameter of this endpoint"))
-        elif len(values) > 1 and not known[name]:
+        elif len(values) > 1 and not known[name].repeatable:
             problems.append(FieldProblem(name, "must be given at most once"))
         elif any(has_control_characters(value) for value in values):
             problems.append(FieldProblem(name, "must not contain control characters"))
+        elif known[name].integer and not all(_INTEGER.fullmatch(value) for value in values):
+            # The framework's lenient decoding reads "1e3" and "1.0" as integers.
+            problems.append(FieldProblem(name, "must be an integer"))
     if problems:
         raise ValidationFailed("Invalid query parameters.", problems)
     if request.method not in SAFE_METHODS and _has_body(request):
@@ -141,15 +144,21 @@ def _has_body(request: Request[Any, Any, Any]) -> bool:
     return "transfer-encoding" in request.headers
 
 
-_QUERY_PARAMETERS: dict[object, dict[str, bool]] = {}
+class _QueryParameter(NamedTuple):
+    repeatable: bool
+    integer: bool
 
 
-def _query_parameters(handler: BaseRouteHandler) -> dict[str, bool]:
+_QUERY_PARAMETERS: dict[object, dict[str, _QueryParameter]] = {}
+_INTEGER = re.compile(r"-?[0-9]+")
+
+
+def _query_parameters(handler: BaseRouteHandler) -> dict[str, _QueryParameter]:
     """Query parameter names of a handler and of the dependencies it uses, each with whether
-    it may repeat."""
+    it may repeat and whether it is an integer."""
     dependencies = handler.resolve_dependencies()
     skip = _RESERVED | _path_parameter_names(handler)
-    names: dict[str, bool] = {}
+    names: dict[str, _QueryParameter] = {}
     signatures, seen = [handler.parsed_fn_signature], set()
     while signatures:
         for name, field in signatures.pop().parameters.items():
@@ -165,5 +174,6 @@ def _query_parameters(handler: BaseRouteHandler) -> dict[str, bool]:
                 if kwarg.header or kwarg.cookie:
                     continue
                 name = kwarg.query or name
-            names[name] = field.is_non_string_sequence
+            integer = int in (field.annotation, *get_args(field.annotation))
+            names[name] = _QueryParameter(field.is_non_string_sequence, integer)
     return names

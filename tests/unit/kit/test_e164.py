@@ -11,20 +11,48 @@ from hypothesis import given
 from hypothesis import strategies as st
 from phonenumbers import geocoder
 
+from voxnumbers.errors import ValidationFailed
 from voxnumbers.kit.e164 import (
     InvalidNumber,
     country_of,
+    digits_filter,
     is_country_code,
     normalize_e164,
     number_facts,
+    parse_number,
 )
+
+
+@pytest.mark.parametrize("spelling", ["+14155551234", "14155551234"])
+def test_accepted_spellings_give_the_canonical_number(spelling):
+    assert normalize_e164(spelling) == "+14155551234"
 
 
 @pytest.mark.parametrize(
-    "spelling", ["+14155551234", "14155551234", " +14155551234 ", "+14155551234\n", " 14155551234"]
+    "spelling",
+    [" +14155551234 ", "+14155551234\n", " 14155551234", "+14155551234 ", "\t+14155551234"],
 )
-def test_accepted_spellings_give_the_canonical_number(spelling):
-    assert normalize_e164(spelling) == "+14155551234"
+def test_white_space_around_a_number_is_refused(spelling):
+    """A path ending in ``%20`` is not the number without it."""
+    with pytest.raises(InvalidNumber):
+        normalize_e164(spelling)
+
+
+def test_bulk_imports_still_trim_their_cells():
+    assert parse_number(" +14155551234 ").e164 == "+14155551234"
+
+
+@pytest.mark.parametrize(
+    ("text", "digits"), [("415", "415"), ("+415", "415"), (" 415", "415"), ("0", "0")]
+)
+def test_a_digits_filter_takes_one_leading_plus(text, digits):
+    assert digits_filter(text) == digits
+
+
+@pytest.mark.parametrize("text", ["415 ", "++415", "4 15", "", "4" * 16, "\uff14"])
+def test_a_digits_filter_refuses_anything_else(text):
+    with pytest.raises(ValidationFailed):
+        digits_filter(text)
 
 
 @pytest.mark.parametrize(

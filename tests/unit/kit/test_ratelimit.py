@@ -3,12 +3,21 @@ store is unreachable (no Redis needed here; the Redis store is in tests/integrat
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import structlog
 from redis.exceptions import ConnectionError as RedisConnectionError
 from structlog.testing import capture_logs
 
-from voxnumbers.kit.ratelimit import Decision, MemoryStore, Quota, RateLimiter, decide
+from voxnumbers.kit.ratelimit import (
+    Decision,
+    MemoryStore,
+    Quota,
+    RateLimiter,
+    RedisStore,
+    decide,
+)
 
 SECOND = 1_000_000
 
@@ -217,3 +226,12 @@ async def test_an_outage_is_logged_once_a_minute_not_once_a_request():
         await limiter.check("key_a")
         await limiter.check("key_a")
     assert [entry["event"] for entry in logs] == ["redis reachable again: rate limits are shared"]
+
+
+async def test_the_redis_store_is_made_without_a_warning() -> None:
+    """Its client retries with the asyncio ``Retry`` (a synchronous one makes redis warn on
+    every start). Nothing connects until the first decision, so no Redis is needed here."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        store = RedisStore("redis://127.0.0.1:9/0", "vox:")
+        await store.aclose()
