@@ -1,10 +1,10 @@
 """Rules of owned numbers: listing and buying, routing, release and the operator's
 transitions. Handlers and other features call these functions; they never commit."""
 
+from voxnumbers.numbers.service.export import export_numbers
 from voxnumbers.numbers.service.lifecycle import activate, reinstate, suspend
 from voxnumbers.numbers.service.listing import (
     ListFilters,
-    export_numbers,
     get_number,
     list_numbers,
     number_filter,

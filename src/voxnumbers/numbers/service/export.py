@@ -1,0 +1,301 @@
+"""The export: every number a list filter matches, as CSV (with a header) or NDJSON.
+
+Both formats are the number object of the list, key for key: CSV with its keys as the
+header row, capabilities joined with ``|``, money with two decimals, times as ISO 8601 UTC
+with ``Z`` to the second, nothing for ``null``, RFC 4180 quoting; NDJSON one
+object per line, as the API encodes it (``kit.jsonc``).
+
+It streams in batches of rows read in one snapshot, each batch turned into bytes at once,
+not row by row through the number object: on PostgreSQL the database writes the lines
+itself (``COPY``, ``repository.exported_lines``); on SQLite the rows come as stored and are
+written here, with lookups for what repeats (days, fees, capabilities) and one ``msgspec``
+call per batch. ``reference_csv_line`` and ``reference_json_line`` are the definition both
+paths are tested against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from voxnumbers.kit.clock import iso_z
+from voxnumbers.kit.jsonc import encode_json
+from voxnumbers.kit.money import CURRENCY, cents_to_decimal
+from voxnumbers.numbers import repository
+from voxnumbers.numbers.capabilities import to_list
+from voxnumbers.numbers.schemas import ListOrder, Number, NumberFilter
+
+EXPORT_COLUMNS = tuple(Number.__struct_fields__)
+FORMATS = ("csv", "ndjson")
+# Rows per batch: what one export holds in memory at most (about 2.5 MB of CSV, 6 MB of
+# NDJSON); large enough that a batch's own cost (a key lookup, a statement) stays small.
+BATCH_ROWS = 20_000
+# Bytes handed to the server at once.
+CHUNK_BYTES = 256 * 1024
+
+
+async def export_numbers(
+    conn: AsyncConnection, account_id: str, where: NumberFilter, order: ListOrder, fmt: str
+) -> AsyncIterator[bytes]:
+    """Every matching number in ``order``, as ``fmt`` (``csv`` or ``ndjson``), in chunks of
+    at most about ``CHUNK_BYTES``; every statement runs in ``conn``'s transaction."""
+    if fmt == "csv":
+        yield reference_csv_line(EXPORT_COLUMNS)
+    if conn.dialect.name == "postgresql":
+        async for pieces in repository.exported_lines(
+            conn, account_id, where, order, fmt, BATCH_ROWS
+        ):
+            for chunk in _chunked(pieces):
+                yield chunk
+        return
+    encode = _csv_lines if fmt == "csv" else _json_lines
+    async for rows in repository.stored_rows(conn, account_id, where, order, BATCH_ROWS):
+        # Encoded a slice at a time: memory follows the slice, and the event loop (which
+        # runs SQLite's reads too) is never held for a whole batch.
+        for start in range(0, len(rows), _SLICE_ROWS):
+            yield encode(rows[start : start + _SLICE_ROWS])
+
+
+_SLICE_ROWS = 2000  # about 230 KB of CSV
+
+
+def _chunked(pieces: list[bytes]) -> Iterable[bytes]:
+    """``pieces`` joined into chunks of about ``CHUNK_BYTES`` (COPY's pieces are small)."""
+    group: list[bytes] = []
+    size = 0
+    for piece in pieces:
+        group.append(piece)
+        size += len(piece)
+        if size >= CHUNK_BYTES:
+            yield b"".join(group)
+            group, size = [], 0
+    if group:
+        yield b"".join(group)
+
+
+# -- the definition ----------------------------------------------------------------------
+
+
+def reference_csv_line(fields: Iterable[str]) -> bytes:
+    """One CSV line as the export writes it: RFC 4180 quoting (a field holding a comma, a
+    double quote or a line break, CR or LF, is quoted, its quotes doubled), ``\n`` line
+    ends. That is ``csv.writer``'s minimal quoting, and PostgreSQL's ``COPY … CSV``; unlike
+    ``csv.writer`` of Python 3.11 with ``\n`` line ends, a lone CR is quoted too, so that a
+    reader does not end the row there."""
+    return (",".join(_csv_field(field) for field in fields) + "\n").encode()
+
+
+def _csv_field(field: str) -> str:
+    if any(mark in field for mark in _QUOTED):
+        return '"' + field.replace('"', '""') + '"'
+    return field
+
+
+_QUOTED = (",", '"', "\n", "\r")
+
+
+def reference_csv_fields(number: Number) -> list[str]:
+    """The CSV fields of a number object, in ``EXPORT_COLUMNS`` order."""
+    values = []
+    for name in EXPORT_COLUMNS:
+        value = getattr(number, name)
+        if value is None:
+            values.append("")
+        elif isinstance(value, list):
+            values.append("|".join(value))
+        elif isinstance(value, datetime):
+            values.append(iso_z(value))
+        else:
+            values.append(str(value))
+    return values
+
+
+def reference_json_line(number: Number) -> bytes:
+    """One NDJSON line: the number object as the API encodes it."""
+    return encode_json(number) + b"\n"
+
+
+# -- SQLite: rows as stored to lines ------------------------------------------------------
+# A row: e164, country, type, region, status, capabilities (mask), monthly and setup fee
+# (cents), trunk_id, application_id, created_at and updated_at (Unix seconds).
+_SEPARATORS = len(EXPORT_COLUMNS) - 1
+_UNSAFE_CSV = ('"', "\r")
+
+
+def _csv_lines(rows: Sequence[Sequence[Any]]) -> bytes:
+    """The CSV lines of ``rows``. Written without quoting, then checked as a whole: when
+    the text has exactly one comma per separator and one line end per row and no quote or
+    carriage return, no field held a character that is quoted, and the two
+    agree. Otherwise (a region with a comma, say) the slice is written field by field."""
+    text = _csv_text(rows)
+    if (
+        text.count(",") == _SEPARATORS * len(rows)
+        and text.count("\n") == len(rows)
+        and not any(mark in text for mark in _UNSAFE_CSV)
+    ):
+        return text.encode()
+    return b"".join(reference_csv_line(_csv_fields(row)) for row in rows)
+
+
+def _csv_text(rows: Sequence[Sequence[Any]]) -> str:
+    caps, fee, when = _CAPABILITY_TEXT, _fee_text(), _csv_time()
+    return "".join(
+        [
+            f"{e164},{country},{type_},{region},{status},{caps[mask]},{fee(monthly)},"
+            f"{fee(setup)},{CURRENCY},{trunk or ''},{application or ''},{when(created)},"
+            f"{when(updated)}\n"
+            for (
+                e164,
+                country,
+                type_,
+                region,
+                status,
+                mask,
+                monthly,
+                setup,
+                trunk,
+                application,
+                created,
+                updated,
+            ) in rows
+        ]
+    )
+
+
+def _csv_fields(row: Sequence[Any]) -> list[str]:
+    (e164, country, type_, region, status, mask, monthly, setup, trunk, application) = row[:10]
+    fee, when = _fee_text(), _csv_time()
+    return [
+        e164,
+        country,
+        type_,
+        region,
+        status,
+        _CAPABILITY_TEXT[mask],
+        fee(monthly),
+        fee(setup),
+        CURRENCY,
+        trunk or "",
+        application or "",
+        when(row[10]),
+        when(row[11]),
+    ]
+
+
+_CAPABILITY_TEXT = tuple("|".join(to_list(mask)) for mask in range(8))
+
+
+class _ExportedNumber(msgspec.Struct):
+    """The number object's keys in its order, with what repeats already encoded."""
+
+    e164: str
+    country: str
+    type: str
+    region: str
+    status: str
+    capabilities: msgspec.Raw
+    monthly_fee: msgspec.Raw
+    setup_fee: msgspec.Raw
+    currency: str
+    trunk_id: str | None
+    application_id: str | None
+    created_at: str
+    updated_at: str
+
+
+_ENCODER = msgspec.json.Encoder()
+_CAPABILITY_JSON = tuple(msgspec.Raw(msgspec.json.encode(to_list(mask))) for mask in range(8))
+
+
+def _json_lines(rows: Sequence[Sequence[Any]]) -> bytes:
+    """The NDJSON lines of ``rows``, one ``msgspec`` call for all of them (its strings are
+    escaped as the API's encoder escapes them: it is the same encoder)."""
+    caps, fee, when = _CAPABILITY_JSON, _fee_json(), _json_time()
+    return _ENCODER.encode_lines(
+        [
+            _ExportedNumber(
+                e164,
+                country,
+                type_,
+                region,
+                status,
+                caps[mask],
+                fee(monthly),
+                fee(setup),
+                CURRENCY,
+                trunk,
+                application,
+                when(created),
+                when(updated),
+            )
+            for (
+                e164,
+                country,
+                type_,
+                region,
+                status,
+                mask,
+                monthly,
+                setup,
+                trunk,
+                application,
+                created,
+                updated,
+            ) in rows
+        ]
+    )
+
+
+@cache
+def _fee_text() -> Callable[[int], str]:
+    return _memoized(lambda cents: str(cents_to_decimal(cents)))
+
+
+@cache
+def _fee_json() -> Callable[[int], msgspec.Raw]:
+    return _memoized(lambda cents: msgspec.Raw(encode_json(cents_to_decimal(cents))))
+
+
+@cache
+def _csv_time() -> Callable[[int], str]:
+    """Unix seconds to ``iso_z``'s text: the day's part looked up (a few thousand days),
+    the time of day from a table of minutes and one of seconds."""
+    return _clock(lambda day: iso_z(datetime.fromtimestamp(day * 86400, UTC)).split("T")[0])
+
+
+@cache
+def _json_time() -> Callable[[int], str]:
+    """Unix seconds to the text ``msgspec`` writes for the datetime (whole seconds)."""
+    return _clock(lambda day: datetime.fromtimestamp(day * 86400, UTC).date().isoformat())
+
+
+def _clock(day_text: Callable[[int], str]) -> Callable[[int], str]:
+    days = _memoized(day_text, limit=20_000)
+    minutes = tuple(f"T{m // 60:02d}:{m % 60:02d}:" for m in range(1440))
+    seconds = tuple(f"{s:02d}Z" for s in range(60))
+
+    def text(moment: int) -> str:
+        day, second = divmod(moment, 86400)
+        return days(day) + minutes[second // 60] + seconds[second % 60]
+
+    return text
+
+
+def _memoized(compute: Callable[[int], Any], limit: int = 4096) -> Callable[[int], Any]:
+    """``compute`` remembered for up to ``limit`` arguments (then computed each time)."""
+    known: dict[int, Any] = {}
+
+    def lookup(key: int) -> Any:
+        found = known.get(key)
+        if found is None:
+            found = compute(key)
+            if len(known) < limit:
+                known[key] = found
+        return found
+
+    return lookup
