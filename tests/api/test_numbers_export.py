@@ -20,7 +20,7 @@ from voxnumbers.kit.db import Database
 from voxnumbers.numbers import repository
 from voxnumbers.numbers.schemas import ListOrder
 from voxnumbers.numbers.service import ListFilters, export, number_filter
-from voxnumbers.schema import applications, trunks
+from voxnumbers.schema import applications, numbers, trunks
 
 
 async def _stock_owned(
@@ -158,6 +158,43 @@ async def test_a_large_export_streams_in_constant_memory(
     assert large_bytes > 3.5 * small_bytes
     assert large_peak < 1.5 * small_peak, (small_peak, large_peak)
     assert large_peak < large_bytes, (large_peak, large_bytes)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "ndjson"])
+async def test_an_export_holds_one_connection_and_one_snapshot(
+    app: Litestar, database: Database, monkeypatch: pytest.MonkeyPatch, fmt: str
+):
+    """The stream reads in the request's own transaction: while it runs, the pool has one
+    connection out (the key lookup's), and what is written meanwhile is not in it."""
+    monkeypatch.setattr(export, "BATCH_ROWS", 500)
+    tenant = await make_tenant(database)
+    rows = await _stock_owned(database, tenant, 2_000)
+    checked_out: list[int] = []
+    body: list[bytes] = []
+
+    async def during(chunk: bytes) -> None:
+        checked_out.append(database.engine.pool.checkedout())  # type: ignore[attr-defined]
+        if len(body) == 1:  # mid-stream, another client adds numbers and removes one
+            later = owned_rows(tenant.account_id, 50, first=len(rows))
+            async with database.transaction() as conn:
+                await repository.insert_numbers(
+                    conn, [{**row, "status": "active", "created_at": _LATE} for row in later]
+                )
+                await conn.execute(numbers.delete().where(numbers.c.e164 == _listed(rows)[-1]))
+        body.append(chunk)
+
+    await _stream_export(app, tenant, f"format={fmt}".encode(), during)
+    assert len(checked_out) > 3 and set(checked_out) == {1}, checked_out
+    assert database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    lines = b"".join(body).decode().splitlines()
+    if fmt == "csv":
+        exported = [line.split(",")[0] for line in lines[1:]]
+    else:
+        exported = [json.loads(line)["e164"] for line in lines]
+    assert exported == _listed(rows)
+
+
+_LATE = datetime(2030, 1, 1, tzinfo=UTC)
 
 
 # Values that test the encoders' edges: quoting and escaping, empty strings, non-ASCII.
