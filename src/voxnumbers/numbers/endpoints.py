@@ -165,7 +165,8 @@ async def export_numbers(
     )
 
 
-EXPORT_MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
+# Litestar adds "; charset=utf-8" to text/ types itself.
+EXPORT_MEDIA_TYPES = {"csv": "text/csv", "ndjson": "application/x-ndjson"}
 
 
 @get(
