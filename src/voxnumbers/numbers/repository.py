@@ -7,6 +7,8 @@ which keeps ``number_totals`` and ``number_counts`` in step in the same transact
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -444,27 +446,54 @@ async def exported_lines(
     """PostgreSQL: every matching number as the export's lines (``csv`` rows without the
     header, or ``ndjson``), written by the database, ``size`` rows at a time.
 
-    Each batch is one ``COPY`` over a key range: the row ``size`` rows on is found first
-    (an index read; a deep one seeks to its month), so every statement is short and its
-    output, read whole before it is passed on, never waits for the client."""
-    shape, after = _shape(where), None
-    while True:
-        last = await list_numbers(
-            conn, account_id, where, limit=1, offset=size - 1, order=order, after=after
-        )
-        until = position_of(last[0], order) if last else None
+    Each batch is one ``COPY`` over a key range: the key ``size`` rows on is read first
+    (from the index alone), so every statement is short and its output, read whole before
+    it is passed on, never waits for the client. The next batch is read while the caller
+    passes this one on: the database writes rows while the server sends them (one
+    statement at a time on the connection all the same)."""
+    shape = _shape(where)
+
+    async def batch(after: Position | None) -> tuple[list[bytes], Position | None]:
         parameters = _parameters(account_id, where)
+        parameters["offset"] = size - 1
         if after is not None:
             parameters.update(after_value=after.value, after_e164=after.e164)
+        found = await fetch_all(conn, _boundary_query(shape, order, after is not None), parameters)
+        until = Position(value=found[0][0], e164=found[0][1]) if found else None
         if until is not None:
             parameters.update(until_value=until.value, until_e164=until.e164)
         query = _export_query(
             shape, order, fmt, after=after is not None, until=until is not None, raw=False
         )
-        yield await copy_out(conn, query, parameters, **COPY_OPTIONS[fmt])
-        if until is None:
-            return
-        after = until
+        return await copy_out(conn, query, parameters, **COPY_OPTIONS[fmt]), until
+
+    pending = asyncio.ensure_future(batch(None))
+    try:
+        while True:
+            pieces, until = await pending
+            if until is not None:
+                pending = asyncio.ensure_future(batch(until))
+            yield pieces
+            if until is None:
+                return
+    finally:
+        if not pending.done():  # the caller stopped early (the client left)
+            pending.cancel()
+        with contextlib.suppress(BaseException):
+            await pending  # nothing runs on the connection once this returns
+
+
+@lru_cache(maxsize=256)
+def _boundary_query(shape: _Shape, order: ListOrder, after: bool) -> Any:
+    """The key of the row ``offset`` rows after a keyset position (or from the start)."""
+    column = numbers.c[order.column]
+    query = _filtered(select(column, numbers.c.e164), shape)
+    if after:
+        mark = tuple_(column, numbers.c.e164)
+        bound = tuple_(bindparam("after_value", type_=column.type), bindparam("after_e164"))
+        query = query.where(mark < bound if order.descending else mark > bound)
+    keys = (column.desc(), numbers.c.e164.desc()) if order.descending else (column, numbers.c.e164)
+    return query.order_by(*keys).limit(1).offset(bindparam("offset"))
 
 
 async def stored_rows(
