@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 from litestar import Request, Response, Router, delete, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency, Provide
 from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody, Parameter
@@ -158,8 +159,12 @@ async def export_numbers(
     # the key was looked up in, held until the last byte is sent (or the client leaves),
     # then ended by the unit of work. One pooled connection for the whole export.
     conn = await unit_of_work(request).connection()
+    chunks = service.export_numbers(conn, caller.account_id, where, order, format)
     return Stream(
-        service.export_numbers(conn, caller.account_id, where, order, format),
+        chunks,
+        # Litestar leaves a stream whose client left suspended: closed here, after the
+        # response and before the unit of work ends the transaction.
+        background=BackgroundTask(chunks.aclose),
         media_type=EXPORT_MEDIA_TYPES[format],
         headers={"Content-Disposition": f'attachment; filename="numbers.{format}"'},
     )

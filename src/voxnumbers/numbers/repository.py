@@ -7,9 +7,7 @@ which keeps ``number_totals`` and ``number_counts`` in step in the same transact
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -442,18 +440,15 @@ async def exported_lines(
     order: ListOrder,
     fmt: str,
     size: int,
-) -> AsyncIterator[list[bytes]]:
+) -> AsyncGenerator[list[bytes], None]:
     """PostgreSQL: every matching number as the export's lines (``csv`` rows without the
     header, or ``ndjson``), written by the database, ``size`` rows at a time.
 
     Each batch is one ``COPY`` over a key range: the key ``size`` rows on is read first
     (from the index alone), so every statement is short and its output, read whole before
-    it is passed on, never waits for the client. The next batch is read while the caller
-    passes this one on: the database writes rows while the server sends them (one
-    statement at a time on the connection all the same)."""
-    shape = _shape(where)
-
-    async def batch(after: Position | None) -> tuple[list[bytes], Position | None]:
+    it is passed on, never waits for the client."""
+    shape, after = _shape(where), None
+    while True:
         parameters = _parameters(account_id, where)
         parameters["offset"] = size - 1
         if after is not None:
@@ -465,22 +460,10 @@ async def exported_lines(
         query = _export_query(
             shape, order, fmt, after=after is not None, until=until is not None, raw=False
         )
-        return await copy_out(conn, query, parameters, **COPY_OPTIONS[fmt]), until
-
-    pending = asyncio.ensure_future(batch(None))
-    try:
-        while True:
-            pieces, until = await pending
-            if until is not None:
-                pending = asyncio.ensure_future(batch(until))
-            yield pieces
-            if until is None:
-                return
-    finally:
-        if not pending.done():  # the caller stopped early (the client left)
-            pending.cancel()
-        with contextlib.suppress(BaseException):
-            await pending  # nothing runs on the connection once this returns
+        yield await copy_out(conn, query, parameters, **COPY_OPTIONS[fmt])
+        if until is None:
+            return
+        after = until
 
 
 @lru_cache(maxsize=256)
@@ -498,7 +481,7 @@ def _boundary_query(shape: _Shape, order: ListOrder, after: bool) -> Any:
 
 async def stored_rows(
     conn: AsyncConnection, account_id: str, where: NumberFilter, order: ListOrder, size: int
-) -> AsyncIterator[Sequence[Sequence[Any]]]:
+) -> AsyncGenerator[Sequence[Sequence[Any]], None]:
     """Every matching number as stored (the columns of the number object, timestamps as
     SQLite's Unix seconds), ``size`` rows at a time, by keyset: memory stays flat whatever
     the account's size."""

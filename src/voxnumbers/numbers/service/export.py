@@ -15,11 +15,13 @@ paths are tested against.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -30,6 +32,7 @@ from voxnumbers.numbers import repository
 from voxnumbers.numbers.capabilities import to_list
 from voxnumbers.numbers.schemas import ListOrder, Number, NumberFilter
 
+T = TypeVar("T")
 EXPORT_COLUMNS = tuple(Number.__struct_fields__)
 FORMATS = ("csv", "ndjson")
 # Rows per batch: what one export holds in memory at most (about 2.5 MB of CSV, 6 MB of
@@ -41,24 +44,55 @@ CHUNK_BYTES = 256 * 1024
 
 async def export_numbers(
     conn: AsyncConnection, account_id: str, where: NumberFilter, order: ListOrder, fmt: str
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """Every matching number in ``order``, as ``fmt`` (``csv`` or ``ndjson``), in chunks of
-    at most about ``CHUNK_BYTES``; every statement runs in ``conn``'s transaction."""
+    at most about ``CHUNK_BYTES``; every statement runs in ``conn``'s transaction.
+
+    A batch being read is never cancelled halfway (the server cancels a stream whose client
+    left): it finishes, then the export stops. Close the iterator (``aclose``) before the
+    transaction ends, so that nothing runs on ``conn`` any more."""
     if fmt == "csv":
         yield reference_csv_line(EXPORT_COLUMNS)
     if conn.dialect.name == "postgresql":
-        async for pieces in repository.exported_lines(
-            conn, account_id, where, order, fmt, BATCH_ROWS
-        ):
-            for chunk in _chunked(pieces):
-                yield chunk
+        lines = repository.exported_lines(conn, account_id, where, order, fmt, BATCH_ROWS)
+        async with _closed(_uncancelled(lines)) as batches:
+            async for pieces in batches:
+                for chunk in _chunked(pieces):
+                    yield chunk
         return
     encode = _csv_lines if fmt == "csv" else _json_lines
-    async for rows in repository.stored_rows(conn, account_id, where, order, BATCH_ROWS):
-        # Encoded a slice at a time: memory follows the slice, and the event loop (which
-        # runs SQLite's reads too) is never held for a whole batch.
-        for start in range(0, len(rows), _SLICE_ROWS):
-            yield encode(rows[start : start + _SLICE_ROWS])
+    stored = repository.stored_rows(conn, account_id, where, order, BATCH_ROWS)
+    async with _closed(_uncancelled(stored)) as batches:
+        async for rows in batches:
+            # Encoded a slice at a time: memory follows the slice, and the event loop
+            # (which runs SQLite's reads too) is never held for a whole batch.
+            for start in range(0, len(rows), _SLICE_ROWS):
+                yield encode(rows[start : start + _SLICE_ROWS])
+
+
+async def _uncancelled(batches: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
+    """``batches``, each read shielded from cancellation (a statement cancelled halfway
+    leaves the driver's connection busy, or SQLite's reading on a worker thread, when the
+    transaction ends), and closed when this is closed (``async for`` closes neither)."""
+    async with _closed(batches):
+        while True:
+            with anyio.CancelScope(shield=True):
+                batch = await anext(batches, None)
+            if batch is None:
+                return
+            yield batch
+
+
+@contextlib.asynccontextmanager
+async def _closed(generator: AsyncGenerator[T, None]) -> AsyncIterator[AsyncGenerator[T, None]]:
+    """``generator``, closed at the end of the block even when the block ends because the
+    stream was cancelled (where ``contextlib.aclosing``'s own ``await`` would be cancelled
+    at once, leaving the generator's cleanup undone)."""
+    try:
+        yield generator
+    finally:
+        with anyio.CancelScope(shield=True):
+            await generator.aclose()
 
 
 _SLICE_ROWS = 2000  # about 230 KB of CSV
