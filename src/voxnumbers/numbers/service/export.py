@@ -225,8 +225,10 @@ def _csv_fields(row: Sequence[Any]) -> list[str]:
 _CAPABILITY_TEXT = tuple("|".join(to_list(mask)) for mask in range(8))
 
 
-class _ExportedNumber(msgspec.Struct):
-    """The number object's keys in its order, with what repeats already encoded."""
+class _ExportedNumber(msgspec.Struct, gc=False):
+    """The number object's keys in its order, with what repeats already encoded. Not
+    tracked by the garbage collector (it holds text only, so no cycle): a slice makes
+    thousands, which would otherwise set off collections."""
 
     e164: str
     country: str
