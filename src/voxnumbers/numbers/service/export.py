@@ -34,7 +34,6 @@ from voxnumbers.numbers.schemas import ListOrder, Number, NumberFilter
 
 T = TypeVar("T")
 EXPORT_COLUMNS = tuple(Number.__struct_fields__)
-FORMATS = ("csv", "ndjson")
 # Rows per batch: what one export holds in memory at most (about 2.5 MB of CSV, 6 MB of
 # NDJSON); large enough that a batch's own cost (a key lookup, a statement) stays small.
 BATCH_ROWS = 20_000
@@ -117,9 +116,9 @@ def _chunked(pieces: list[bytes]) -> Iterable[bytes]:
 
 def reference_csv_line(fields: Iterable[str]) -> bytes:
     """One CSV line as the export writes it: RFC 4180 quoting (a field holding a comma, a
-    double quote or a line break, CR or LF, is quoted, its quotes doubled), ``\n`` line
+    double quote or a line break, CR or LF, is quoted, its quotes doubled), ``\\n`` line
     ends. That is ``csv.writer``'s minimal quoting, and PostgreSQL's ``COPY … CSV``; unlike
-    ``csv.writer`` of Python 3.11 with ``\n`` line ends, a lone CR is quoted too, so that a
+    ``csv.writer`` of Python 3.11 with ``\\n`` line ends, a lone CR is quoted too, so that a
     reader does not end the row there."""
     return (",".join(_csv_field(field) for field in fields) + "\n").encode()
 
