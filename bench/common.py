@@ -19,7 +19,9 @@ DATABASES = ("sqlite", "postgresql")
 POSTGRES_ADMIN_URL = os.environ.get(
     "BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-POSTGRES_DATABASE = "voxbench"
+# Prefix of the benchmark databases' names (``voxbench_2000000``): another one keeps runs of
+# several checkouts on one PostgreSQL server apart.
+POSTGRES_DATABASE = os.environ.get("BENCH_POSTGRES_DATABASE", "voxbench")
 
 # The server (and everything measured as "the server") runs on this core; wrk on the other.
 SERVER_CORE = 1

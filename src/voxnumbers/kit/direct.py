@@ -31,7 +31,7 @@ from functools import lru_cache, partial
 from typing import Any, NamedTuple
 
 import asyncpg
-from sqlalchemy import Dialect, Select
+from sqlalchemy import Dialect, Select, literal, select
 from sqlalchemy.exc import DBAPIError, InvalidRequestError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.pool import PoolProxiedConnection
@@ -144,6 +144,47 @@ async def fetch_all(
             raise
         raise error from exc
     return statement.rows(fetched)
+
+
+async def copy_out(
+    conn: AsyncConnection, query: Select[Any], parameters: Mapping[str, Any], **options: Any
+) -> list[bytes]:
+    """What ``COPY (query) TO STDOUT`` with ``options`` (asyncpg's ``copy_from_query``
+    keywords: ``format="csv"``, ``delimiter``…) writes, in the chunks it arrived in.
+    PostgreSQL (asyncpg) only.
+
+    The rows are read into memory before anything is returned: a ``COPY`` that waited for
+    a slow reader of its output would hold its statement (and ``statement_timeout``) open
+    for as long; bound the rows with ``LIMIT`` or a key range instead. Inside the
+    connection's transaction (opened through SQLAlchemy first when no statement has opened
+    it yet), with errors raised as ``fetch_all`` raises them."""
+    statement = _compiled(query, conn.dialect)
+    sync = conn.sync_connection
+    pooled = sync.connection if sync is not None else None
+    driver = pooled.driver_connection if pooled is not None else None
+    if not isinstance(driver, asyncpg.Connection):
+        raise TypeError("copy_out needs a PostgreSQL connection on asyncpg")
+    assert sync is not None and pooled is not None
+    if not driver.is_in_transaction() and not pooled.dbapi_connection.autocommit:  # type: ignore[union-attr]
+        await conn.execute(select(literal(1)))  # SQLAlchemy's adapter opens the transaction
+    arguments = statement.arguments(parameters)
+    for listener in sync.dispatch.before_cursor_execute:
+        listener(sync, None, statement.sql, arguments, None, False)
+    chunks: list[bytes] = []
+
+    async def keep(chunk: bytes) -> None:
+        chunks.append(chunk)
+
+    try:
+        await driver.copy_from_query(statement.sql, *arguments, output=keep, **options)
+    except Exception as exc:
+        error, lost = as_sqlalchemy_raises(conn.dialect, pooled, statement.sql, arguments, exc)
+        if lost:
+            await conn.invalidate(exc)
+        if error is exc:
+            raise
+        raise error from exc
+    return chunks
 
 
 async def _fetch_asyncpg(driver: asyncpg.Connection, sql: str, arguments: list[Any]) -> list[Any]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
-from litestar import Response, Router, delete, get, post
-from litestar.datastructures import State
+from litestar import Request, Response, Router, delete, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency, Provide
 from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody, Parameter
@@ -43,6 +42,7 @@ from voxnumbers.web.etags import (
     tagged_as,
 )
 from voxnumbers.web.openapi import also_answered_as, error_responses
+from voxnumbers.web.unitofwork import unit_of_work
 
 CountryCode = Annotated[
     str | None, Parameter(description="ISO 3166-1 alpha-2 country code, case-insensitive.")
@@ -145,9 +145,10 @@ async def list_numbers(
         **error_responses(400),
     },
     operation_class=also_answered_as(200, "application/x-ndjson"),
+    opt={"stream_in_transaction": True},
 )
 async def export_numbers(
-    state: State,
+    request: Request[Any, Any, Any],
     caller: NamedDependency[Caller],
     filters: Filters,
     format: Annotated[Literal["csv", "ndjson"], Parameter(description="csv or ndjson.")] = "csv",
@@ -155,22 +156,23 @@ async def export_numbers(
 ) -> Stream:
     """Every number the list's filters match, streamed: memory stays flat at any size."""
     where, order = service.number_filter(filters), ListOrder.parse(sort)
-
-    async def lines() -> AsyncIterator[bytes]:
-        async with state.database.transaction(write=False) as conn:
-            async for chunk in service.export_numbers(
-                conn, caller.account_id, where, order, format
-            ):
-                yield chunk
-
+    # The stream reads in the request's own transaction: the connection and the snapshot
+    # the key was looked up in, held until the last byte is sent (or the client leaves),
+    # then ended by the unit of work. One pooled connection for the whole export.
+    conn = await unit_of_work(request).connection()
+    chunks = service.export_numbers(conn, caller.account_id, where, order, format)
     return Stream(
-        lines(),
+        chunks,
+        # Litestar leaves a stream whose client left suspended: closed here, after the
+        # response and before the unit of work ends the transaction.
+        background=BackgroundTask(chunks.aclose),
         media_type=EXPORT_MEDIA_TYPES[format],
         headers={"Content-Disposition": f'attachment; filename="numbers.{format}"'},
     )
 
 
-EXPORT_MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
+# Litestar adds "; charset=utf-8" to text/ types itself.
+EXPORT_MEDIA_TYPES = {"csv": "text/csv", "ndjson": "application/x-ndjson"}
 
 
 @get(

@@ -10,16 +10,30 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, Table, bindparam, delete, func, literal, select, tuple_, update
+from sqlalchemy import (
+    BigInteger,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    func,
+    literal,
+    literal_column,
+    select,
+    tuple_,
+    type_coerce,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnClause
 
 from voxnumbers.kit.db import Timestamp, before_commit, transaction_local
-from voxnumbers.kit.direct import fetch_all
+from voxnumbers.kit.direct import copy_out, fetch_all
 from voxnumbers.kit.money import CURRENCY, cents_to_decimal
 from voxnumbers.kit.upsert import insert_for
 from voxnumbers.numbers.capabilities import to_list
@@ -319,18 +333,179 @@ def _months_query(shape: _Shape, descending: bool) -> Any:
     return query.group_by(month).order_by(month.desc() if descending else month)
 
 
-async def number_batches(
-    conn: AsyncConnection, account_id: str, where: NumberFilter, order: ListOrder, size: int
-) -> AsyncIterator[list[Number]]:
-    """Every matching number, ``size`` at a time, by keyset: memory stays flat whatever the
-    account's size."""
-    after: Position | None = None
+# -- export ------------------------------------------------------------------------------
+# An export reads every matching number in the list's order, in keyset batches of a bounded
+# number of rows, all in the caller's transaction (one snapshot). On PostgreSQL the
+# database writes the export's lines itself, through ``COPY (SELECT …) TO STDOUT``; on
+# SQLite the rows come as stored and ``service.export`` writes the lines.
+
+# PostgreSQL's lines, byte for byte what the service's encoders write (tests compare both).
+# Empty strings become NULL, which COPY writes as nothing, as the CSV encoder does ('' would
+# be quoted); times are UTC with ``Z``, whole seconds in CSV, microseconds in JSON only when
+# there are some (as msgspec writes a datetime).
+_CAPABILITY_NAMES = "CASE numbers.capabilities {} END".format(
+    " ".join(f"WHEN {mask} THEN '{'|'.join(to_list(mask))}'" for mask in range(1, 8))
+)
+_CAPABILITY_JSON = "CASE numbers.capabilities {} END".format(
+    " ".join(
+        "WHEN {} THEN '[{}]'".format(mask, ",".join(f'"{name}"' for name in to_list(mask)))
+        for mask in range(8)
+    )
+)
+_CSV_TIME = "to_char(numbers.{} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+_JSON_TIME = (
+    "to_char(numbers.{0} AT TIME ZONE 'UTC', CASE WHEN date_trunc('second', numbers.{0}) = "
+    'numbers.{0} THEN \'YYYY-MM-DD"T"HH24:MI:SS"Z"\' '
+    'ELSE \'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\' END)'
+)
+_MONEY = "(numbers.{} * 0.01)::text"
+_CSV_COLUMNS: tuple[ColumnClause[Any], ...] = tuple(
+    literal_column(sql)
+    for sql in (
+        "NULLIF(numbers.e164, '')",
+        "NULLIF(numbers.country, '')",
+        "NULLIF(numbers.type, '')",
+        "NULLIF(numbers.region, '')",
+        "NULLIF(numbers.status, '')",
+        _CAPABILITY_NAMES,
+        _MONEY.format("monthly_fee_cents"),
+        _MONEY.format("setup_fee_cents"),
+        f"'{CURRENCY}'",
+        "NULLIF(numbers.trunk_id, '')",
+        "NULLIF(numbers.application_id, '')",
+        _CSV_TIME.format("created_at"),
+        _CSV_TIME.format("updated_at"),
+    )
+)
+_JSON_LINE: ColumnClause[Any] = literal_column(
+    "format('{}', {})".format(
+        '{"e164":%s,"country":%s,"type":%s,"region":%s,"status":%s,"capabilities":%s,'
+        '"monthly_fee":%s,"setup_fee":%s,"currency":"' + CURRENCY + '","trunk_id":%s,'
+        '"application_id":%s,"created_at":"%s","updated_at":"%s"}',
+        ", ".join(
+            (
+                "to_json(numbers.e164)",
+                "to_json(numbers.country)",
+                "to_json(numbers.type)",
+                "to_json(numbers.region)",
+                "to_json(numbers.status)",
+                _CAPABILITY_JSON,
+                _MONEY.format("monthly_fee_cents"),
+                _MONEY.format("setup_fee_cents"),
+                "COALESCE(to_json(numbers.trunk_id)::text, 'null')",
+                "COALESCE(to_json(numbers.application_id)::text, 'null')",
+                _JSON_TIME.format("created_at"),
+                _JSON_TIME.format("updated_at"),
+            )
+        ),
+    )
+)
+# COPY's CSV mode: the header is written by the service. One JSON line is one column, whose
+# delimiter and quote are control characters JSON never leaves unescaped: never quoted.
+COPY_OPTIONS: dict[str, dict[str, str]] = {
+    "csv": {"format": "csv"},
+    "ndjson": {"format": "csv", "delimiter": "\x02", "quote": "\x01"},
+}
+
+
+@lru_cache(maxsize=256)
+def _export_query(
+    shape: _Shape, order: ListOrder, fmt: str, *, after: bool, until: bool, raw: bool
+) -> Any:
+    """The rows of a filter of this shape in ``order``, after a keyset position and up to
+    (and including) another: formatted lines for ``COPY`` (PostgreSQL), or with ``raw`` the
+    number's columns with timestamps as stored (SQLite's Unix seconds, no conversion)."""
+    if raw:
+        columns: Sequence[Any] = [
+            type_coerce(column, BigInteger) if isinstance(column.type, Timestamp) else column
+            for column in _NUMBER_COLUMNS
+        ]
+    else:
+        columns = _CSV_COLUMNS if fmt == "csv" else (_JSON_LINE,)
+    query = _filtered(select(*columns), shape)
+    column = numbers.c[order.column]
+    mark = tuple_(column, numbers.c.e164)
+    key_type = BigInteger() if raw and isinstance(column.type, Timestamp) else column.type
+    if after:
+        bound = tuple_(bindparam("after_value", type_=key_type), bindparam("after_e164"))
+        query = query.where(mark < bound if order.descending else mark > bound)
+    if until:
+        bound = tuple_(bindparam("until_value", type_=key_type), bindparam("until_e164"))
+        query = query.where(mark >= bound if order.descending else mark <= bound)
+    keys = (column.desc(), numbers.c.e164.desc()) if order.descending else (column, numbers.c.e164)
+    query = query.order_by(*keys)
+    return query.limit(bindparam("limit")) if raw else query
+
+
+async def exported_lines(
+    conn: AsyncConnection,
+    account_id: str,
+    where: NumberFilter,
+    order: ListOrder,
+    fmt: str,
+    size: int,
+) -> AsyncGenerator[list[bytes], None]:
+    """PostgreSQL: every matching number as the export's lines (``csv`` rows without the
+    header, or ``ndjson``), written by the database, ``size`` rows at a time.
+
+    Each batch is one ``COPY`` over a key range: the key ``size`` rows on is read first
+    (from the index alone), so every statement is short and its output, read whole before
+    it is passed on, never waits for the client."""
+    shape, after = _shape(where), None
     while True:
-        batch = await list_numbers(conn, account_id, where, limit=size, order=order, after=after)
-        if not batch:
+        parameters = _parameters(account_id, where)
+        parameters["offset"] = size - 1
+        if after is not None:
+            parameters.update(after_value=after.value, after_e164=after.e164)
+        found = await fetch_all(conn, _boundary_query(shape, order, after is not None), parameters)
+        until = Position(value=found[0][0], e164=found[0][1]) if found else None
+        if until is not None:
+            parameters.update(until_value=until.value, until_e164=until.e164)
+        query = _export_query(
+            shape, order, fmt, after=after is not None, until=until is not None, raw=False
+        )
+        yield await copy_out(conn, query, parameters, **COPY_OPTIONS[fmt])
+        if until is None:
             return
-        yield batch
-        after = position_of(batch[-1], order)
+        after = until
+
+
+@lru_cache(maxsize=256)
+def _boundary_query(shape: _Shape, order: ListOrder, after: bool) -> Any:
+    """The key of the row ``offset`` rows after a keyset position (or from the start)."""
+    column = numbers.c[order.column]
+    query = _filtered(select(column, numbers.c.e164), shape)
+    if after:
+        mark = tuple_(column, numbers.c.e164)
+        bound = tuple_(bindparam("after_value", type_=column.type), bindparam("after_e164"))
+        query = query.where(mark < bound if order.descending else mark > bound)
+    keys = (column.desc(), numbers.c.e164.desc()) if order.descending else (column, numbers.c.e164)
+    return query.order_by(*keys).limit(1).offset(bindparam("offset"))
+
+
+async def stored_rows(
+    conn: AsyncConnection, account_id: str, where: NumberFilter, order: ListOrder, size: int
+) -> AsyncGenerator[Sequence[Sequence[Any]], None]:
+    """Every matching number as stored (the columns of the number object, timestamps as
+    SQLite's Unix seconds), ``size`` rows at a time, by keyset: memory stays flat whatever
+    the account's size."""
+    shape = _shape(where)
+    position = _EXPORT_KEY_INDEX[order.column]
+    parameters = _parameters(account_id, where)
+    parameters["limit"] = size
+    after = False
+    while True:
+        query = _export_query(shape, order, "", after=after, until=False, raw=True)
+        rows = await fetch_all(conn, query, parameters)
+        if rows:
+            yield rows
+        if len(rows) < size:
+            return
+        parameters.update(after_value=rows[-1][position], after_e164=rows[-1][0])
+        after = True
+
+
+_EXPORT_KEY_INDEX = {column.name: index for index, column in enumerate(_NUMBER_COLUMNS)}
 
 
 def position_of(number: Number, order: ListOrder) -> Position:

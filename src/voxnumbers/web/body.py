@@ -39,7 +39,8 @@ class BodyLimits:
         if length is not None and length > self.max_bytes:
             await _refuse(PayloadTooLarge(), scope, send)
             return
-        receive = _whole_body(receive)
+        if chunked or length:  # no body declared: a disconnect is only the client leaving
+            receive = _whole_body(receive)
         if scope.get("method") in _NO_BODY_METHODS and (chunked or length):
             try:
                 await self._drain(receive)

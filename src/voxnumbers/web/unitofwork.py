@@ -198,6 +198,8 @@ class TransactionMiddleware:
         write = method not in SAFE_METHODS
         handler = scope.get("route_handler")
         snapshot = handler is None or handler.opt.get("snapshot", True)
+        # A read whose answer streams from its transaction: ended once the stream is.
+        streams = handler is not None and handler.opt.get("stream_in_transaction", False)
         database: Database = scope["litestar_app"].state.database
         initial_state = dict(scope["state"])
         exception_handlers = ScopeState.from_scope(scope).exception_handlers
@@ -208,7 +210,9 @@ class TransactionMiddleware:
                 scope = _fresh_scope(scope, initial_state, exception_handlers, attempt)
             unit = scope["state"][_STATE] = UnitOfWork(database, write=write, snapshot=snapshot)
             last = attempt == self.retry.attempts
-            response = _Response(unit, send, scope, retry_allowed=not last)
+            response = _Response(
+                unit, send, scope, retry_allowed=not last, streams=streams and not write
+            )
             try:
                 await self.app(scope, body.receive() if body else receive, response.send)
             finally:
@@ -226,7 +230,9 @@ class TransactionMiddleware:
 class _Response:
     """What one run of a request sends: held until its transaction has ended as it must."""
 
-    def __init__(self, unit: UnitOfWork, send: Send, scope: Scope, *, retry_allowed: bool) -> None:
+    def __init__(
+        self, unit: UnitOfWork, send: Send, scope: Scope, *, retry_allowed: bool, streams: bool
+    ) -> None:
         self.unit = unit
         self._send = send
         self._scope = scope
@@ -236,6 +242,7 @@ class _Response:
         self._start: Any = None  # the held http.response.start message
         self._chunks: list[bytes] = []
         self._passing = False
+        self._streams = streams
 
     async def send(self, message: Message) -> None:
         if self.retrying or self._discarding:
@@ -246,6 +253,10 @@ class _Response:
         if message["type"] == "http.response.start":
             if self._retry_allowed and self.unit.retryable:
                 self.retrying = True
+                return
+            if self._streams and message["status"] < 400:
+                self._passing = True  # the middleware ends the transaction after the stream
+                await self._send(message)
                 return
             self._start = message
             if self.unit.idempotent is None or not 200 <= message["status"] < 300:

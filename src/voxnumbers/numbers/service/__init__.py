@@ -2,10 +2,10 @@
 transitions. Handlers and other features call these functions; they never commit."""
 
 from voxnumbers.numbers.service.counts import fold_count_slots
+from voxnumbers.numbers.service.export import export_numbers
 from voxnumbers.numbers.service.lifecycle import activate, reinstate, suspend
 from voxnumbers.numbers.service.listing import (
     ListFilters,
-    export_numbers,
     get_number,
     list_numbers,
     number_filter,

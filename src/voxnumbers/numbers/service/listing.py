@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,10 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from voxnumbers.errors import Conflict, NotFound, ValidationFailed
 from voxnumbers.inventory import repository as inventory
 from voxnumbers.inventory.service import country_filter
-from voxnumbers.kit.clock import iso_z, utc_now
+from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.cursor import InvalidCursor, decode_cursor, encode_cursor
 from voxnumbers.kit.e164 import country_of, digits_filter, parse_e164
-from voxnumbers.kit.jsonc import encode_json
 from voxnumbers.kit.pagination import PER_PAGE_DEFAULT, offset_of, pagination
 from voxnumbers.numbers import repository
 from voxnumbers.numbers.capabilities import to_mask
@@ -171,44 +167,6 @@ def _as_utc(field: str, moment: datetime | None) -> datetime | None:
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     except OverflowError:
         raise ValidationFailed.on(field, "is out of range once converted to UTC") from None
-
-
-async def export_numbers(
-    conn: AsyncConnection, account_id: str, where: NumberFilter, order: ListOrder, fmt: str
-) -> AsyncIterator[bytes]:
-    """Every matching number as CSV (with a header) or NDJSON, a batch of lines at a time."""
-    if fmt == "csv":
-        yield csv_line(EXPORT_COLUMNS)
-    async for batch in repository.number_batches(conn, account_id, where, order, _EXPORT_BATCH):
-        if fmt == "csv":
-            yield b"".join(csv_line(_csv_fields(number)) for number in batch)
-        else:
-            yield b"".join(encode_json(number) + b"\n" for number in batch)
-
-
-_EXPORT_BATCH = 1000
-EXPORT_COLUMNS = tuple(Number.__struct_fields__)
-
-
-def _csv_fields(number: Number) -> list[str]:
-    values = []
-    for name in EXPORT_COLUMNS:
-        value = getattr(number, name)
-        if value is None:
-            values.append("")
-        elif isinstance(value, list):
-            values.append("|".join(value))
-        elif isinstance(value, datetime):
-            values.append(iso_z(value))
-        else:
-            values.append(str(value))
-    return values
-
-
-def csv_line(fields: Iterable[str]) -> bytes:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow(fields)
-    return out.getvalue().encode()
 
 
 async def get_number(conn: AsyncConnection, account_id: str, e164: str) -> Number:

@@ -1,0 +1,338 @@
+"""The export: every number a list filter matches, as CSV (with a header) or NDJSON.
+
+Both formats are the number object of the list, key for key: CSV with its keys as the
+header row, capabilities joined with ``|``, money with two decimals, times as ISO 8601 UTC
+with ``Z`` to the second, nothing for ``null``, RFC 4180 quoting; NDJSON one
+object per line, as the API encodes it (``kit.jsonc``).
+
+It streams in batches of rows read in one snapshot, each batch turned into bytes at once,
+not row by row through the number object: on PostgreSQL the database writes the lines
+itself (``COPY``, ``repository.exported_lines``); on SQLite the rows come as stored and are
+written here, with lookups for what repeats (days, fees, capabilities) and one ``msgspec``
+call per batch. ``reference_csv_line`` and ``reference_json_line`` are the definition both
+paths are tested against.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any, TypeVar
+
+import anyio
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from voxnumbers.kit.clock import iso_z
+from voxnumbers.kit.jsonc import encode_json
+from voxnumbers.kit.money import CURRENCY, cents_to_decimal
+from voxnumbers.numbers import repository
+from voxnumbers.numbers.capabilities import to_list
+from voxnumbers.numbers.schemas import ListOrder, Number, NumberFilter
+
+T = TypeVar("T")
+EXPORT_COLUMNS = tuple(Number.__struct_fields__)
+# Rows per batch: what one export holds in memory at most (about 2.5 MB of CSV, 6 MB of
+# NDJSON); large enough that a batch's own cost (a key lookup, a statement) stays small.
+BATCH_ROWS = 20_000
+# Bytes handed to the server at once.
+CHUNK_BYTES = 256 * 1024
+
+
+async def export_numbers(
+    conn: AsyncConnection, account_id: str, where: NumberFilter, order: ListOrder, fmt: str
+) -> AsyncGenerator[bytes, None]:
+    """Every matching number in ``order``, as ``fmt`` (``csv`` or ``ndjson``), in chunks of
+    at most about ``CHUNK_BYTES``; every statement runs in ``conn``'s transaction.
+
+    A batch being read is never cancelled halfway (the server cancels a stream whose client
+    left): it finishes, then the export stops. Close the iterator (``aclose``) before the
+    transaction ends, so that nothing runs on ``conn`` any more."""
+    if fmt == "csv":
+        yield reference_csv_line(EXPORT_COLUMNS)
+    if conn.dialect.name == "postgresql":
+        lines = repository.exported_lines(conn, account_id, where, order, fmt, BATCH_ROWS)
+        async with _closed(_uncancelled(lines)) as batches:
+            async for pieces in batches:
+                for chunk in _chunked(pieces):
+                    yield chunk
+        return
+    encode = _csv_lines if fmt == "csv" else _json_lines
+    stored = repository.stored_rows(conn, account_id, where, order, BATCH_ROWS)
+    async with _closed(_uncancelled(stored)) as batches:
+        async for rows in batches:
+            # Encoded a slice at a time: memory follows the slice, and the event loop
+            # (which runs SQLite's reads too) is never held for a whole batch.
+            for start in range(0, len(rows), _SLICE_ROWS):
+                yield encode(rows[start : start + _SLICE_ROWS])
+
+
+async def _uncancelled(batches: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
+    """``batches``, each read shielded from cancellation (a statement cancelled halfway
+    leaves the driver's connection busy, or SQLite's reading on a worker thread, when the
+    transaction ends), and closed when this is closed (``async for`` closes neither)."""
+    async with _closed(batches):
+        while True:
+            with anyio.CancelScope(shield=True):
+                batch = await anext(batches, None)
+            if batch is None:
+                return
+            yield batch
+
+
+@contextlib.asynccontextmanager
+async def _closed(generator: AsyncGenerator[T, None]) -> AsyncIterator[AsyncGenerator[T, None]]:
+    """``generator``, closed at the end of the block even when the block ends because the
+    stream was cancelled (where ``contextlib.aclosing``'s own ``await`` would be cancelled
+    at once, leaving the generator's cleanup undone)."""
+    try:
+        yield generator
+    finally:
+        with anyio.CancelScope(shield=True):
+            await generator.aclose()
+
+
+_SLICE_ROWS = 2000  # about 230 KB of CSV
+
+
+def _chunked(pieces: list[bytes]) -> Iterable[bytes]:
+    """``pieces`` joined into chunks of about ``CHUNK_BYTES`` (COPY's pieces are small)."""
+    group: list[bytes] = []
+    size = 0
+    for piece in pieces:
+        group.append(piece)
+        size += len(piece)
+        if size >= CHUNK_BYTES:
+            yield b"".join(group)
+            group, size = [], 0
+    if group:
+        yield b"".join(group)
+
+
+# -- the definition ----------------------------------------------------------------------
+
+
+def reference_csv_line(fields: Iterable[str]) -> bytes:
+    """One CSV line as the export writes it: RFC 4180 quoting (a field holding a comma, a
+    double quote or a line break, CR or LF, is quoted, its quotes doubled), ``\\n`` line
+    ends. That is ``csv.writer``'s minimal quoting, and PostgreSQL's ``COPY … CSV``; unlike
+    ``csv.writer`` of Python 3.11 with ``\\n`` line ends, a lone CR is quoted too, so that a
+    reader does not end the row there."""
+    return (",".join(_csv_field(field) for field in fields) + "\n").encode()
+
+
+def _csv_field(field: str) -> str:
+    if any(mark in field for mark in _QUOTED):
+        return '"' + field.replace('"', '""') + '"'
+    return field
+
+
+_QUOTED = (",", '"', "\n", "\r")
+
+
+def reference_csv_fields(number: Number) -> list[str]:
+    """The CSV fields of a number object, in ``EXPORT_COLUMNS`` order."""
+    values = []
+    for name in EXPORT_COLUMNS:
+        value = getattr(number, name)
+        if value is None:
+            values.append("")
+        elif isinstance(value, list):
+            values.append("|".join(value))
+        elif isinstance(value, datetime):
+            values.append(iso_z(value))
+        else:
+            values.append(str(value))
+    return values
+
+
+def reference_json_line(number: Number) -> bytes:
+    """One NDJSON line: the number object as the API encodes it."""
+    return encode_json(number) + b"\n"
+
+
+# -- SQLite: rows as stored to lines ------------------------------------------------------
+# A row: e164, country, type, region, status, capabilities (mask), monthly and setup fee
+# (cents), trunk_id, application_id, created_at and updated_at (Unix seconds).
+
+
+def _csv_lines(rows: Sequence[Sequence[Any]]) -> bytes:
+    """The CSV lines of ``rows``, by lookups only (about a microsecond a row): each text
+    field but the number through a table of its quoted form (they take few values), the
+    numbers checked together; a slice with a number that needs quoting (none the API
+    stores) is written field by field."""
+    numbers = "".join([row[0] for row in rows])
+    if any(mark in numbers for mark in _QUOTED):
+        return b"".join(reference_csv_line(_csv_fields(row)) for row in rows)
+    quoted, caps, fees, days, minutes, seconds = (
+        _quoted(),
+        _CAPABILITY_TEXT,
+        _fee_texts(),
+        *_csv_clock(),
+    )
+    return "".join(
+        [
+            f"{e164},{quoted[country]},{quoted[type_]},{quoted[region]},{quoted[status]},"
+            f"{caps[mask]},{fees[monthly]},{fees[setup]},{CURRENCY},{quoted[trunk]},"
+            f"{quoted[application]},"
+            f"{days[created // 86400]}{minutes[created % 86400 // 60]}{seconds[created % 60]},"
+            f"{days[updated // 86400]}{minutes[updated % 86400 // 60]}{seconds[updated % 60]}\n"
+            for (
+                e164,
+                country,
+                type_,
+                region,
+                status,
+                mask,
+                monthly,
+                setup,
+                trunk,
+                application,
+                created,
+                updated,
+            ) in rows
+        ]
+    ).encode()
+
+
+def _csv_fields(row: Sequence[Any]) -> list[str]:
+    (e164, country, type_, region, status, mask, monthly, setup, trunk, application) = row[:10]
+    fees, days, minutes, seconds = _fee_texts(), *_csv_clock()
+
+    def when(moment: int) -> str:
+        return days[moment // 86400] + minutes[moment % 86400 // 60] + seconds[moment % 60]
+
+    return [
+        e164,
+        country,
+        type_,
+        region,
+        status,
+        _CAPABILITY_TEXT[mask],
+        fees[monthly],
+        fees[setup],
+        CURRENCY,
+        trunk or "",
+        application or "",
+        when(row[10]),
+        when(row[11]),
+    ]
+
+
+_CAPABILITY_TEXT = tuple("|".join(to_list(mask)) for mask in range(8))
+
+
+class _ExportedNumber(msgspec.Struct, gc=False):
+    """The number object's keys in its order, with what repeats already encoded. Not
+    tracked by the garbage collector (it holds text only, so no cycle): a slice makes
+    thousands, which would otherwise set off collections."""
+
+    e164: str
+    country: str
+    type: str
+    region: str
+    status: str
+    capabilities: msgspec.Raw
+    monthly_fee: msgspec.Raw
+    setup_fee: msgspec.Raw
+    currency: str
+    trunk_id: str | None
+    application_id: str | None
+    created_at: str
+    updated_at: str
+
+
+_ENCODER = msgspec.json.Encoder()
+_CAPABILITY_JSON = tuple(msgspec.Raw(msgspec.json.encode(to_list(mask))) for mask in range(8))
+
+
+def _json_lines(rows: Sequence[Sequence[Any]]) -> bytes:
+    """The NDJSON lines of ``rows``, one ``msgspec`` call for all of them (its strings are
+    escaped as the API's encoder escapes them: it is the same encoder)."""
+    caps, fees, days, minutes, seconds = _CAPABILITY_JSON, _fee_raws(), *_json_clock()
+    return _ENCODER.encode_lines(
+        [
+            _ExportedNumber(
+                e164,
+                country,
+                type_,
+                region,
+                status,
+                caps[mask],
+                fees[monthly],
+                fees[setup],
+                CURRENCY,
+                trunk,
+                application,
+                days[created // 86400] + minutes[created % 86400 // 60] + seconds[created % 60],
+                days[updated // 86400] + minutes[updated % 86400 // 60] + seconds[updated % 60],
+            )
+            for (
+                e164,
+                country,
+                type_,
+                region,
+                status,
+                mask,
+                monthly,
+                setup,
+                trunk,
+                application,
+                created,
+                updated,
+            ) in rows
+        ]
+    )
+
+
+class _Lookup(dict[Any, Any]):
+    """A table computed on demand: a hit is a plain ``dict`` lookup, a miss computes the
+    value (remembered while the table holds fewer than ``limit``)."""
+
+    def __init__(self, compute: Callable[[Any], Any], limit: int = 20_000) -> None:
+        super().__init__()
+        self._compute, self._limit = compute, limit
+
+    def __missing__(self, key: Any) -> Any:
+        value = self._compute(key)
+        if len(self) < self._limit:
+            self[key] = value
+        return value
+
+
+@cache
+def _quoted() -> _Lookup:
+    """Text to its CSV field (quoted when it must be), ``None`` to nothing."""
+    return _Lookup(lambda text: "" if text is None else _csv_field(text))
+
+
+@cache
+def _fee_texts() -> _Lookup:
+    """Cents to the money's text (``str`` of the API's ``Decimal``)."""
+    return _Lookup(lambda cents: str(cents_to_decimal(cents)))
+
+
+@cache
+def _fee_raws() -> _Lookup:
+    """Cents to the money's JSON, as the API's encoder writes it."""
+    return _Lookup(lambda cents: msgspec.Raw(encode_json(cents_to_decimal(cents))))
+
+
+@cache
+def _csv_clock() -> tuple[_Lookup, tuple[str, ...], tuple[str, ...]]:
+    """Unix seconds to ``iso_z``'s text, in three lookups: the day (``days[t // 86400]``),
+    the hour and minute (``minutes[t % 86400 // 60]``), the second (``seconds[t % 60]``)."""
+    return _clock(lambda day: iso_z(datetime.fromtimestamp(day * 86400, UTC)).split("T")[0])
+
+
+@cache
+def _json_clock() -> tuple[_Lookup, tuple[str, ...], tuple[str, ...]]:
+    """The same for the text ``msgspec`` writes for the datetime (whole seconds)."""
+    return _clock(lambda day: datetime.fromtimestamp(day * 86400, UTC).date().isoformat())
+
+
+def _clock(day_text: Callable[[int], str]) -> tuple[_Lookup, tuple[str, ...], tuple[str, ...]]:
+    minutes = tuple(f"T{m // 60:02d}:{m % 60:02d}:" for m in range(1440))
+    return _Lookup(day_text), minutes, tuple(f"{s:02d}Z" for s in range(60))
