@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib.metadata
 import io
 import json
 from collections.abc import Callable, Iterator
@@ -16,7 +17,6 @@ from fake_api import ACCOUNT_ID, API_KEY, DualStream, FakeTryVox
 from typer.testing import CliRunner, Result
 
 from voxnumbers_client import Client, __version__
-from voxnumbers_client import cli as cli_module
 from voxnumbers_client.cli import build_app
 
 ENV = {"VOX_API_KEY": API_KEY, "VOX_ACCOUNT_ID": ACCOUNT_ID, "VOX_BASE_URL": ""}
@@ -450,7 +450,9 @@ def test_version(vox: Vox) -> None:
 
 def test_every_command_has_help(vox: Vox) -> None:
     command = typer.main.get_command(build_app(load_plugins=False))
-    for path in _command_paths(command):
+    paths = _command_paths(command)
+    assert ("numbers", "list") in paths and ("trunks", "credentials", "create") in paths
+    for path in paths:
         result = ok(vox(*path, "--help"))
         assert "Usage" in result.stdout
 
@@ -474,25 +476,37 @@ def _operator(app: typer.Typer) -> None:
 
 
 def test_plugins_add_commands_and_a_broken_one_is_reported(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     plugins = [_EntryPoint("broken", _broken), _EntryPoint("operator", _operator)]
-    monkeypatch.setattr(cli_module, "entry_points", lambda group: plugins)
-    app = build_app()
-    assert "plugin 'broken' could not be loaded: missing dependency" in capsys.readouterr().err
-    result = runner().invoke(app, ["serve"])
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: plugins)
+    result = runner().invoke(build_app(), ["serve"])
     assert result.exit_code == 0 and result.stdout == "serving\n"
+    assert "plugin 'broken' could not be loaded: missing dependency" in result.stderr
+
+
+def test_plugins_are_not_loaded_for_user_commands(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_scan(group: str) -> list[_EntryPoint]:
+        raise AssertionError("plugins were looked up")
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", no_scan)
+    result = runner().invoke(build_app(), ["--version"])
+    assert result.exit_code == 0 and result.stdout == f"vox {__version__}\n"
+    result = runner().invoke(build_app(), ["numbers", "--help"])
+    assert result.exit_code == 0 and "list" in result.stdout
 
 
 def test_the_root_app_works_without_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli_module, "entry_points", lambda group: [])
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: [])
     result = runner().invoke(build_app(), ["--help"])
     assert result.exit_code == 0 and "numbers" in result.stdout
 
 
 def _command_paths(command: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     paths = []
-    for name, sub in getattr(command, "commands", {}).items():
+    ctx = typer.Context(command)
+    for name in getattr(command, "list_commands", lambda ctx: [])(ctx):
+        sub = command.get_command(ctx, name)
         paths.append((*prefix, name))
         paths.extend(_command_paths(sub, (*prefix, name)))
     return paths

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -31,6 +30,13 @@ from voxnumbers_client.resources import (
 )
 
 T = TypeVar("T")
+
+
+async def _asyncio_sleep(delay: float) -> None:
+    # asyncio is imported on first use: the blocking client and `vox` never need it.
+    import asyncio
+
+    await asyncio.sleep(delay)
 
 
 class Client(BaseClient[httpx.Client]):
@@ -151,7 +157,7 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
     """
 
     #: Waits between retries (a class attribute so tests can make it instant).
-    _sleep = staticmethod(asyncio.sleep)
+    _sleep = staticmethod(_asyncio_sleep)
 
     def __init__(
         self,

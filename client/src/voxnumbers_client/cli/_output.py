@@ -6,7 +6,6 @@ Data goes to stdout and nothing else does: hints, progress bars and errors go to
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import io
 import sys
@@ -194,6 +193,8 @@ def _cell(value: Any) -> Text:
 
 
 def _csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+    import csv  # only CSV output needs it
+
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
