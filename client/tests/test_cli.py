@@ -123,13 +123,15 @@ def test_filters_become_query_parameters(vox: Vox, fake: FakeTryVox) -> None:
 def test_all_walks_every_page(vox: Vox, fake: FakeTryVox) -> None:
     rows = json.loads(ok(vox("numbers", "list", "--all", "--per-page", "20")).stdout)
     assert len(rows) == 47 == len({r["e164"] for r in rows})
-    assert [r.url.params.get("page") for r in fake.requests] == [None, "2", "3"]
+    # By cursor: the first page with an empty one, then each page's next_cursor.
+    assert [r.url.params.get("page") for r in fake.requests] == [None, None, None]
+    assert [r.url.params.get("cursor") for r in fake.requests] == ["", "bzoyMA==", "bzo0MA=="]
 
 
 def test_all_uses_full_pages_by_default(vox: Vox, fake: FakeTryVox) -> None:
     rows = json.loads(ok(vox("numbers", "list", "--all")).stdout)
     assert len(rows) == 47
-    assert params(fake) == [("per_page", "100")]
+    assert params(fake) == [("per_page", "100"), ("cursor", "")]
 
 
 def test_get_prints_one_object(vox: Vox) -> None:

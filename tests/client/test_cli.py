@@ -5,6 +5,7 @@ request id."""
 from __future__ import annotations
 
 import csv
+import importlib.metadata
 import io
 import json
 from collections.abc import Iterator
@@ -20,7 +21,6 @@ from tests.factories import US_NUMBERS, US_TOLL_FREE, Tenant, entry, stock
 from voxnumbers.kit.db import Database
 from voxnumbers.settings import Settings
 from voxnumbers_client import Client
-from voxnumbers_client import cli as cli_module
 from voxnumbers_client.cli import build_app
 
 NUMBER = US_NUMBERS[0]
@@ -312,7 +312,7 @@ async def test_api_errors_print_the_message_and_request_id(vox: VoxCli) -> None:
 async def test_user_commands_work_when_no_plugin_is_installed(
     vox: VoxCli, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli_module, "entry_points", lambda group: [])
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: [])
     bare = VoxCli(build_app(client_factory=bound_factory(vox.wire)), vox.tenant, vox.wire)
     await stock(database, entry(NUMBER))
     assert [n["e164"] for n in bare.ok("inventory", "search")] == [NUMBER]

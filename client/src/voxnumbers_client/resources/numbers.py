@@ -20,6 +20,10 @@ class _NumberRequests(Resource):
     """How each numbers call is spelled on the wire (shared by the sync and async APIs)."""
 
     def _list(self, params: NumberListParams) -> PageRequest[Number]:
+        if "page" not in params and "cursor" not in params:
+            # Walks follow cursors: a walk by page number skips or repeats numbers when the
+            # list changes under it.
+            params = {**params, "cursor": ""}
         query = encode_query(NumberListParams, params)
         return APIRequest("GET", self._path("numbers"), page_parser(Number.from_json), query)
 
@@ -80,7 +84,9 @@ class Numbers(_NumberRequests, SyncResource):
 
         Filters: ``country``, ``status``, ``type``, ``capability``, ``region``, ``trunk_id``,
         ``application_id``, ``routed``, ``contains``, ``created_after``, ``created_before``,
-        ``updated_since``, ``sort``; paging: ``page``, ``per_page``, ``cursor``.
+        ``updated_since``, ``sort``; paging: ``per_page`` and ``cursor`` (the default: the
+        first page by cursor, so a walk is consistent while numbers change) or ``page``
+        (a walk from a page number goes on by page number).
         """
         return self._client._page(self._list(params))
 
