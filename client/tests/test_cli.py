@@ -16,6 +16,7 @@ import typer
 from fake_api import ACCOUNT_ID, API_KEY, DualStream, FakeTryVox
 from typer.testing import CliRunner, Result
 
+from conftest import raw_target
 from voxnumbers_client import Client, __version__
 from voxnumbers_client.cli import build_app
 
@@ -118,6 +119,42 @@ def test_filters_become_query_parameters(vox: Vox, fake: FakeTryVox) -> None:
         ("page", "2"),
         ("per_page", "5"),
     ]
+
+
+def test_list_flags_carry_the_api_names(vox: Vox, fake: FakeTryVox) -> None:
+    ok(
+        vox(
+            "numbers",
+            "list",
+            "--trunk-id",
+            "trunk_a",
+            "--created-after",
+            "2025-01-01T00:00:00Z",
+            "--created-before",
+            "2026-01-01T00:00:00Z",
+            "--updated-since",
+            "2025-06-01T00:00:00Z",
+            "--cursor",
+            "bzoyMA==",
+        )
+    )
+    ok(vox("numbers", "list", "--trunk", "trunk_b", "--application", "app_c"))
+    ok(vox("events", "list", "--number", "+14155551234"))
+    assert [raw_target(r).split("?")[1] for r in fake.requests] == [
+        "trunk_id=trunk_a&created_after=2025-01-01T00%3A00%3A00Z"
+        "&created_before=2026-01-01T00%3A00%3A00Z&updated_since=2025-06-01T00%3A00%3A00Z"
+        "&cursor=bzoyMA%3D%3D",
+        "trunk_id=trunk_b&application_id=app_c&cursor=",
+        "e164=%2B14155551234",
+    ]
+
+
+def test_limit_walks_until_enough(vox: Vox, fake: FakeTryVox) -> None:
+    rows = json.loads(ok(vox("numbers", "list", "--limit", "25", "--per-page", "10")).stdout)
+    assert len(rows) == 25 == len({r["e164"] for r in rows})
+    assert len(fake.requests) == 3  # pages of 10: the third reaches the limit
+    rows = json.loads(ok(vox("numbers", "list", "--limit", "3")).stdout)
+    assert len(rows) == 3 and params(fake)[-2:] == [("per_page", "3"), ("cursor", "")]
 
 
 def test_all_walks_every_page(vox: Vox, fake: FakeTryVox) -> None:

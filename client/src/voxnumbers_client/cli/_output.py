@@ -121,15 +121,23 @@ def print_item(item: Model, output: OutputFormat | None) -> None:
 
 
 def print_page(
-    page: Page[M], model: type[M], output: OutputFormat | None, *, all_pages: bool, noun: str
+    page: Page[M],
+    model: type[M],
+    output: OutputFormat | None,
+    *,
+    all_pages: bool,
+    noun: str,
+    limit: int | None = None,
 ) -> None:
-    """Print a page, or with ``all_pages`` every page (with a progress bar on stderr)."""
-    if all_pages:
+    """Print a page, or with ``all_pages`` (or a ``limit``) the items of every page, up to
+    ``limit`` of them (with a progress bar on stderr)."""
+    if all_pages or limit is not None:
+        total = page.pagination.total if limit is None else min(limit, page.pagination.total)
         items: list[M] = []
-        with progress_bar(f"Fetching {noun}", total=page.pagination.total) as advance:
-            for current in page.iter_pages():
-                items.extend(current.data)
-                advance(len(current.data))
+        with progress_bar(f"Fetching {noun}", total=total) as advance:
+            for item in page.auto_paging_iter(limit=limit):
+                items.append(item)
+                advance(1)
         print_items(items, model, output)
         return
     print_items(page.data, model, output)
@@ -143,6 +151,8 @@ def print_page(
             f"Page {p.current_page} of {p.total_pages} ({p.total} {noun}); "
             "use --page N for another page or --all for every page."
         )
+        if p.next_cursor:
+            note(f"The next page by cursor: --cursor {p.next_cursor}")
 
 
 def note(message: str) -> None:

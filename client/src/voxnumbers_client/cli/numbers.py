@@ -12,16 +12,15 @@ import typer
 
 from voxnumbers_client._client import Client
 from voxnumbers_client._models import Number, NumberRouting
+from voxnumbers_client._params import NumberFilters, NumberListParams
 from voxnumbers_client.cli._options import (
     AllOption,
-    CapabilityOption,
     IdempotencyKeyOption,
-    PageOption,
-    PerPageOption,
+    LimitOption,
     YesOption,
+    api_options,
     confirm,
-    given,
-    paging,
+    walking,
 )
 from voxnumbers_client.cli._output import (
     OutputOption,
@@ -36,29 +35,6 @@ from voxnumbers_client.cli._state import client_of
 app = typer.Typer(help="The account's numbers.", no_args_is_help=True)
 
 E164Argument = Annotated[str, typer.Argument(help="The number in E.164 form, e.g. +14155551234.")]
-CountryOption = Annotated[
-    str | None, typer.Option("--country", help="ISO 3166-1 alpha-2 code, e.g. US.")
-]
-StatusOption = Annotated[
-    str | None, typer.Option("--status", help="active, pending, suspended or released.")
-]
-TypeOption = Annotated[str | None, typer.Option("--type", help="local, toll_free or mobile.")]
-RegionOption = Annotated[str | None, typer.Option("--region", help="State or region, e.g. CA.")]
-TrunkFilter = Annotated[str | None, typer.Option("--trunk", help="Routed to this trunk id.")]
-ApplicationFilter = Annotated[
-    str | None, typer.Option("--application", help="Routed to this application id.")
-]
-RoutedOption = Annotated[
-    bool | None,
-    typer.Option("--routed/--unrouted", help="Only numbers with (or without) a route."),
-]
-ContainsOption = Annotated[
-    str | None, typer.Option("--contains", help="Digits the number contains.")
-]
-SortOption = Annotated[
-    str | None,
-    typer.Option("--sort", help="created_at, e164 or updated_at; prefix - for descending."),
-]
 
 
 class ExportFormat(StrEnum):
@@ -68,56 +44,18 @@ class ExportFormat(StrEnum):
     ndjson = "ndjson"
 
 
-def _filters(
-    country: str | None,
-    status: str | None,
-    type_: str | None,
-    capability: list[str] | None,
-    region: str | None,
-    trunk: str | None,
-    application: str | None,
-    routed: bool | None,
-    contains: str | None,
-    sort: str | None,
-) -> dict[str, Any]:
-    return given(
-        country=country,
-        status=status,
-        type=type_,
-        capability=capability,
-        region=region,
-        trunk_id=trunk,
-        application_id=application,
-        routed=routed,
-        contains=contains,
-        sort=sort,
-    )
-
-
 @app.command("list")
+@api_options(NumberListParams)
 def list_numbers(
     ctx: typer.Context,
-    country: CountryOption = None,
-    status: StatusOption = None,
-    type_: TypeOption = None,
-    capability: CapabilityOption = None,
-    region: RegionOption = None,
-    trunk: TrunkFilter = None,
-    application: ApplicationFilter = None,
-    routed: RoutedOption = None,
-    contains: ContainsOption = None,
-    sort: SortOption = None,
-    page: PageOption = None,
-    per_page: PerPageOption = None,
+    params: dict[str, Any],
     all_pages: AllOption = False,
+    limit: LimitOption = None,
     output: OutputOption = None,
 ) -> None:
     """List the account's numbers, oldest purchase first."""
-    filters = _filters(
-        country, status, type_, capability, region, trunk, application, routed, contains, sort
-    )
-    result = client_of(ctx).numbers.list(**filters, **paging(page, per_page, all_pages))
-    print_page(result, Number, output, all_pages=all_pages, noun="numbers")
+    result = client_of(ctx).numbers.list(**walking(params, all_pages, limit))
+    print_page(result, Number, output, all_pages=all_pages, noun="numbers", limit=limit)
 
 
 @app.command("get")
@@ -212,6 +150,7 @@ def cancel_release(ctx: typer.Context, e164: E164Argument, output: OutputOption 
 
 
 @app.command("export")
+@api_options(NumberFilters)
 def export_numbers(
     ctx: typer.Context,
     format_: Annotated[
@@ -221,22 +160,12 @@ def export_numbers(
         Path | None,
         typer.Option("-o", "--file", help="Write here (default: stdout).", dir_okay=False),
     ] = None,
-    country: CountryOption = None,
-    status: StatusOption = None,
-    type_: TypeOption = None,
-    capability: CapabilityOption = None,
-    region: RegionOption = None,
-    trunk: TrunkFilter = None,
-    application: ApplicationFilter = None,
-    routed: RoutedOption = None,
-    contains: ContainsOption = None,
-    sort: SortOption = None,
+    *,
+    params: dict[str, Any],
 ) -> None:
     """Export every matching number as CSV or NDJSON, streamed (progress on stderr)."""
     client = client_of(ctx)
-    filters = _filters(
-        country, status, type_, capability, region, trunk, application, routed, contains, sort
-    )
+    filters = params
     # The bar needs the row count up front: one cheap list call, made only for a person.
     total = None
     if stderr_is_terminal():
