@@ -261,7 +261,17 @@ def test_release_asks_first(vox: Vox, fake: FakeTryVox) -> None:
     declined = vox("numbers", "release", "+14155551234", input="n\n")
     assert declined.exit_code == 1
     assert "Early termination fee 25" in declined.stderr
+    assert declined.stderr.endswith("Nothing was changed.\n")
     assert [r.method for r in fake.requests] == ["GET"]
+
+    unanswered = vox("numbers", "release", "+14155551234", input="")
+    assert unanswered.exit_code == 1
+    assert unanswered.stderr.splitlines()[-1] == (
+        "Error: no answer to the question above (input is not a terminal); "
+        "pass --yes to go ahead without being asked."
+    )
+    assert "Aborted" not in unanswered.stderr + unanswered.stdout
+    assert [r.method for r in fake.requests] == ["GET", "GET"]
 
     accepted = ok(vox("numbers", "release", "+14155551234", input="y\n")).stdout
     # The test runner echoes the typed "y" to stdout; a terminal would show it instead.

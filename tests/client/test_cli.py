@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from tests.client.support import BASE_URL, AppThread, Wiretap
-from tests.factories import US_NUMBERS, US_TOLL_FREE, Tenant, entry, stock
+from tests.factories import GB_NUMBERS, US_NUMBERS, US_TOLL_FREE, Tenant, entry, stock
 from voxnumbers.kit.db import Database
 from voxnumbers.settings import Settings
 from voxnumbers_client import Client
@@ -92,6 +92,42 @@ async def test_numbers_buy_get_list(vox: VoxCli, database: Database) -> None:
     assert listed == vox.answer["data"] and [n["e164"] for n in listed] == [NUMBER]
     every = vox.ok("numbers", "list", "--all", "--per-page", "1", "--status", "active")
     assert [n["e164"] for n in every] == [NUMBER, US_NUMBERS[1]]
+
+
+async def test_buy_several_numbers_without_a_country(vox: VoxCli, database: Database) -> None:
+    london = GB_NUMBERS[0]
+    await stock(database, entry(NUMBER), entry(london), entry(US_NUMBERS[1]))
+    wanted = (NUMBER, london, US_NUMBERS[2])  # the last one is not for sale
+    result = vox("numbers", "buy", *wanted, "--idempotency-key", "batch", "--output", "json")
+    assert result.exit_code == 1
+    bought = json.loads(result.stdout)
+    assert [(n["e164"], n["country"]) for n in bought] == [(NUMBER, "US"), (london, "GB")]
+    assert result.stderr.splitlines() == [
+        f"{US_NUMBERS[2]}: not bought",
+        f"Error: {US_NUMBERS[2]} is neither in inventory nor yours, so its country is not known; "
+        "pass the country to buy it anyway",
+        "Bought 2 of 3 numbers.",
+    ]
+    purchases = [x for x in vox.wire.exchanges if x.request.method == "POST"]
+    assert [
+        (json.loads(x.request.content), x.request.headers["idempotency-key"]) for x in purchases
+    ] == [
+        ({"e164": NUMBER, "country": "US"}, f"batch:{NUMBER}"),
+        ({"e164": london, "country": "GB"}, f"batch:{london}"),
+    ]
+
+    # The same command again buys nothing twice: each purchase is replayed.
+    again = vox("numbers", "buy", NUMBER, london, "--idempotency-key", "batch", "--output", "json")
+    assert again.exit_code == 0, again.stderr
+    assert json.loads(again.stdout) == bought
+    assert vox.wire.last.response.headers["idempotent-replayed"] == "true"
+
+    # With --country, inventory is not read first; one number prints one object.
+    single = vox.ok("numbers", "buy", US_NUMBERS[1], "--country", "US")
+    assert single["e164"] == US_NUMBERS[1]
+    assert [x.request.method for x in vox.wire.exchanges[-1:]] == ["POST"]
+    owned = vox.ok("numbers", "list", "--all")
+    assert sorted(n["e164"] for n in owned) == sorted([NUMBER, london, US_NUMBERS[1]])
 
 
 async def test_numbers_assign_unassign_release_cancel(vox: VoxCli, database: Database) -> None:

@@ -12,7 +12,7 @@ which ``vox --version`` and ``vox numbers list`` have no use for (see bench/cli_
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 import typer.main
@@ -20,9 +20,6 @@ from typer.core import TyperGroup
 
 from voxnumbers_client._version import __version__
 from voxnumbers_client.cli._state import ClientFactory, CliState
-
-if TYPE_CHECKING:
-    from voxnumbers_client._errors import VoxError
 
 PLUGIN_GROUP = "voxnumbers.cli"
 
@@ -56,6 +53,8 @@ class VoxGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except VoxError as exc:
+            from voxnumbers_client.cli._output import report_error
+
             report_error(exc)
             raise typer.Exit(1) from exc
 
@@ -86,21 +85,6 @@ class PluggableVoxGroup(VoxGroup):
             for name, command in typer.main.get_group(plugged).commands.items():
                 self.commands.setdefault(name, command)
         return True
-
-
-def report_error(exc: VoxError) -> None:
-    """Print an SDK error for a person: the API's message, details and request id."""
-    from voxnumbers_client._errors import VoxAPIError
-
-    if not isinstance(exc, VoxAPIError):
-        typer.echo(f"Error: {exc}", err=True)
-        return
-    typer.echo(f"Error: {exc.message}", err=True)
-    for detail in exc.details:
-        typer.echo(f"  {detail.field}: {detail.reason}", err=True)
-    typer.echo(
-        f"  ({exc.code}, HTTP {exc.status}, request id: {exc.request_id or 'none'})", err=True
-    )
 
 
 def _print_version(value: bool) -> None:

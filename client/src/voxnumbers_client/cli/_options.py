@@ -152,6 +152,20 @@ def walking(params: dict[str, Any], all_pages: bool, limit: int | None) -> dict[
 
 
 def confirm(question: str, yes: bool) -> None:
-    """Ask before a destructive change unless ``--yes``; "no" exits with code 1."""
-    if not yes:
-        typer.confirm(question, abort=True, err=True)
+    """Ask before a destructive change unless ``--yes``; "no", or no answer at all (input
+    that is not a terminal and has ended), exits with code 1 and says what to do."""
+    if yes:
+        return
+    try:
+        answer = typer.confirm(question, default=False, err=True)
+    except typer.Abort:  # end of input: a script, a pipe, `< /dev/null`
+        typer.echo(err=True)  # end the question's line
+        typer.echo(
+            "Error: no answer to the question above (input is not a terminal); "
+            "pass --yes to go ahead without being asked.",
+            err=True,
+        )
+        raise typer.Exit(1) from None
+    if not answer:
+        typer.echo("Nothing was changed.", err=True)
+        raise typer.Exit(1)

@@ -28,6 +28,7 @@ from rich.table import Table
 from rich.text import Text
 
 from voxnumbers_client import _json
+from voxnumbers_client._errors import VoxAPIError, VoxError
 from voxnumbers_client._models import (
     Application,
     Event,
@@ -153,6 +154,19 @@ def print_page(
         )
         if p.next_cursor:
             note(f"The next page by cursor: --cursor {p.next_cursor}")
+
+
+def report_error(exc: VoxError) -> None:
+    """Print an SDK error for a person: the API's message, details and request id."""
+    if not isinstance(exc, VoxAPIError):
+        typer.echo(f"Error: {exc}", err=True)
+        return
+    typer.echo(f"Error: {exc.message}", err=True)
+    for detail in exc.details:
+        typer.echo(f"  {detail.field}: {detail.reason}", err=True)
+    typer.echo(
+        f"  ({exc.code}, HTTP {exc.status}, request id: {exc.request_id or 'none'})", err=True
+    )
 
 
 def note(message: str) -> None:

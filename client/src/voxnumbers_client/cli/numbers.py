@@ -11,6 +11,7 @@ from typing import Annotated, Any, BinaryIO
 import typer
 
 from voxnumbers_client._client import Client
+from voxnumbers_client._errors import VoxError
 from voxnumbers_client._models import Number, NumberRouting
 from voxnumbers_client._params import NumberFilters, NumberListParams
 from voxnumbers_client.cli._options import (
@@ -26,8 +27,10 @@ from voxnumbers_client.cli._output import (
     OutputOption,
     note,
     print_item,
+    print_items,
     print_page,
     progress_bar,
+    report_error,
     stderr_is_terminal,
 )
 from voxnumbers_client.cli._state import client_of
@@ -65,18 +68,55 @@ def get_number(ctx: typer.Context, e164: E164Argument, output: OutputOption = No
 
 
 @app.command("buy")
-def buy_number(
+def buy_numbers(
     ctx: typer.Context,
-    e164: E164Argument,
-    country: Annotated[str, typer.Option("--country", help="The number's country, e.g. US.")],
+    e164s: Annotated[
+        list[str], typer.Argument(help="One or more numbers in E.164 form.", show_default=False)
+    ],
+    country: Annotated[
+        str | None,
+        typer.Option(
+            "--country",
+            help="The numbers' country (default: read from inventory).",
+            show_default=False,
+        ),
+    ] = None,
     idempotency_key: IdempotencyKeyOption = None,
     output: OutputOption = None,
 ) -> None:
-    """Buy a number from inventory (find one with `vox inventory search`)."""
-    number = client_of(ctx).numbers.purchase(e164, country, idempotency_key=idempotency_key)
-    print_item(number, output)
-    if number.status == "pending":
-        note(f"{number.e164} is pending until it is provisioned.")
+    """Buy numbers from inventory (find them with `vox inventory search`), one request each.
+
+    Each purchase carries an Idempotency-Key; with --idempotency-key K the key of each
+    number is K (one number) or K:E164, so running the same command again buys nothing
+    twice. A number that cannot be bought is reported and the others are still bought.
+    """
+    numbers = client_of(ctx).numbers
+    bought: list[Number] = []
+    failed: list[tuple[str, VoxError]] = []
+    with progress_bar("Buying numbers", total=len(e164s)) as advance:
+        for e164 in e164s:
+            key = idempotency_key
+            if key is not None and len(e164s) > 1:
+                key = f"{key}:{e164}"
+            try:
+                bought.append(numbers.purchase(e164, country, idempotency_key=key))
+            except VoxError as error:
+                failed.append((e164, error))
+            advance(1)
+    if len(e164s) == 1 and bought:
+        print_item(bought[0], output)
+    elif bought:
+        print_items(bought, Number, output)
+    for number in bought:
+        if number.status == "pending":
+            note(f"{number.e164} is pending until it is provisioned.")
+    if failed:
+        for e164, problem in failed:
+            note(f"{e164}: not bought")
+            report_error(problem)
+        if len(e164s) > 1:
+            note(f"Bought {len(bought)} of {len(e164s)} numbers.")
+        raise typer.Exit(1)
 
 
 @app.command("assign")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal, Unpack
+import contextlib
+from typing import Any, Literal, Unpack
 
+from voxnumbers_client._errors import NotFoundError, VoxError
 from voxnumbers_client._models import Number, NumberRelease, NumberRouting, ReleasePreview
 from voxnumbers_client._pagination import AsyncPaginator, Page, PageRequest, page_parser
 from voxnumbers_client._params import NumberFilters, NumberListParams
@@ -29,6 +31,19 @@ class _NumberRequests(Resource):
 
     def _get(self, e164: str) -> APIRequest[Number]:
         return APIRequest("GET", self._path("numbers", e164), Number.from_json)
+
+    def _inventory_country(self, e164: str) -> APIRequest[str | None]:
+        """The country of ``e164`` as inventory lists it (``None``: not for sale)."""
+        digits = e164.removeprefix("+")
+
+        def country_of(body: Any) -> str | None:
+            for item in body.get("data", []) if isinstance(body, dict) else []:
+                if isinstance(item, dict) and str(item.get("e164", "")).lstrip("+") == digits:
+                    return str(item["country"])
+            return None
+
+        query = (("contains", digits), ("per_page", "100"))
+        return APIRequest("GET", self._path("inventory", "numbers"), country_of, query)
 
     def _purchase(self, e164: str, country: str, key: str | None) -> APIRequest[Number]:
         return APIRequest(
@@ -94,9 +109,21 @@ class Numbers(_NumberRequests, SyncResource):
         """Fetch one number (``+14155551234``)."""
         return self._client._request(self._get(e164))
 
-    def purchase(self, e164: str, country: str, *, idempotency_key: str | None = None) -> Number:
-        """Buy a number from inventory; it is ``active``, or ``pending`` until provisioned."""
-        return self._client._request(self._purchase(e164, country, idempotency_key))
+    def purchase(
+        self, e164: str, country: str | None = None, *, idempotency_key: str | None = None
+    ) -> Number:
+        """Buy a number from inventory; it is ``active``, or ``pending`` until provisioned.
+
+        Without ``country``, the number's country is read first from inventory, or, for a
+        number the account owns already (a retried purchase), from the number itself;
+        :class:`VoxError` if neither knows it.
+        """
+        if country is None:
+            country = self._client._request(self._inventory_country(e164))
+        if country is None:
+            with contextlib.suppress(NotFoundError):
+                country = self.get(e164).country
+        return self._client._request(self._purchase(e164, _known(e164, country), idempotency_key))
 
     def assign_trunk(
         self, e164: str, trunk_id: str, *, idempotency_key: str | None = None
@@ -152,10 +179,16 @@ class AsyncNumbers(_NumberRequests, AsyncResource):
         return await self._client._request(self._get(e164))
 
     async def purchase(
-        self, e164: str, country: str, *, idempotency_key: str | None = None
+        self, e164: str, country: str | None = None, *, idempotency_key: str | None = None
     ) -> Number:
-        """Buy a number from inventory."""
-        return await self._client._request(self._purchase(e164, country, idempotency_key))
+        """Buy a number from inventory (without ``country``, read from inventory first)."""
+        if country is None:
+            country = await self._client._request(self._inventory_country(e164))
+        if country is None:
+            with contextlib.suppress(NotFoundError):
+                country = (await self.get(e164)).country
+        call = self._purchase(e164, _known(e164, country), idempotency_key)
+        return await self._client._request(call)
 
     async def assign_trunk(
         self, e164: str, trunk_id: str, *, idempotency_key: str | None = None
@@ -199,6 +232,15 @@ class AsyncNumbers(_NumberRequests, AsyncResource):
     ) -> AsyncExportStream:
         """Stream every matching number as CSV or NDJSON (use ``async with``)."""
         return self._client._stream(self._export(format, filters))
+
+
+def _known(e164: str, country: str | None) -> str:
+    if country is None:
+        raise VoxError(
+            f"{e164} is neither in inventory nor yours, so its country is not known; "
+            "pass the country to buy it anyway"
+        )
+    return country
 
 
 __all__ = ["AsyncNumbers", "ExportFormat", "Numbers"]
