@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
@@ -90,24 +90,45 @@ def resolve_format(output: OutputFormat | None) -> OutputFormat:
 
 def print_items(items: Sequence[Model], model: type[Model], output: OutputFormat | None) -> None:
     """Print a list of API objects in the chosen format."""
-    fmt = resolve_format(output)
-    rows = [item.to_dict() for item in items]
-    if fmt is OutputFormat.json:
-        typer.echo(_json.dumps(rows, indent=2))
-    elif fmt is OutputFormat.csv:
-        typer.echo(_csv(rows, _field_names(model)), nl=False)
-    else:
-        columns = TABLE_COLUMNS.get(model, _field_names(model))
-        table = Table(*columns, box=None, header_style="bold")
-        for row in rows:
-            table.add_row(*(_cell(row[column]) for column in columns))
-        _stdout().print(table)
+    columns = _field_names(model)
+    print_rows(
+        [item.to_dict() for item in items],
+        columns,
+        output,
+        table_columns=TABLE_COLUMNS.get(model, columns),
+    )
 
 
 def print_item(item: Model, output: OutputFormat | None) -> None:
     """Print one API object: a field/value table, a JSON object or a one-row CSV."""
+    print_row(item.to_dict(), output)
+
+
+def print_rows(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    output: OutputFormat | None,
+    *,
+    table_columns: Sequence[str] | None = None,
+) -> None:
+    """Print JSON-shaped objects as a table (``table_columns`` of them), a JSON list, or CSV
+    with ``columns``. Commands plugged into ``vox`` print with this too."""
     fmt = resolve_format(output)
-    row = item.to_dict()
+    if fmt is OutputFormat.json:
+        typer.echo(_json.dumps(list(rows), indent=2))
+    elif fmt is OutputFormat.csv:
+        typer.echo(_csv(rows, columns), nl=False)
+    else:
+        shown = table_columns or columns
+        table = Table(*shown, box=None, header_style="bold")
+        for row in rows:
+            table.add_row(*(_cell(row.get(column)) for column in shown))
+        _stdout().print(table)
+
+
+def print_row(row: Mapping[str, Any], output: OutputFormat | None) -> None:
+    """Print one JSON-shaped object: a field/value table, a JSON object or a one-row CSV."""
+    fmt = resolve_format(output)
     if fmt is OutputFormat.json:
         typer.echo(_json.dumps(row, indent=2))
     elif fmt is OutputFormat.csv:
@@ -202,8 +223,9 @@ def _field_names(model: type[Model]) -> tuple[str, ...]:
 
 
 def _stdout() -> Console:
-    # Wide when not a terminal, so forced tables do not wrap numbers across lines.
-    return Console(width=None if sys.stdout.isatty() else 200, highlight=False)
+    # Not a terminal: no width to fit, so a table is never wrapped or cut (Rich would assume
+    # 80 columns); it takes the width its cells need.
+    return Console(width=None if sys.stdout.isatty() else 100_000, highlight=False)
 
 
 def _cell(value: Any) -> Text:
@@ -216,7 +238,7 @@ def _cell(value: Any) -> Text:
     return Text(str(value))
 
 
-def _csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+def _csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
     import csv  # only CSV output needs it
 
     out = io.StringIO()
