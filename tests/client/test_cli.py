@@ -222,6 +222,22 @@ async def test_trunks(vox: VoxCli, database: Database) -> None:
         0,
         None,
     )
+    updated = vox.ok(
+        "trunks",
+        "update",
+        trunk_id,
+        "--max-channels",
+        "9",
+        "--origination-uri",
+        "sip:o.example.com",
+    )
+    assert updated == vox.answer and vox.wire.last.request.headers["if-match"]
+    assert (updated["name"], updated["auth_type"], updated["max_channels"]) == ("PBX 2", "ip", 9)
+    assert updated["origination_uris"] == ["sip:o.example.com"]
+    cleared = vox.ok("trunks", "update", trunk_id, "--clear-origination-uris")
+    assert (cleared["origination_uris"], cleared["max_channels"]) == ([], 9)
+    nothing = vox("trunks", "update", trunk_id)
+    assert nothing.exit_code == 2 and "Nothing to change" in nothing.stderr
 
     await stock(database, entry(NUMBER))
     vox.ok("numbers", "buy", NUMBER, "--country", "US")

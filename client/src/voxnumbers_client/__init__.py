@@ -17,6 +17,7 @@ from voxnumbers_client._version import __version__
 
 if TYPE_CHECKING:
     from voxnumbers_client import webhooks
+    from voxnumbers_client._base import RawResponse
     from voxnumbers_client._client import AsyncClient, Client
     from voxnumbers_client._config import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
     from voxnumbers_client._errors import (
@@ -65,6 +66,7 @@ if TYPE_CHECKING:
         NumberListParams,
         PageParams,
         TrunkFields,
+        TrunkUpdate,
     )
     from voxnumbers_client._streaming import AsyncExportStream, ExportStream
     from voxnumbers_client.webhooks import SignatureVerificationError
@@ -106,12 +108,14 @@ _WHERE: dict[str, str] = {
     "PayloadTooLargeError": "voxnumbers_client._errors",
     "PreconditionFailedError": "voxnumbers_client._errors",
     "RateLimitedError": "voxnumbers_client._errors",
+    "RawResponse": "voxnumbers_client._base",
     "ReleasePreview": "voxnumbers_client._models",
     "ServiceUnavailableError": "voxnumbers_client._errors",
     "SignatureVerificationError": "voxnumbers_client.webhooks",
     "Trunk": "voxnumbers_client._models",
     "TrunkCredential": "voxnumbers_client._models",
     "TrunkFields": "voxnumbers_client._params",
+    "TrunkUpdate": "voxnumbers_client._params",
     "UnauthorizedError": "voxnumbers_client._errors",
     "UnsupportedMediaTypeError": "voxnumbers_client._errors",
     "ValidationFailedError": "voxnumbers_client._errors",
@@ -178,12 +182,14 @@ __all__ = [
     "PayloadTooLargeError",
     "PreconditionFailedError",
     "RateLimitedError",
+    "RawResponse",
     "ReleasePreview",
     "ServiceUnavailableError",
     "SignatureVerificationError",
     "Trunk",
     "TrunkCredential",
     "TrunkFields",
+    "TrunkUpdate",
     "UnauthorizedError",
     "UnsupportedMediaTypeError",
     "ValidationFailedError",

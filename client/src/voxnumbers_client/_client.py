@@ -111,7 +111,12 @@ class Client(BaseClient[httpx.Client]):
     # -- what resources call ----------------------------------------------------------------
 
     def _request(self, call: APIRequest[T]) -> T:
-        return self._parse(call, self._send(self._build_request(call)))
+        return self._exchange(call)[0]
+
+    def _exchange(self, call: APIRequest[T]) -> tuple[T, httpx.Response]:
+        """The result of ``call`` and the response it came in."""
+        response = self._remember(self._send(self._build_request(call)))
+        return self._parse(call, response), response
 
     def _page(self, call: PageRequest[T]) -> Page[T]:
         return Page(call, self._request(call), self._request)
@@ -120,7 +125,7 @@ class Client(BaseClient[httpx.Client]):
         return ExportStream(lambda: self._open_stream(call))
 
     def _open_stream(self, call: APIRequest[Any]) -> httpx.Response:
-        response = self._send(self._build_request(call), stream=True)
+        response = self._remember(self._send(self._build_request(call), stream=True))
         if response.is_error:
             response.read()
             response.close()
@@ -214,7 +219,12 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
     # -- what resources call ----------------------------------------------------------------
 
     async def _request(self, call: APIRequest[T]) -> T:
-        return self._parse(call, await self._send(self._build_request(call)))
+        return (await self._exchange(call))[0]
+
+    async def _exchange(self, call: APIRequest[T]) -> tuple[T, httpx.Response]:
+        """The result of ``call`` and the response it came in."""
+        response = self._remember(await self._send(self._build_request(call)))
+        return self._parse(call, response), response
 
     def _page(self, call: PageRequest[T]) -> AsyncPaginator[T]:
         return AsyncPaginator(call, self._request)
@@ -223,7 +233,7 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
         return AsyncExportStream(lambda: self._open_stream(call))
 
     async def _open_stream(self, call: APIRequest[Any]) -> httpx.Response:
-        response = await self._send(self._build_request(call), stream=True)
+        response = self._remember(await self._send(self._build_request(call), stream=True))
         if response.is_error:
             await response.aread()
             await response.aclose()

@@ -90,6 +90,13 @@ class TrunkFields(TypedDict, total=False):
     max_channels: int
 
 
+class TrunkUpdate(TrunkFields, total=False):
+    """Fields ``trunks.update`` may change: only those passed change, the others stay."""
+
+    name: str
+    auth_type: str
+
+
 class ApplicationFields(TypedDict, total=False):
     """Optional fields of a voice application; ``webhook_secret`` is write-only."""
 

@@ -93,6 +93,50 @@ def create_trunk(
     print_item(client_of(ctx).trunks.create(name, auth_type.value, **fields), output)
 
 
+@app.command("update")
+def update_trunk(
+    ctx: typer.Context,
+    trunk_id: TrunkIdArgument,
+    name: Annotated[str | None, typer.Option("--name", help="A new name.")] = None,
+    auth_type: Annotated[
+        AuthType | None, typer.Option("--auth-type", help="ip or credential.")
+    ] = None,
+    termination_uri: TerminationUriOption = None,
+    clear_termination_uri: Annotated[
+        bool, typer.Option("--clear-termination-uri", help="Remove the termination URI.")
+    ] = False,
+    origination_uri: Annotated[
+        list[str] | None,
+        typer.Option("--origination-uri", help="Replace the origination URIs; repeatable."),
+    ] = None,
+    clear_origination_uris: Annotated[
+        bool, typer.Option("--clear-origination-uris", help="Remove every origination URI.")
+    ] = False,
+    max_channels: MaxChannelsOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Change only the options given; the others keep their values (read, then written
+    back with If-Match, so a change made meanwhile is never overwritten)."""
+    if clear_termination_uri and termination_uri is not None:
+        raise typer.BadParameter("Give --termination-uri or --clear-termination-uri, not both.")
+    if clear_origination_uris and origination_uri:
+        raise typer.BadParameter("Give --origination-uri or --clear-origination-uris, not both.")
+    changes: dict[str, Any] = given(
+        name=name,
+        auth_type=auth_type.value if auth_type else None,
+        termination_uri=termination_uri,
+        origination_uris=origination_uri,
+        max_channels=max_channels,
+    )
+    if clear_termination_uri:
+        changes["termination_uri"] = None
+    if clear_origination_uris:
+        changes["origination_uris"] = []
+    if not changes:
+        raise typer.BadParameter("Nothing to change: give at least one option.")
+    print_item(client_of(ctx).trunks.update(trunk_id, **changes), output)
+
+
 @app.command("replace")
 def replace_trunk(
     ctx: typer.Context,
