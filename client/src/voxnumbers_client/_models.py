@@ -72,6 +72,16 @@ class Number(Model):
     application_id: str | None
     created_at: datetime
     updated_at: datetime
+    #: Released numbers only (while cooling off): when released, and when back for sale.
+    released_at: datetime | None = None
+    available_after: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The number as the API sent it: the two release times only on released numbers."""
+        data = Model.to_dict(self)
+        if self.released_at is None and self.available_after is None:
+            del data["released_at"], data["available_after"]
+        return data
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,13 +90,8 @@ def resolve_format(output: OutputFormat | None) -> OutputFormat:
 
 def print_items(items: Sequence[Model], model: type[Model], output: OutputFormat | None) -> None:
     """Print a list of API objects in the chosen format."""
-    columns = _field_names(model)
-    print_rows(
-        [item.to_dict() for item in items],
-        columns,
-        output,
-        table_columns=TABLE_COLUMNS.get(model, columns),
-    )
+    rows = [item.to_dict() for item in items]
+    print_rows(rows, _columns(model, rows), output, table_columns=TABLE_COLUMNS.get(model))
 
 
 def print_item(item: Model, output: OutputFormat | None) -> None:
@@ -218,8 +213,13 @@ def progress_bar(description: str, total: int | None) -> Iterator[Callable[[int]
         yield lambda n: progress.advance(task, n)
 
 
-def _field_names(model: type[Model]) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(model))
+def _columns(model: type[Model], rows: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+    """The CSV columns: the fields the objects carry (a number's release times only when
+    one of them is released), or, with no objects, the fields every object has."""
+    fields = dataclasses.fields(model)
+    if not rows:
+        return tuple(f.name for f in fields if f.default is dataclasses.MISSING)
+    return tuple(f.name for f in fields if any(f.name in row for row in rows))
 
 
 def _stdout() -> Console:
