@@ -16,13 +16,6 @@ from voxnumbers_client._params import Doc
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-PageOption = Annotated[
-    int | None, typer.Option("--page", min=1, help="Page to show (from 1).", show_default=False)
-]
-PerPageOption = Annotated[
-    int | None,
-    typer.Option("--per-page", min=1, max=100, help="Items per page (1-100, API default 20)."),
-]
 AllOption = Annotated[bool, typer.Option("--all", help="Fetch every page (progress on stderr).")]
 LimitOption = Annotated[
     int | None,
@@ -44,10 +37,6 @@ IdempotencyKeyOption = Annotated[
         help="Reuse a key to make retrying this exact command safe (default: a new key).",
         show_default=False,
     ),
-]
-CapabilityOption = Annotated[
-    list[str] | None,
-    typer.Option("--capability", help="voice, sms or mms; repeat to require several."),
 ]
 
 
@@ -134,13 +123,6 @@ def _is_repeatable(kind: Any) -> bool:
 def given(**values: Any) -> dict[str, Any]:
     """The keyword arguments that were actually given (``None`` and empty lists dropped)."""
     return {key: value for key, value in values.items() if value not in (None, [])}
-
-
-def paging(page: int | None, per_page: int | None, all_pages: bool) -> dict[str, Any]:
-    """Paging keywords; ``--all`` asks for full pages to need fewer requests."""
-    if all_pages and per_page is None:
-        per_page = 100
-    return given(page=page, per_page=per_page)
 
 
 def walking(params: dict[str, Any], all_pages: bool, limit: int | None) -> dict[str, Any]:
