@@ -9,10 +9,11 @@ WORKDIR /src
 # The client distribution provides the `vox` command; the server plugs its commands into it.
 COPY client/pyproject.toml client/pyproject.toml
 COPY client/src client/src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY src src
+# The versions of constraints.txt (what the tests ran with; `./dev lock` regenerates it).
 RUN python -m venv /opt/vox \
- && /opt/vox/bin/pip install ./client .
+ && /opt/vox/bin/pip install -c constraints.txt ./client .
 
 FROM python:3.11-slim
 ENV PATH=/opt/vox/bin:$PATH \

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib.metadata
 import io
 import json
 from collections.abc import Callable, Iterator
@@ -15,8 +16,8 @@ import typer
 from fake_api import ACCOUNT_ID, API_KEY, DualStream, FakeTryVox
 from typer.testing import CliRunner, Result
 
+from conftest import raw_target
 from voxnumbers_client import Client, __version__
-from voxnumbers_client import cli as cli_module
 from voxnumbers_client.cli import build_app
 
 ENV = {"VOX_API_KEY": API_KEY, "VOX_ACCOUNT_ID": ACCOUNT_ID, "VOX_BASE_URL": ""}
@@ -120,16 +121,54 @@ def test_filters_become_query_parameters(vox: Vox, fake: FakeTryVox) -> None:
     ]
 
 
+def test_list_flags_carry_the_api_names(vox: Vox, fake: FakeTryVox) -> None:
+    ok(
+        vox(
+            "numbers",
+            "list",
+            "--trunk-id",
+            "trunk_a",
+            "--created-after",
+            "2025-01-01T00:00:00Z",
+            "--created-before",
+            "2026-01-01T00:00:00Z",
+            "--updated-since",
+            "2025-06-01T00:00:00Z",
+            "--cursor",
+            "bzoyMA==",
+        )
+    )
+    ok(vox("numbers", "list", "--trunk", "trunk_b", "--application", "app_c"))
+    ok(vox("events", "list", "--number", "+14155551234"))
+    assert [raw_target(r).split("?")[1] for r in fake.requests] == [
+        "trunk_id=trunk_a&created_after=2025-01-01T00%3A00%3A00Z"
+        "&created_before=2026-01-01T00%3A00%3A00Z&updated_since=2025-06-01T00%3A00%3A00Z"
+        "&cursor=bzoyMA%3D%3D",
+        "trunk_id=trunk_b&application_id=app_c&cursor=",
+        "e164=%2B14155551234",
+    ]
+
+
+def test_limit_walks_until_enough(vox: Vox, fake: FakeTryVox) -> None:
+    rows = json.loads(ok(vox("numbers", "list", "--limit", "25", "--per-page", "10")).stdout)
+    assert len(rows) == 25 == len({r["e164"] for r in rows})
+    assert len(fake.requests) == 3  # pages of 10: the third reaches the limit
+    rows = json.loads(ok(vox("numbers", "list", "--limit", "3")).stdout)
+    assert len(rows) == 3 and params(fake)[-2:] == [("per_page", "3"), ("cursor", "")]
+
+
 def test_all_walks_every_page(vox: Vox, fake: FakeTryVox) -> None:
     rows = json.loads(ok(vox("numbers", "list", "--all", "--per-page", "20")).stdout)
     assert len(rows) == 47 == len({r["e164"] for r in rows})
-    assert [r.url.params.get("page") for r in fake.requests] == [None, "2", "3"]
+    # By cursor: the first page with an empty one, then each page's next_cursor.
+    assert [r.url.params.get("page") for r in fake.requests] == [None, None, None]
+    assert [r.url.params.get("cursor") for r in fake.requests] == ["", "bzoyMA==", "bzo0MA=="]
 
 
 def test_all_uses_full_pages_by_default(vox: Vox, fake: FakeTryVox) -> None:
     rows = json.loads(ok(vox("numbers", "list", "--all")).stdout)
     assert len(rows) == 47
-    assert params(fake) == [("per_page", "100")]
+    assert params(fake) == [("per_page", "100"), ("cursor", "")]
 
 
 def test_get_prints_one_object(vox: Vox) -> None:
@@ -222,7 +261,17 @@ def test_release_asks_first(vox: Vox, fake: FakeTryVox) -> None:
     declined = vox("numbers", "release", "+14155551234", input="n\n")
     assert declined.exit_code == 1
     assert "Early termination fee 25" in declined.stderr
+    assert declined.stderr.endswith("Nothing was changed.\n")
     assert [r.method for r in fake.requests] == ["GET"]
+
+    unanswered = vox("numbers", "release", "+14155551234", input="")
+    assert unanswered.exit_code == 1
+    assert unanswered.stderr.splitlines()[-1] == (
+        "Error: no answer to the question above (input is not a terminal); "
+        "pass --yes to go ahead without being asked."
+    )
+    assert "Aborted" not in unanswered.stderr + unanswered.stdout
+    assert [r.method for r in fake.requests] == ["GET", "GET"]
 
     accepted = ok(vox("numbers", "release", "+14155551234", input="y\n")).stdout
     # The test runner echoes the typed "y" to stdout; a terminal would show it instead.
@@ -450,7 +499,9 @@ def test_version(vox: Vox) -> None:
 
 def test_every_command_has_help(vox: Vox) -> None:
     command = typer.main.get_command(build_app(load_plugins=False))
-    for path in _command_paths(command):
+    paths = _command_paths(command)
+    assert ("numbers", "list") in paths and ("trunks", "credentials", "create") in paths
+    for path in paths:
         result = ok(vox(*path, "--help"))
         assert "Usage" in result.stdout
 
@@ -474,25 +525,37 @@ def _operator(app: typer.Typer) -> None:
 
 
 def test_plugins_add_commands_and_a_broken_one_is_reported(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     plugins = [_EntryPoint("broken", _broken), _EntryPoint("operator", _operator)]
-    monkeypatch.setattr(cli_module, "entry_points", lambda group: plugins)
-    app = build_app()
-    assert "plugin 'broken' could not be loaded: missing dependency" in capsys.readouterr().err
-    result = runner().invoke(app, ["serve"])
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: plugins)
+    result = runner().invoke(build_app(), ["serve"])
     assert result.exit_code == 0 and result.stdout == "serving\n"
+    assert "plugin 'broken' could not be loaded: missing dependency" in result.stderr
+
+
+def test_plugins_are_not_loaded_for_user_commands(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_scan(group: str) -> list[_EntryPoint]:
+        raise AssertionError("plugins were looked up")
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", no_scan)
+    result = runner().invoke(build_app(), ["--version"])
+    assert result.exit_code == 0 and result.stdout == f"vox {__version__}\n"
+    result = runner().invoke(build_app(), ["numbers", "--help"])
+    assert result.exit_code == 0 and "list" in result.stdout
 
 
 def test_the_root_app_works_without_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli_module, "entry_points", lambda group: [])
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: [])
     result = runner().invoke(build_app(), ["--help"])
     assert result.exit_code == 0 and "numbers" in result.stdout
 
 
 def _command_paths(command: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     paths = []
-    for name, sub in getattr(command, "commands", {}).items():
+    ctx = typer.Context(command)
+    for name in getattr(command, "list_commands", lambda ctx: [])(ctx):
+        sub = command.get_command(ctx, name)
         paths.append((*prefix, name))
         paths.extend(_command_paths(sub, (*prefix, name)))
     return paths

@@ -92,8 +92,11 @@ def cli_sections() -> dict[str, str]:
 
 
 def cli_commands(command: Any, prefix: str = "vox") -> list[tuple[str, Any]]:
+    """Every command under ``command``, loading the lazily imported groups as ``vox`` does."""
     found = []
-    for name, sub in command.commands.items():
+    ctx = typer.Context(command)
+    for name in getattr(command, "list_commands", lambda ctx: [])(ctx):
+        sub = command.get_command(ctx, name)
         path = f"{prefix} {name}"
         found.append((path, sub))
         if hasattr(sub, "commands"):

@@ -26,13 +26,19 @@ def test_list_sends_the_seed_query_and_parses_the_page(api: Any, fake: FakeTryVo
 
     request = last_request(fake)
     assert request.method == "GET"
-    assert raw_target(request) == f"{BASE}?country=US&per_page=50"
+    # Without a page number the first page is asked for by cursor, so walks are consistent.
+    assert raw_target(request) == f"{BASE}?country=US&per_page=50&cursor="
     assert all(isinstance(n, Number) for n in page.data)
     assert page.pagination.total == 46
     assert page.pagination.count == len(page.data) == 46
     assert (page.pagination.per_page, page.pagination.current_page) == (50, 1)
     assert page.pagination.total_pages == 1
     assert page.pagination.next_cursor is None
+
+
+def test_list_by_page_number_sends_the_seed_query(api: Any, fake: FakeTryVox) -> None:
+    api.numbers.list(country="US", page=1, per_page=50)
+    assert raw_target(last_request(fake)) == f"{BASE}?country=US&page=1&per_page=50"
 
 
 def test_list_encodes_extension_filters(api: Any, fake: FakeTryVox) -> None:
@@ -45,7 +51,7 @@ def test_list_encodes_extension_filters(api: Any, fake: FakeTryVox) -> None:
 
     assert raw_target(last_request(fake)) == (
         f"{BASE}?capability=voice&capability=mms&routed=false"
-        "&created_after=2025-02-01T00%3A00%3A00Z&sort=-e164"
+        "&created_after=2025-02-01T00%3A00%3A00Z&sort=-e164&cursor="
     )
 
 

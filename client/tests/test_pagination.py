@@ -16,7 +16,13 @@ def test_iterating_a_page_walks_every_page_in_order(client: Client, fake: FakeTr
 
     assert len(numbers) == 47 == len({n.e164 for n in numbers})
     assert [n.created_at for n in numbers] == sorted(n.created_at for n in numbers)
-    assert [raw_target(r) for r in fake.requests] == [BASE, f"{BASE}?page=2", f"{BASE}?page=3"]
+    # The numbers list is walked by cursor, from the first page on.
+    targets = [raw_target(r) for r in fake.requests]
+    assert targets[0] == f"{BASE}?cursor="
+    assert [r.url.params["cursor"] for r in fake.requests[1:]] == [
+        "bzoyMA==",  # the fake's cursors: base64 of "o:20" and "o:40"
+        "bzo0MA==",
+    ]
 
 
 def test_walking_keeps_the_filters(client: Client, fake: FakeTryVox) -> None:
@@ -24,7 +30,31 @@ def test_walking_keeps_the_filters(client: Client, fake: FakeTryVox) -> None:
 
     assert {n.status for n in suspended} == {"suspended"}
     assert len(suspended) == 4
-    assert raw_target(fake.requests[-1]) == f"{BASE}?status=suspended&per_page=2&page=2"
+    last = fake.requests[-1].url.params
+    assert (last["status"], last["per_page"], "page" in last) == ("suspended", "2", False)
+
+
+def test_walking_from_a_page_number_goes_on_by_page_number(
+    client: Client, fake: FakeTryVox
+) -> None:
+    numbers = list(client.numbers.list(page=2))
+    assert len(numbers) == 27
+    assert [raw_target(r) for r in fake.requests] == [f"{BASE}?page=2", f"{BASE}?page=3"]
+
+
+def test_a_walk_stops_at_its_limit(client: Client, fake: FakeTryVox) -> None:
+    assert len(list(client.numbers.list(per_page=20).auto_paging_iter(limit=30))) == 30
+    assert len(fake.requests) == 2
+    assert list(client.numbers.list().auto_paging_iter(limit=0)) == []
+    with pytest.raises(ValueError, match="limit"):
+        list(client.numbers.list().auto_paging_iter(limit=-1))
+
+
+async def test_an_async_walk_stops_at_its_limit(
+    async_client: AsyncClient, fake: FakeTryVox
+) -> None:
+    numbers = [n async for n in async_client.numbers.list().auto_paging_iter(limit=21)]
+    assert len(numbers) == 21 and len(fake.requests) == 2
 
 
 def test_pages_are_fetched_only_when_reached(client: Client, fake: FakeTryVox) -> None:

@@ -64,7 +64,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         statement_timeout=settings.db_statement_timeout_seconds,
     )
     key_usage = KeyUsage()
-    metrics = Metrics()
+    metrics = Metrics(db)
     rate_limits = RateLimits.from_settings(settings)
 
     @contextlib.asynccontextmanager
@@ -97,6 +97,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
             await _flush_key_usage(db, key_usage)
+            metrics.close()
             if database is None:
                 await db.dispose()
 

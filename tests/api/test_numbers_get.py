@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from tests.api.support import NUMBER_KEYS, assert_error, bought, own
 from tests.factories import GB_NUMBERS, US_NUMBERS, entry, make_tenant, stock
+from voxnumbers.kit.clock import iso_z, utc_now
 
 NUMBER = US_NUMBERS[0]  # +14155551200
 
@@ -57,8 +60,13 @@ async def test_a_valid_number_the_account_does_not_own_is_404(client, database):
 
 async def test_a_number_cooling_off_is_shown_as_released(client, database):
     tenant = await make_tenant(database)
-    await own(database, tenant, NUMBER, status="released")
+    back = (utc_now() + timedelta(days=12)).replace(microsecond=0)
+    await own(database, tenant, NUMBER, status="released", available_after=back)
     response = await client.get(tenant.path(f"/numbers/{NUMBER}"), headers=tenant.bearer)
     assert response.status_code == 200
-    assert response.json()["status"] == "released"
-    assert list(response.json()) == NUMBER_KEYS
+    body = response.json()
+    assert body["status"] == "released"
+    # [ext] after the number object's keys: when it was released, when it returns to sale.
+    assert list(body) == [*NUMBER_KEYS, "released_at", "available_after"]
+    assert body["available_after"] == iso_z(back)
+    assert body["released_at"] == body["updated_at"]

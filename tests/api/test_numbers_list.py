@@ -19,6 +19,7 @@ from tests.api.support import (
     own,
 )
 from tests.factories import GB_NUMBERS, IN_NUMBERS, US_NUMBERS, entry, make_tenant, stock
+from voxnumbers.kit.clock import iso_z
 from voxnumbers.numbers.capabilities import to_mask
 from voxnumbers.schema import applications, trunks
 
@@ -337,6 +338,32 @@ async def test_status_filter_and_released_numbers(client, database):
     )
     assert [n["e164"] for n in both.json()["data"]] == [GB_NUMBERS[0]]
     assert both.json()["pagination"]["total"] == 1
+
+
+async def test_released_numbers_say_when_they_were_released_and_return(client, database):
+    """[ext] ``status=released`` items add ``released_at`` and ``available_after`` after the
+    number object's keys; every other list keeps exactly the seed's keys."""
+    tenant = await make_tenant(database)
+    now = datetime.now(UTC).replace(microsecond=0)
+    await own(database, tenant, US_NUMBERS[0], status="active")
+    await own(
+        database,
+        tenant,
+        US_NUMBERS[1],
+        status="released",
+        created_at=now - timedelta(days=3),
+        available_after=now + timedelta(days=27),
+    )
+    released = await client.get(tenant.path("/numbers?status=released"), headers=tenant.bearer)
+    (item,) = released.json()["data"]
+    assert list(item) == [*NUMBER_KEYS, "released_at", "available_after"]
+    assert (item["released_at"], item["available_after"]) == (
+        iso_z(now - timedelta(days=3)),
+        iso_z(now + timedelta(days=27)),
+    )
+    for query in ("", "?status=active", "?cursor="):
+        response = await client.get(tenant.path(f"/numbers{query}"), headers=tenant.bearer)
+        assert [list(n) for n in response.json()["data"]] == [NUMBER_KEYS], query
 
 
 async def test_status_and_country_combine(client, database):

@@ -5,6 +5,7 @@ request id."""
 from __future__ import annotations
 
 import csv
+import importlib.metadata
 import io
 import json
 from collections.abc import Iterator
@@ -16,11 +17,10 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from tests.client.support import BASE_URL, AppThread, Wiretap
-from tests.factories import US_NUMBERS, US_TOLL_FREE, Tenant, entry, stock
+from tests.factories import GB_NUMBERS, US_NUMBERS, US_TOLL_FREE, Tenant, entry, stock
 from voxnumbers.kit.db import Database
 from voxnumbers.settings import Settings
 from voxnumbers_client import Client
-from voxnumbers_client import cli as cli_module
 from voxnumbers_client.cli import build_app
 
 NUMBER = US_NUMBERS[0]
@@ -92,6 +92,42 @@ async def test_numbers_buy_get_list(vox: VoxCli, database: Database) -> None:
     assert listed == vox.answer["data"] and [n["e164"] for n in listed] == [NUMBER]
     every = vox.ok("numbers", "list", "--all", "--per-page", "1", "--status", "active")
     assert [n["e164"] for n in every] == [NUMBER, US_NUMBERS[1]]
+
+
+async def test_buy_several_numbers_without_a_country(vox: VoxCli, database: Database) -> None:
+    london = GB_NUMBERS[0]
+    await stock(database, entry(NUMBER), entry(london), entry(US_NUMBERS[1]))
+    wanted = (NUMBER, london, US_NUMBERS[2])  # the last one is not for sale
+    result = vox("numbers", "buy", *wanted, "--idempotency-key", "batch", "--output", "json")
+    assert result.exit_code == 1
+    bought = json.loads(result.stdout)
+    assert [(n["e164"], n["country"]) for n in bought] == [(NUMBER, "US"), (london, "GB")]
+    assert result.stderr.splitlines() == [
+        f"{US_NUMBERS[2]}: not bought",
+        f"Error: {US_NUMBERS[2]} is neither in inventory nor yours, so its country is not known; "
+        "pass the country to buy it anyway",
+        "Bought 2 of 3 numbers.",
+    ]
+    purchases = [x for x in vox.wire.exchanges if x.request.method == "POST"]
+    assert [
+        (json.loads(x.request.content), x.request.headers["idempotency-key"]) for x in purchases
+    ] == [
+        ({"e164": NUMBER, "country": "US"}, f"batch:{NUMBER}"),
+        ({"e164": london, "country": "GB"}, f"batch:{london}"),
+    ]
+
+    # The same command again buys nothing twice: each purchase is replayed.
+    again = vox("numbers", "buy", NUMBER, london, "--idempotency-key", "batch", "--output", "json")
+    assert again.exit_code == 0, again.stderr
+    assert json.loads(again.stdout) == bought
+    assert vox.wire.last.response.headers["idempotent-replayed"] == "true"
+
+    # With --country, inventory is not read first; one number prints one object.
+    single = vox.ok("numbers", "buy", US_NUMBERS[1], "--country", "US")
+    assert single["e164"] == US_NUMBERS[1]
+    assert [x.request.method for x in vox.wire.exchanges[-1:]] == ["POST"]
+    owned = vox.ok("numbers", "list", "--all")
+    assert sorted(n["e164"] for n in owned) == sorted([NUMBER, london, US_NUMBERS[1]])
 
 
 async def test_numbers_assign_unassign_release_cancel(vox: VoxCli, database: Database) -> None:
@@ -186,6 +222,22 @@ async def test_trunks(vox: VoxCli, database: Database) -> None:
         0,
         None,
     )
+    updated = vox.ok(
+        "trunks",
+        "update",
+        trunk_id,
+        "--max-channels",
+        "9",
+        "--origination-uri",
+        "sip:o.example.com",
+    )
+    assert updated == vox.answer and vox.wire.last.request.headers["if-match"]
+    assert (updated["name"], updated["auth_type"], updated["max_channels"]) == ("PBX 2", "ip", 9)
+    assert updated["origination_uris"] == ["sip:o.example.com"]
+    cleared = vox.ok("trunks", "update", trunk_id, "--clear-origination-uris")
+    assert (cleared["origination_uris"], cleared["max_channels"]) == ([], 9)
+    nothing = vox("trunks", "update", trunk_id)
+    assert nothing.exit_code == 2 and "Nothing to change" in nothing.stderr
 
     await stock(database, entry(NUMBER))
     vox.ok("numbers", "buy", NUMBER, "--country", "US")
@@ -312,7 +364,7 @@ async def test_api_errors_print_the_message_and_request_id(vox: VoxCli) -> None:
 async def test_user_commands_work_when_no_plugin_is_installed(
     vox: VoxCli, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli_module, "entry_points", lambda group: [])
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: [])
     bare = VoxCli(build_app(client_factory=bound_factory(vox.wire)), vox.tenant, vox.wire)
     await stock(database, entry(NUMBER))
     assert [n["e164"] for n in bare.ok("inventory", "search")] == [NUMBER]

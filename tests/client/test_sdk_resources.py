@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.client.support import Vox, assert_matches_wire
@@ -16,6 +18,7 @@ from voxnumbers_client import (
     Event,
     IpAclEntry,
     NotFoundError,
+    PreconditionFailedError,
     Trunk,
     TrunkCredential,
     WebhookEndpoint,
@@ -213,3 +216,104 @@ async def test_events(vox: Vox, database: Database) -> None:
     assert [e.e164 for e in purchases] == [US_NUMBERS[1], NUMBER]
     of_number = await vox(vox.client.events.list(e164=US_NUMBERS[1]))
     assert [e.type for e in of_number.data] == ["number.purchased"]
+
+
+async def test_trunk_update_changes_only_the_given_fields(vox: Vox) -> None:
+    trunks = vox.client.trunks
+    created = await vox(
+        trunks.create(
+            "PBX",
+            "ip",
+            termination_uri="sip:pbx.example.com",
+            origination_uris=["sip:a.example.com"],
+        )
+    )
+    await vox(trunks.get(created.id))
+    etag = vox.client.last_response.etag
+    updated = await vox(trunks.update(created.id, max_channels=12))
+    get, put = vox.wire.exchanges[-2:]
+    assert (get.request.method, put.request.method) == ("GET", "PUT")
+    assert put.request.headers["if-match"] == get.response.headers["etag"] == etag
+    assert json.loads(put.request.content) == {
+        "name": "PBX",
+        "auth_type": "ip",
+        "termination_uri": "sip:pbx.example.com",
+        "origination_uris": ["sip:a.example.com"],
+        "max_channels": 12,
+    }
+    assert_matches_wire(updated, answered(vox, 200))
+    assert (updated.max_channels, updated.termination_uri) == (12, "sip:pbx.example.com")
+    assert updated.origination_uris == ("sip:a.example.com",)
+    cleared = await vox(trunks.update(created.id, termination_uri=None, name="PBX 2"))
+    assert (cleared.name, cleared.termination_uri, cleared.max_channels) == ("PBX 2", None, 12)
+
+
+async def test_a_stale_if_match_is_refused(vox: Vox) -> None:
+    trunks = vox.client.trunks
+    created = await vox(trunks.create("PBX", "ip"))
+    await vox(trunks.get(created.id))
+    stale = vox.client.last_response.etag
+    assert stale
+    await vox(trunks.update(created.id, max_channels=5))
+    with pytest.raises(PreconditionFailedError) as refused:
+        await vox(trunks.replace(created.id, "Other", "ip", if_match=stale))
+    assert refused.value.status == 412
+    assert vox.wire.last.request.headers["if-match"] == stale
+    assert (await vox(trunks.get(created.id))).name == "PBX"
+
+
+class ChangesFirstPut:
+    """A transport that, before the first PUT it carries, sends a PUT of its own to the same
+    trunk: someone else's change landing between ``update``'s read and its write."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.interfered = False
+
+    def _other(self, request: httpx.Request) -> httpx.Request | None:
+        if request.method != "PUT" or self.interfered:
+            return None
+        self.interfered = True
+        body = {**json.loads(request.content), "name": "Changed meanwhile", "max_channels": 7}
+        headers = {"Authorization": request.headers["authorization"]}
+        return httpx.Request("PUT", request.url, json=body, headers=headers)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if (other := self._other(request)) is not None:
+            assert self.inner.handle_request(other).status_code == 200
+        return self.inner.handle_request(request)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if (other := self._other(request)) is not None:
+            response = await self.inner.handle_async_request(other)
+            assert response.status_code == 200
+        return await self.inner.handle_async_request(request)
+
+
+async def test_update_reads_again_when_the_trunk_changed_meanwhile(vox: Vox) -> None:
+    created = await vox(vox.client.trunks.create("PBX", "ip"))
+    vox.wire.inner = ChangesFirstPut(vox.wire.inner)
+    updated = await vox(vox.client.trunks.update(created.id, termination_uri="sip:x.example.com"))
+    methods = [(x.request.method, x.response.status_code) for x in vox.wire.exchanges[-4:]]
+    assert methods == [("GET", 200), ("PUT", 412), ("GET", 200), ("PUT", 200)]
+    # Neither change is lost: the other one's name and channels, and this one's URI.
+    assert (updated.name, updated.max_channels, updated.termination_uri) == (
+        "Changed meanwhile",
+        7,
+        "sip:x.example.com",
+    )
+
+
+async def test_last_response_describes_each_answer(vox: Vox) -> None:
+    assert vox.client.last_response is None
+    created = await vox(vox.client.trunks.create("PBX", "ip"))
+    raw = vox.client.last_response
+    assert raw.status_code == 201
+    assert raw.request_id == vox.wire.last.response.headers["x-request-id"]
+    assert raw.headers["content-type"].startswith("application/json")
+    await vox(vox.client.trunks.get(created.id))
+    assert vox.client.last_response.etag == vox.wire.last.response.headers["etag"]
+    with pytest.raises(NotFoundError) as missing:
+        await vox(vox.client.trunks.get("trunk_doesnotexist"))
+    assert vox.client.last_response.status_code == 404
+    assert vox.client.last_response.request_id == missing.value.request_id

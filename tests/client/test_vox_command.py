@@ -43,3 +43,36 @@ def test_vox_help_lists_user_and_operator_commands() -> None:
     commands = listed_commands(result.stdout)
     assert set(USER_COMMANDS) <= commands, result.stdout
     assert set(OPERATOR_COMMANDS) <= commands, result.stdout
+
+
+def modules_imported_by(*args: str) -> set[str]:
+    """The top-level packages ``vox ARGS…`` imported (it runs, then reports ``sys.modules``)."""
+    script = (
+        "import sys\n"
+        "from voxnumbers_client.cli import main\n"
+        f"sys.argv = ['vox', *{list(args)!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})), file=sys.stderr)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOX_")}
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60
+    )
+    return set(result.stderr.split())
+
+
+def test_version_imports_neither_the_server_nor_the_sdk() -> None:
+    imported = modules_imported_by("--version")
+    assert "typer" in imported
+    assert not imported & {"voxnumbers", "sqlalchemy", "litestar", "httpx", "asyncio"}
+
+
+def test_a_user_command_imports_the_sdk_but_not_the_server() -> None:
+    imported = modules_imported_by("numbers", "list", "--help")
+    assert "httpx" in imported
+    assert not imported & {"voxnumbers", "sqlalchemy", "litestar", "asyncio"}
+
+
+def test_an_operator_command_loads_the_server_plugin() -> None:
+    imported = modules_imported_by("admin", "--help")
+    assert {"voxnumbers", "sqlalchemy"} <= imported

@@ -201,7 +201,7 @@ def test_the_operator_block_runs_as_pasted(demo_server: VoxServer, api: httpx.Cl
     """Every command of the operator's block, in its order, with what each one changed."""
     found = [shlex.split(c.text, comments=True) for c in commands(readme_blocks("Try it")[1])]
     assert all(argv[:2] == ["./dev", "vox"] for argv in found), found
-    (demo_server.workdir / "numbers.csv").write_text(
+    (demo_server.workdir / "for-sale.csv").write_text(
         "e164,monthly_fee,needs_provisioning\n+14155550123,1.25,true\n"
     )
     filled: dict[str, str] = {}

@@ -3,6 +3,7 @@ Docker, Kubernetes), Ctrl-C in a terminal, and a PostgreSQL database that was no
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
@@ -30,13 +31,12 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def last_used(server: VoxServer) -> str:
-    """The ``last_used_at`` cell of the demo account's only key, as the operator reads it."""
+    """The ``last_used_at`` of the demo account's only key, as the operator reads it
+    (``-`` when never used)."""
     listed = server.vox("admin", "keys", "list", "--account", server.account_id,
-                        env={"COLUMNS": "200"}).stdout  # fmt: skip
-    rows = [line for line in listed.splitlines() if "key_" in line]
-    assert len(rows) == 1, listed
-    cells = [cell.strip() for cell in rows[0].strip("│ ").split("│")]
-    return cells[4]
+                        "--output", "json").stdout  # fmt: skip
+    (key,) = json.loads(listed)
+    return key["last_used_at"] or "-"
 
 
 def assert_nothing_listens(port: int) -> None:

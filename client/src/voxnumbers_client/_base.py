@@ -7,6 +7,8 @@ Only sending differs between :class:`~voxnumbers_client.Client` and
 from __future__ import annotations
 
 import uuid
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import httpx
@@ -24,6 +26,33 @@ HttpClientT = TypeVar("HttpClientT", httpx.Client, httpx.AsyncClient)
 IDEMPOTENT_BY_KEY = frozenset({"POST", "DELETE"})
 
 
+@dataclass(frozen=True, slots=True)
+class RawResponse:
+    """The HTTP side of an API answer: what ``client.last_response`` holds.
+
+    ``etag`` is the object's version (single-object reads and writes), to send back as
+    ``if_match=`` so a write is refused (``PreconditionFailedError``) if the object changed
+    meanwhile; ``request_id`` is what to quote to support; ``http`` is the ``httpx.Response``.
+    """
+
+    status_code: int
+    headers: httpx.Headers
+    request_id: str | None
+    etag: str | None
+    http: httpx.Response
+
+    @classmethod
+    def of(cls, response: httpx.Response) -> RawResponse:
+        headers = response.headers
+        return cls(
+            response.status_code,
+            headers,
+            headers.get("x-request-id"),
+            headers.get("etag"),
+            response,
+        )
+
+
 class BaseClient(Generic[HttpClientT]):
     """Settings and the request/response handling common to both clients."""
 
@@ -33,6 +62,20 @@ class BaseClient(Generic[HttpClientT]):
         self._config = config
         self._http = http
         self._retry = RetryPolicy(max_retries=config.max_retries)
+        # Per thread and per asyncio task: concurrent calls each see their own answer.
+        self._last_response: ContextVar[RawResponse | None] = ContextVar(
+            "vox_last_response", default=None
+        )
+
+    @property
+    def last_response(self) -> RawResponse | None:
+        """The HTTP answer to this client's last call in the current thread or asyncio task
+        (errors included): status, headers, request id and ETag."""
+        return self._last_response.get()
+
+    def _remember(self, response: httpx.Response) -> httpx.Response:
+        self._last_response.set(RawResponse.of(response))
+        return response
 
     @property
     def account_id(self) -> str:
@@ -66,6 +109,8 @@ class BaseClient(Generic[HttpClientT]):
             headers["Content-Type"] = "application/json"
         if call.method in IDEMPOTENT_BY_KEY:
             headers["Idempotency-Key"] = call.idempotency_key or str(uuid.uuid4())
+        if call.if_match is not None:
+            headers["If-Match"] = call.if_match
         headers.update(call.headers)
         return self._http.build_request(
             call.method, call.path, params=call.params, content=content, headers=headers

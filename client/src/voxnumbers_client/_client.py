@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -31,6 +30,13 @@ from voxnumbers_client.resources import (
 )
 
 T = TypeVar("T")
+
+
+async def _asyncio_sleep(delay: float) -> None:
+    # asyncio is imported on first use: the blocking client and `vox` never need it.
+    import asyncio
+
+    await asyncio.sleep(delay)
 
 
 class Client(BaseClient[httpx.Client]):
@@ -105,7 +111,12 @@ class Client(BaseClient[httpx.Client]):
     # -- what resources call ----------------------------------------------------------------
 
     def _request(self, call: APIRequest[T]) -> T:
-        return self._parse(call, self._send(self._build_request(call)))
+        return self._exchange(call)[0]
+
+    def _exchange(self, call: APIRequest[T]) -> tuple[T, httpx.Response]:
+        """The result of ``call`` and the response it came in."""
+        response = self._remember(self._send(self._build_request(call)))
+        return self._parse(call, response), response
 
     def _page(self, call: PageRequest[T]) -> Page[T]:
         return Page(call, self._request(call), self._request)
@@ -114,7 +125,7 @@ class Client(BaseClient[httpx.Client]):
         return ExportStream(lambda: self._open_stream(call))
 
     def _open_stream(self, call: APIRequest[Any]) -> httpx.Response:
-        response = self._send(self._build_request(call), stream=True)
+        response = self._remember(self._send(self._build_request(call), stream=True))
         if response.is_error:
             response.read()
             response.close()
@@ -151,7 +162,7 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
     """
 
     #: Waits between retries (a class attribute so tests can make it instant).
-    _sleep = staticmethod(asyncio.sleep)
+    _sleep = staticmethod(_asyncio_sleep)
 
     def __init__(
         self,
@@ -208,7 +219,12 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
     # -- what resources call ----------------------------------------------------------------
 
     async def _request(self, call: APIRequest[T]) -> T:
-        return self._parse(call, await self._send(self._build_request(call)))
+        return (await self._exchange(call))[0]
+
+    async def _exchange(self, call: APIRequest[T]) -> tuple[T, httpx.Response]:
+        """The result of ``call`` and the response it came in."""
+        response = self._remember(await self._send(self._build_request(call)))
+        return self._parse(call, response), response
 
     def _page(self, call: PageRequest[T]) -> AsyncPaginator[T]:
         return AsyncPaginator(call, self._request)
@@ -217,7 +233,7 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
         return AsyncExportStream(lambda: self._open_stream(call))
 
     async def _open_stream(self, call: APIRequest[Any]) -> httpx.Response:
-        response = await self._send(self._build_request(call), stream=True)
+        response = self._remember(await self._send(self._build_request(call), stream=True))
         if response.is_error:
             await response.aread()
             await response.aclose()

@@ -72,6 +72,16 @@ class Number(Model):
     application_id: str | None
     created_at: datetime
     updated_at: datetime
+    #: Released numbers only (while cooling off): when released, and when back for sale.
+    released_at: datetime | None = None
+    available_after: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The number as the API sent it: the two release times only on released numbers."""
+        data = Model.to_dict(self)
+        if self.released_at is None and self.available_after is None:
+            del data["released_at"], data["available_after"]
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +235,8 @@ class Event(Model):
 class Pagination(Model):
     """The ``pagination`` object of every list response (the seed's five fields).
 
-    ``next_cursor`` is set only when the list was requested with cursor paging.
+    ``next_cursor`` is set only when the list was requested with cursor paging (``None`` on
+    the last page).
     """
 
     total: int
@@ -234,11 +245,20 @@ class Pagination(Model):
     current_page: int
     total_pages: int
     next_cursor: str | None = None
+    #: Whether the server sent ``next_cursor`` (even as null): the list was paged by cursor.
+    cursor_paged: bool = field(default=False, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: Any) -> Self:
+        """Read the pagination object, noting whether it came with ``next_cursor``."""
+        parsed = Model.from_json.__func__(cls, data)  # type: ignore[attr-defined]
+        return dataclasses.replace(parsed, cursor_paged="next_cursor" in data)  # type: ignore[no-any-return]
 
     def to_dict(self) -> dict[str, Any]:
-        """The pagination object, without ``next_cursor`` unless the server sent one."""
+        """The pagination object as the server sent it (``next_cursor`` only if it did)."""
         data = Model.to_dict(self)
-        if data["next_cursor"] is None:
+        del data["cursor_paged"]
+        if not self.cursor_paged and data["next_cursor"] is None:
             del data["next_cursor"]
         return data
 

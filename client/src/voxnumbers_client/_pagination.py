@@ -1,9 +1,10 @@
 """Pages of list results, and walking through all of them.
 
-A list method answers with the first page. Iterating over it yields every item of every
-page, fetching the next page only when the current one is used up: by incrementing
-``page`` (the seed's paging), or by following ``pagination.next_cursor`` when the API sent
-one (cursor paging).
+A list method answers with the first page. Iterating over it (or ``auto_paging_iter``,
+which can stop after ``limit`` items) yields every item of every page, fetching the next
+page only when the current one is used up: by following ``pagination.next_cursor`` when the
+API sent one (cursor paging: nothing skipped or repeated while the list changes), else by
+incrementing ``page`` (the seed's paging, for lists without cursors).
 """
 
 from __future__ import annotations
@@ -117,9 +118,28 @@ class Page(_BasePage[T]):
             yield page
             page = page.next_page()
 
+    def auto_paging_iter(self, *, limit: int | None = None) -> Iterator[T]:
+        """Every item of this page and the following ones, at most ``limit`` of them; no page
+        is fetched beyond the one that reaches the limit.
+
+        >>> for number in client.numbers.list(status="active").auto_paging_iter(limit=250):
+        ...     print(number.e164)
+        """
+        _check_limit(limit)
+        taken = 0
+        page: Page[T] | None = self
+        while page is not None:
+            for item in page.data:
+                if taken == limit:
+                    return
+                taken += 1
+                yield item
+            if taken == limit:
+                return
+            page = page.next_page()
+
     def __iter__(self) -> Iterator[T]:
-        for page in self.iter_pages():
-            yield from page.data
+        return self.auto_paging_iter()
 
 
 class AsyncPage(_BasePage[T]):
@@ -148,10 +168,23 @@ class AsyncPage(_BasePage[T]):
             yield page
             page = await page.next_page()
 
-    async def __aiter__(self) -> AsyncIterator[T]:
-        async for page in self.iter_pages():
+    async def auto_paging_iter(self, *, limit: int | None = None) -> AsyncIterator[T]:
+        """Every item of this page and the following ones, at most ``limit`` of them."""
+        _check_limit(limit)
+        taken = 0
+        page: AsyncPage[T] | None = self
+        while page is not None:
             for item in page.data:
+                if taken == limit:
+                    return
+                taken += 1
                 yield item
+            if taken == limit:
+                return
+            page = await page.next_page()
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        return self.auto_paging_iter()
 
 
 class AsyncPaginator(Generic[T]):
@@ -179,6 +212,20 @@ class AsyncPaginator(Generic[T]):
     def __await__(self) -> Generator[Any, None, AsyncPage[T]]:
         return self._first_page().__await__()
 
-    async def __aiter__(self) -> AsyncIterator[T]:
-        async for item in await self._first_page():
+    async def auto_paging_iter(self, *, limit: int | None = None) -> AsyncIterator[T]:
+        """Every item of every page, at most ``limit`` of them::
+
+        async for number in client.numbers.list().auto_paging_iter(limit=250):
+            ...
+        """
+        first = await self._first_page()
+        async for item in first.auto_paging_iter(limit=limit):
             yield item
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        return self.auto_paging_iter()
+
+
+def _check_limit(limit: int | None) -> None:
+    if limit is not None and (isinstance(limit, bool) or limit < 0):
+        raise ValueError(f"limit must be a whole number >= 0, got {limit!r}")

@@ -31,6 +31,8 @@ class APIRequest(Generic[T]):
     body: Mapping[str, Any] | None = None
     idempotency_key: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
+    #: Send ``If-Match``: the write applies only to the object at this version (its ETag).
+    if_match: str | None = None
 
     def param(self, name: str) -> str | None:
         """The first value of query parameter ``name``, if set."""

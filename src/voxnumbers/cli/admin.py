@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Column, Table
 
 from voxnumbers.accounts import service as accounts
 from voxnumbers.accounts.schemas import Account, ApiKey, IssuedKey
 from voxnumbers.cli.inventory import inventory_app
 from voxnumbers.cli.numbers import numbers_app
-from voxnumbers.cli.runtime import out, run_with_database
-from voxnumbers.kit.clock import iso_z
+from voxnumbers.cli.runtime import as_row, out, run_with_database
 from voxnumbers.kit.db import Database
+from voxnumbers_client.cli._output import OutputOption, print_row, print_rows
 
 admin_app = typer.Typer(no_args_is_help=True)
 accounts_app = typer.Typer(no_args_is_help=True, help="Create and list accounts.")
@@ -24,43 +23,56 @@ admin_app.add_typer(inventory_app, name="inventory")
 admin_app.add_typer(numbers_app, name="numbers")
 
 
+ACCOUNT_COLUMNS = ("id", "name", "status", "created_at")
+KEY_COLUMNS = ("id", "account_id", "hint", "mode", "created_at", "revoked_at", "last_used_at")
+
+
 @accounts_app.command("create")
-def create_account(name: Annotated[str, typer.Option(help="Display name of the account.")]) -> None:
-    """Create an account and print its id."""
+def create_account(
+    name: Annotated[str, typer.Option(help="Display name of the account.")],
+    output: OutputOption = None,
+) -> None:
+    """Create an account and print its id (with --output, the whole account)."""
 
     async def _create(database: Database) -> Account:
         async with database.transaction() as conn:
             return await accounts.create_account(conn, name)
 
-    out.print(run_with_database(_create).id, highlight=False)
+    account = run_with_database(_create)
+    if output is None:
+        out.print(account.id, highlight=False)
+    else:
+        print_row(as_row(account), output)
 
 
 @accounts_app.command("list")
-def list_accounts() -> None:
+def list_accounts(output: OutputOption = None) -> None:
     """List every account."""
 
     async def _list(database: Database) -> list[Account]:
         async with database.transaction(write=False) as conn:
             return await accounts.list_accounts(conn)
 
-    table = Table("id", "name", "status", "created_at")
-    for account in run_with_database(_list):
-        table.add_row(account.id, account.name, account.status, iso_z(account.created_at))
-    out.print(table)
+    print_rows([as_row(a) for a in run_with_database(_list)], ACCOUNT_COLUMNS, output)
 
 
 @keys_app.command("create")
 def create_key(
     account: Annotated[str, typer.Option(help="Account id (acc_…).")],
     test: Annotated[bool, typer.Option("--test", help="Issue a tvx_sk_test_ key.")] = False,
+    output: OutputOption = None,
 ) -> None:
-    """Issue a key and print it. It is shown this once and stored only as a hash."""
+    """Issue a key and print it (with --output, the key's record and its secret). It is
+    shown this once and stored only as a hash."""
 
     async def _issue(database: Database) -> IssuedKey:
         async with database.transaction() as conn:
             return await accounts.issue_key(conn, account, test=test)
 
     issued = run_with_database(_issue)
+    if output is not None:
+        print_row({**as_row(issued.key), "secret": issued.secret}, output)
+        return
     out.print(issued.secret, highlight=False, soft_wrap=True)
     out.print(
         f"[dim]key id {issued.key.id}; store the key now, it cannot be shown again[/dim]",
@@ -69,7 +81,10 @@ def create_key(
 
 
 @keys_app.command("revoke")
-def revoke_key(key_id: Annotated[str, typer.Argument(help="Key id (key_…).")]) -> None:
+def revoke_key(
+    key_id: Annotated[str, typer.Argument(help="Key id (key_…).")],
+    output: OutputOption = None,
+) -> None:
     """Revoke a key: requests using it are refused from now on."""
 
     async def _revoke(database: Database) -> ApiKey:
@@ -77,33 +92,21 @@ def revoke_key(key_id: Annotated[str, typer.Argument(help="Key id (key_…).")])
             return await accounts.revoke_key(conn, key_id)
 
     key = run_with_database(_revoke)
-    out.print(f"revoked {key.id} ({key.hint})", highlight=False)
+    if output is None:
+        out.print(f"revoked {key.id} ({key.hint})", highlight=False)
+    else:
+        print_row(as_row(key), output)
 
 
 @keys_app.command("list")
-def list_keys(account: Annotated[str, typer.Option(help="Account id (acc_…).")]) -> None:
+def list_keys(
+    account: Annotated[str, typer.Option(help="Account id (acc_…).")],
+    output: OutputOption = None,
+) -> None:
     """List an account's keys (hints only; secrets are never stored)."""
 
     async def _list(database: Database) -> list[ApiKey]:
         async with database.transaction(write=False) as conn:
             return await accounts.list_keys(conn, account)
 
-    # `keys revoke` takes the id: never cut it short; the other columns give way.
-    table = Table(
-        Column("id", no_wrap=True, min_width=20),
-        "key",
-        "mode",
-        "created_at",
-        "last_used_at",
-        "revoked_at",
-    )
-    for key in run_with_database(_list):
-        table.add_row(
-            key.id,
-            key.hint,
-            key.mode,
-            iso_z(key.created_at),
-            iso_z(key.last_used_at) if key.last_used_at else "-",
-            iso_z(key.revoked_at) if key.revoked_at else "-",
-        )
-    out.print(table)
+    print_rows([as_row(k) for k in run_with_database(_list)], KEY_COLUMNS, output)

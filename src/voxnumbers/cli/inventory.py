@@ -21,6 +21,7 @@ from voxnumbers.inventory import service as inventory
 from voxnumbers.inventory.importer import COLUMNS, Problem, ValidatedFile, read_inventory_file
 from voxnumbers.inventory.schemas import InventoryEntry
 from voxnumbers.kit.db import Database
+from voxnumbers_client.cli._output import OutputFormat, OutputOption, print_row
 
 inventory_app = typer.Typer(no_args_is_help=True, help="Put numbers up for sale.")
 
@@ -50,6 +51,7 @@ def import_inventory(
     batch_size: Annotated[
         int, typer.Option(min=1, max=10_000, help="Numbers written per statement.")
     ] = 5_000,
+    output: OutputOption = None,
 ) -> None:
     """Validate every row of FILE, then put its numbers up for sale in one transaction.
 
@@ -88,7 +90,7 @@ def import_inventory(
             )
 
         added = run_with_database(_import, settings)
-    _print_summary(checked, added)
+    _print_summary(checked, added, output)
 
 
 async def _add_in_batches(
@@ -135,8 +137,12 @@ def _print_problems(problems: Sequence[Problem]) -> None:
         err.print(f"… and {len(problems) - PROBLEMS_SHOWN:,} more invalid row(s)", highlight=False)
 
 
-def _print_summary(checked: ValidatedFile, added: int) -> None:
+def _print_summary(checked: ValidatedFile, added: int, output: OutputFormat | None) -> None:
     present = len(checked.entries) - added
+    if output is not None:
+        counts = {"added": added, "present": present, "invalid": len(checked.problems)}
+        print_row(counts, output)
+        return
     out.print(
         f"{added:,} added, {present:,} already present (for sale or owned), "
         f"{len(checked.problems):,} skipped as invalid",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -12,12 +12,20 @@ from rich.markup import escape
 
 from voxnumbers.errors import ApiError
 from voxnumbers.kit.db import Database, DatabaseUnavailable
+from voxnumbers.kit.jsonc import to_json_data
 from voxnumbers.settings import Settings, SettingsError
 
 T = TypeVar("T")
 
 out = Console()
 err = Console(stderr=True)
+
+
+def as_row(obj: Any) -> dict[str, Any]:
+    """An object (dataclass or msgspec struct) as the JSON the API would answer with."""
+    row = to_json_data(obj)
+    assert isinstance(row, dict)
+    return row
 
 
 def load_settings() -> Settings:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +14,7 @@ import typer
 from voxnumbers.cli.runtime import err, load_settings, out, run_with_database
 from voxnumbers.kit.db import Database
 from voxnumbers.migrations import pending_migrations, upgrade_to_head
+from voxnumbers.ops.metrics import MULTIPROCESS_DIRECTORY
 from voxnumbers.settings import Settings
 
 
@@ -86,12 +89,26 @@ def _refuse_a_port_in_use(host: str, port: int) -> None:
 
 
 def _run_server(settings: Settings) -> None:
-    from granian import Granian
-    from granian.constants import Interfaces
 
     # Workers build the app from the environment: hand them the effective settings.
     os.environ["VOX_HOST"] = settings.host
     os.environ["VOX_PORT"] = str(settings.port)
+    shared = None
+    if settings.workers > 1 and not os.environ.get(MULTIPROCESS_DIRECTORY):
+        # Each worker counts into this directory, so a scrape of any one reports them all.
+        shared = tempfile.mkdtemp(prefix="vox-metrics-")
+        os.environ[MULTIPROCESS_DIRECTORY] = shared
+    try:
+        _serve(settings)
+    finally:
+        if shared is not None:
+            shutil.rmtree(shared, ignore_errors=True)
+
+
+def _serve(settings: Settings) -> None:
+    from granian import Granian
+    from granian.constants import Interfaces
+
     Granian(
         "voxnumbers.app:app_from_environment",
         factory=True,

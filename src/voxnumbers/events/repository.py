@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -374,3 +375,15 @@ async def deliveries_of_endpoint(conn: AsyncConnection, endpoint_id: str) -> lis
         .order_by(_d.seq)
     )
     return [DeliveryState(**row._mapping) for row in rows]
+
+
+async def count_deliveries_by_status(
+    conn: AsyncConnection, statuses: Sequence[str]
+) -> dict[str, int]:
+    """How many deliveries are in each of ``statuses`` (absent: none)."""
+    query = (
+        select(webhook_deliveries.c.status, func.count())
+        .where(webhook_deliveries.c.status.in_(statuses))
+        .group_by(webhook_deliveries.c.status)
+    )
+    return {status: int(count) for status, count in (await conn.execute(query)).all()}

@@ -178,3 +178,9 @@ def _event_type_filter(value: str | None) -> str | None:
     if value is not None and value not in EVENT_TYPES:
         raise ValidationFailed.on("type", f"must be one of {', '.join(EVENT_TYPES)}")
     return value
+
+
+async def delivery_backlog(conn: AsyncConnection) -> dict[str, int]:
+    """Webhook deliveries still to send (``pending``) and given up on (``failed``), over
+    every account: what operators watch (``/metrics``)."""
+    return await repository.count_deliveries_by_status(conn, ("pending", "failed"))

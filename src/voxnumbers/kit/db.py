@@ -223,6 +223,28 @@ class Database:
             statement_timeout=statement_timeout,
             connect_timeout=pool_timeout if connect_timeout is None else connect_timeout,
         )
+        #: Transactions waiting for the pool to hand them a connection (``/metrics``).
+        self.connections_waiting = 0
+
+    @property
+    def connections_in_use(self) -> int:
+        """Connections checked out of the pool now (``/metrics``)."""
+        checkedout = getattr(self.engine.sync_engine.pool, "checkedout", None)
+        return int(checkedout()) if checkedout is not None else 0
+
+    @asynccontextmanager
+    async def _connect(self) -> AsyncIterator[AsyncConnection]:
+        """``engine.connect()``, counted in ``connections_waiting`` until the pool answers."""
+        connection = self.engine.connect()
+        self.connections_waiting += 1
+        try:
+            await connection.start()
+        finally:
+            self.connections_waiting -= 1
+        try:
+            yield connection
+        finally:
+            await asyncio.shield(connection.close())
 
     @property
     def is_sqlite(self) -> bool:
@@ -249,7 +271,7 @@ class Database:
         failure: BaseException | None = None
         committing = False
         try:
-            async with self.engine.connect() as conn:
+            async with self._connect() as conn:
                 if write:
                     await conn.execution_options(**{_WRITE: True})
                 elif self.is_sqlite:

@@ -184,6 +184,8 @@ EXPORT_MEDIA_TYPES = {"csv": "text/csv", "ndjson": "application/x-ndjson"}
 async def get_number(
     conn: NamedDependency[AsyncConnection], caller: NamedDependency[Caller], e164: E164Path
 ) -> Response[Number]:
+    """One number. A released one (cooling off) adds ``released_at`` and ``available_after``
+    after the number object's keys, as ``status=released`` lists do."""
     return tagged(await service.get_number(conn, caller.account_id, e164))
 
 

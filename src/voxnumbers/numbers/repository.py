@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+import msgspec
 from sqlalchemy import (
     BigInteger,
     Select,
@@ -37,7 +38,14 @@ from voxnumbers.kit.direct import copy_out, fetch_all
 from voxnumbers.kit.money import CURRENCY, cents_to_decimal
 from voxnumbers.kit.upsert import insert_for
 from voxnumbers.numbers.capabilities import to_list
-from voxnumbers.numbers.schemas import ListOrder, Number, NumberFilter, NumberRecord, Position
+from voxnumbers.numbers.schemas import (
+    ListOrder,
+    Number,
+    NumberFilter,
+    NumberRecord,
+    Position,
+    ReleasedNumber,
+)
 from voxnumbers.schema import applications, number_counts, number_totals, numbers, trunks
 
 # The statuses listed by default, as values the statement carries (not an expanding IN,
@@ -63,6 +71,8 @@ _NUMBER_COLUMNS = (
     numbers.c.application_id,
     numbers.c.created_at,
     numbers.c.updated_at,
+    numbers.c.released_at,
+    numbers.c.available_after,
 )
 
 
@@ -87,9 +97,11 @@ def _number_of_row(row: Any) -> Number:
         application_id,
         created_at,
         updated_at,
+        released_at,
+        available_after,
         *_,  # the filter's total, on rows of a counted page
     ) = row
-    return Number(
+    number = Number(
         e164=e164,
         country=country,
         type=type_,
@@ -104,6 +116,10 @@ def _number_of_row(row: Any) -> Number:
         created_at=created_at,
         updated_at=updated_at,
     )
+    if status == "released" and released_at is not None and available_after is not None:
+        fields = msgspec.structs.asdict(number)
+        return ReleasedNumber(**fields, released_at=released_at, available_after=available_after)
+    return number
 
 
 class _Shape(NamedTuple):

@@ -43,6 +43,15 @@ class Number(msgspec.Struct, kw_only=True):
     updated_at: datetime
 
 
+class ReleasedNumber(Number, kw_only=True):
+    """A number cooling off after its release [ext]: the number object and, after its keys,
+    when it was released and when it returns to inventory. Only released numbers carry
+    these two keys, so every other answer keeps the seed's shape exactly."""
+
+    released_at: datetime
+    available_after: datetime
+
+
 class NumberPage(msgspec.Struct, kw_only=True):
     data: list[Number]
     pagination: Pagination

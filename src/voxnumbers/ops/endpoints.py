@@ -46,7 +46,7 @@ async def openapi_json(request: Request[Any, Any, Any]) -> Response[bytes]:
 @get("/metrics", summary="Prometheus metrics", tags=["operations"], include_in_schema=False)
 async def metrics(state: State) -> Response[bytes]:
     registry: Metrics = state.metrics
-    return Response(content=registry.render(), media_type=registry.content_type)
+    return Response(content=await registry.render(), media_type=registry.content_type)
 
 
 route_handlers = [healthz, readyz, openapi_json, metrics]

@@ -3,57 +3,88 @@
 Packages extend ``vox`` through the entry-point group ``voxnumbers.cli``: each entry point
 names a callable ``register(app: typer.Typer) -> None`` that adds its commands. Plugin
 commands find the global options in ``ctx.find_object(CliState)``.
+
+Plugins are loaded only when a command that is not a user command is asked for, or the
+command list is shown (``vox --help``): the server's plugin imports SQLAlchemy and Litestar,
+which ``vox --version`` and ``vox numbers list`` have no use for (see bench/cli_startup.py).
 """
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points
+import importlib
 from typing import Annotated, Any
 
 import typer
+import typer.main
 from typer.core import TyperGroup
 
-from voxnumbers_client._client import Client
-from voxnumbers_client._errors import VoxAPIError, VoxError
 from voxnumbers_client._version import __version__
-from voxnumbers_client.cli import applications, events, inventory, numbers, trunks, webhooks
 from voxnumbers_client.cli._state import ClientFactory, CliState
 
 PLUGIN_GROUP = "voxnumbers.cli"
 
-#: The user command groups, in the order ``vox --help`` lists them.
-USER_COMMANDS: tuple[tuple[str, typer.Typer], ...] = (
-    ("numbers", numbers.app),
-    ("inventory", inventory.app),
-    ("trunks", trunks.app),
-    ("applications", applications.app),
-    ("webhooks", webhooks.app),
-    ("events", events.app),
-)
+#: The user command groups, in the order ``vox --help`` lists them, and the module whose
+#: ``app`` each is. A group's module (and the SDK with it) is imported when it is used.
+USER_COMMANDS: dict[str, str] = {
+    name: f"voxnumbers_client.cli.{name}"
+    for name in ("numbers", "inventory", "trunks", "applications", "webhooks", "events")
+}
 
 
 class VoxGroup(TyperGroup):
-    """The root group: turns SDK errors from any command into a message and exit code 1."""
+    """The root group: loads the user command groups on demand and turns SDK errors from
+    any command into a message and exit code 1."""
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in USER_COMMANDS and cmd_name not in self.commands:
+            module = importlib.import_module(USER_COMMANDS[cmd_name])
+            group = typer.main.get_group(module.app)
+            group.name = cmd_name
+            self.commands[cmd_name] = group
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        listed = super().list_commands(ctx)
+        return [*USER_COMMANDS, *(name for name in listed if name not in USER_COMMANDS)]
 
     def invoke(self, ctx: Any) -> Any:
+        from voxnumbers_client._errors import VoxError
+
         try:
             return super().invoke(ctx)
         except VoxError as exc:
+            from voxnumbers_client.cli._output import report_error
+
             report_error(exc)
             raise typer.Exit(1) from exc
 
 
-def report_error(exc: VoxError) -> None:
-    """Print an SDK error for a person: the API's message, details and request id."""
-    if not isinstance(exc, VoxAPIError):
-        typer.echo(f"Error: {exc}", err=True)
-        return
-    typer.echo(f"Error: {exc.message}", err=True)
-    for detail in exc.details:
-        typer.echo(f"  {detail.field}: {detail.reason}", err=True)
-    typer.echo(
-        f"  ({exc.code}, HTTP {exc.status}, request id: {exc.request_id or 'none'})", err=True
-    )
+class PluggableVoxGroup(VoxGroup):
+    """The root group with the installed plugins' commands, loaded on first need."""
+
+    _plugins_loaded = False
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and self._load_plugins():
+            command = super().get_command(ctx, cmd_name)
+        return command
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        self._load_plugins()
+        return super().list_commands(ctx)
+
+    def _load_plugins(self) -> bool:
+        """Add the plugins' commands once; whether this call loaded them."""
+        if self._plugins_loaded:
+            return False
+        self._plugins_loaded = True
+        plugged = typer.Typer()
+        _load_plugins(plugged)
+        if plugged.registered_commands or plugged.registered_groups:
+            for name, command in typer.main.get_group(plugged).commands.items():
+                self.commands.setdefault(name, command)
+        return True
 
 
 def _print_version(value: bool) -> None:
@@ -62,14 +93,17 @@ def _print_version(value: bool) -> None:
         raise typer.Exit()
 
 
-def build_app(*, client_factory: ClientFactory = Client, load_plugins: bool = True) -> typer.Typer:
+def build_app(
+    *, client_factory: ClientFactory | None = None, load_plugins: bool = True
+) -> typer.Typer:
     """The root ``vox`` application with the user commands and every installed plugin.
 
-    ``client_factory`` builds the client commands use (tests pass one bound to a fake API).
+    ``client_factory`` builds the client commands use (default ``Client``; tests pass one
+    bound to a fake API).
     """
     app = typer.Typer(
         name="vox",
-        cls=VoxGroup,
+        cls=PluggableVoxGroup if load_plugins else VoxGroup,
         help="Manage phone numbers through the TryVox numbers API.",
         no_args_is_help=True,
         add_completion=False,
@@ -110,15 +144,13 @@ def build_app(*, client_factory: ClientFactory = Client, load_plugins: bool = Tr
         ctx.obj = state
         ctx.call_on_close(state.close)
 
-    for name, sub_app in USER_COMMANDS:
-        app.add_typer(sub_app, name=name)
-    if load_plugins:
-        _load_plugins(app)
     return app
 
 
 def _load_plugins(app: typer.Typer) -> None:
     """Let installed packages add commands; a broken plugin must not break ``vox``."""
+    from importlib.metadata import entry_points  # scanning installed packages takes time
+
     for entry_point in entry_points(group=PLUGIN_GROUP):
         try:
             entry_point.load()(app)

@@ -6,11 +6,10 @@ Data goes to stdout and nothing else does: hints, progress bars and errors go to
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import io
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
@@ -29,6 +28,7 @@ from rich.table import Table
 from rich.text import Text
 
 from voxnumbers_client import _json
+from voxnumbers_client._errors import VoxAPIError, VoxError
 from voxnumbers_client._models import (
     Application,
     Event,
@@ -90,24 +90,40 @@ def resolve_format(output: OutputFormat | None) -> OutputFormat:
 
 def print_items(items: Sequence[Model], model: type[Model], output: OutputFormat | None) -> None:
     """Print a list of API objects in the chosen format."""
-    fmt = resolve_format(output)
     rows = [item.to_dict() for item in items]
-    if fmt is OutputFormat.json:
-        typer.echo(_json.dumps(rows, indent=2))
-    elif fmt is OutputFormat.csv:
-        typer.echo(_csv(rows, _field_names(model)), nl=False)
-    else:
-        columns = TABLE_COLUMNS.get(model, _field_names(model))
-        table = Table(*columns, box=None, header_style="bold")
-        for row in rows:
-            table.add_row(*(_cell(row[column]) for column in columns))
-        _stdout().print(table)
+    print_rows(rows, _columns(model, rows), output, table_columns=TABLE_COLUMNS.get(model))
 
 
 def print_item(item: Model, output: OutputFormat | None) -> None:
     """Print one API object: a field/value table, a JSON object or a one-row CSV."""
+    print_row(item.to_dict(), output)
+
+
+def print_rows(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    output: OutputFormat | None,
+    *,
+    table_columns: Sequence[str] | None = None,
+) -> None:
+    """Print JSON-shaped objects as a table (``table_columns`` of them), a JSON list, or CSV
+    with ``columns``. Commands plugged into ``vox`` print with this too."""
     fmt = resolve_format(output)
-    row = item.to_dict()
+    if fmt is OutputFormat.json:
+        typer.echo(_json.dumps(list(rows), indent=2))
+    elif fmt is OutputFormat.csv:
+        typer.echo(_csv(rows, columns), nl=False)
+    else:
+        shown = table_columns or columns
+        table = Table(*shown, box=None, header_style="bold")
+        for row in rows:
+            table.add_row(*(_cell(row.get(column)) for column in shown))
+        _stdout().print(table)
+
+
+def print_row(row: Mapping[str, Any], output: OutputFormat | None) -> None:
+    """Print one JSON-shaped object: a field/value table, a JSON object or a one-row CSV."""
+    fmt = resolve_format(output)
     if fmt is OutputFormat.json:
         typer.echo(_json.dumps(row, indent=2))
     elif fmt is OutputFormat.csv:
@@ -122,15 +138,23 @@ def print_item(item: Model, output: OutputFormat | None) -> None:
 
 
 def print_page(
-    page: Page[M], model: type[M], output: OutputFormat | None, *, all_pages: bool, noun: str
+    page: Page[M],
+    model: type[M],
+    output: OutputFormat | None,
+    *,
+    all_pages: bool,
+    noun: str,
+    limit: int | None = None,
 ) -> None:
-    """Print a page, or with ``all_pages`` every page (with a progress bar on stderr)."""
-    if all_pages:
+    """Print a page, or with ``all_pages`` (or a ``limit``) the items of every page, up to
+    ``limit`` of them (with a progress bar on stderr)."""
+    if all_pages or limit is not None:
+        total = page.pagination.total if limit is None else min(limit, page.pagination.total)
         items: list[M] = []
-        with progress_bar(f"Fetching {noun}", total=page.pagination.total) as advance:
-            for current in page.iter_pages():
-                items.extend(current.data)
-                advance(len(current.data))
+        with progress_bar(f"Fetching {noun}", total=total) as advance:
+            for item in page.auto_paging_iter(limit=limit):
+                items.append(item)
+                advance(1)
         print_items(items, model, output)
         return
     print_items(page.data, model, output)
@@ -144,6 +168,21 @@ def print_page(
             f"Page {p.current_page} of {p.total_pages} ({p.total} {noun}); "
             "use --page N for another page or --all for every page."
         )
+        if p.next_cursor:
+            note(f"The next page by cursor: --cursor {p.next_cursor}")
+
+
+def report_error(exc: VoxError) -> None:
+    """Print an SDK error for a person: the API's message, details and request id."""
+    if not isinstance(exc, VoxAPIError):
+        typer.echo(f"Error: {exc}", err=True)
+        return
+    typer.echo(f"Error: {exc.message}", err=True)
+    for detail in exc.details:
+        typer.echo(f"  {detail.field}: {detail.reason}", err=True)
+    typer.echo(
+        f"  ({exc.code}, HTTP {exc.status}, request id: {exc.request_id or 'none'})", err=True
+    )
 
 
 def note(message: str) -> None:
@@ -174,13 +213,19 @@ def progress_bar(description: str, total: int | None) -> Iterator[Callable[[int]
         yield lambda n: progress.advance(task, n)
 
 
-def _field_names(model: type[Model]) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(model))
+def _columns(model: type[Model], rows: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+    """The CSV columns: the fields the objects carry (a number's release times only when
+    one of them is released), or, with no objects, the fields every object has."""
+    fields = dataclasses.fields(model)
+    if not rows:
+        return tuple(f.name for f in fields if f.default is dataclasses.MISSING)
+    return tuple(f.name for f in fields if any(f.name in row for row in rows))
 
 
 def _stdout() -> Console:
-    # Wide when not a terminal, so forced tables do not wrap numbers across lines.
-    return Console(width=None if sys.stdout.isatty() else 200, highlight=False)
+    # Not a terminal: no width to fit, so a table is never wrapped or cut (Rich would assume
+    # 80 columns); it takes the width its cells need.
+    return Console(width=None if sys.stdout.isatty() else 100_000, highlight=False)
 
 
 def _cell(value: Any) -> Text:
@@ -193,7 +238,9 @@ def _cell(value: Any) -> Text:
     return Text(str(value))
 
 
-def _csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+def _csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    import csv  # only CSV output needs it
+
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import typer
 
-from voxnumbers_client._client import Client
+if TYPE_CHECKING:
+    from voxnumbers_client._client import Client
 
 
 class ClientFactory(Protocol):
@@ -29,7 +30,7 @@ class CliState:
     api_key: str | None
     account_id: str | None
     base_url: str | None
-    factory: ClientFactory = Client
+    factory: ClientFactory | None = None
     _client: Client | None = field(default=None, repr=False)
 
     def client(self) -> Client:
@@ -39,9 +40,12 @@ class CliState:
                 raise typer.BadParameter("No API key: pass --api-key or set VOX_API_KEY.")
             if not self.account_id:
                 raise typer.BadParameter("No account: pass --account or set VOX_ACCOUNT_ID.")
-            self._client = self.factory(
-                self.api_key, account_id=self.account_id, base_url=self.base_url
-            )
+            factory = self.factory
+            if factory is None:
+                from voxnumbers_client._client import Client
+
+                factory = Client
+            self._client = factory(self.api_key, account_id=self.account_id, base_url=self.base_url)
         return self._client
 
     def close(self) -> None:

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from voxnumbers_client._models import Application
+from voxnumbers_client._params import PageParams
 from voxnumbers_client.cli._options import (
     AllOption,
     ForceOption,
-    PageOption,
-    PerPageOption,
+    LimitOption,
     YesOption,
+    api_options,
     confirm,
     given,
-    paging,
+    walking,
 )
 from voxnumbers_client.cli._output import OutputOption, print_item, print_page
 from voxnumbers_client.cli._state import client_of
@@ -37,16 +38,17 @@ WebhookSecret = Annotated[
 
 
 @app.command("list")
+@api_options(PageParams)
 def list_applications(
     ctx: typer.Context,
-    page: PageOption = None,
-    per_page: PerPageOption = None,
+    params: dict[str, Any],
     all_pages: AllOption = False,
+    limit: LimitOption = None,
     output: OutputOption = None,
 ) -> None:
     """List the account's applications."""
-    result = client_of(ctx).applications.list(**paging(page, per_page, all_pages))
-    print_page(result, Application, output, all_pages=all_pages, noun="applications")
+    result = client_of(ctx).applications.list(**walking(params, all_pages, limit))
+    print_page(result, Application, output, all_pages=all_pages, noun="applications", limit=limit)
 
 
 @app.command("get")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Any
 
 import typer
 
 from voxnumbers_client._models import Event
-from voxnumbers_client.cli._options import AllOption, PageOption, PerPageOption, given, paging
+from voxnumbers_client._params import EventListParams
+from voxnumbers_client.cli._options import AllOption, LimitOption, api_options, walking
 from voxnumbers_client.cli._output import OutputOption, print_page
 from voxnumbers_client.cli._state import client_of
 
@@ -15,20 +16,14 @@ app = typer.Typer(help="Events of the account's numbers.", no_args_is_help=True)
 
 
 @app.command("list")
+@api_options(EventListParams)
 def list_events(
     ctx: typer.Context,
-    type_: Annotated[
-        str | None, typer.Option("--type", help="Only this type, e.g. number.released.")
-    ] = None,
-    number: Annotated[
-        str | None, typer.Option("--number", help="Only events of this E.164 number.")
-    ] = None,
-    page: PageOption = None,
-    per_page: PerPageOption = None,
+    params: dict[str, Any],
     all_pages: AllOption = False,
+    limit: LimitOption = None,
     output: OutputOption = None,
 ) -> None:
     """List events, newest first."""
-    filters = given(type=type_, e164=number)
-    result = client_of(ctx).events.list(**filters, **paging(page, per_page, all_pages))
-    print_page(result, Event, output, all_pages=all_pages, noun="events")
+    result = client_of(ctx).events.list(**walking(params, all_pages, limit))
+    print_page(result, Event, output, all_pages=all_pages, noun="events", limit=limit)

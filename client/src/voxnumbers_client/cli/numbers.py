@@ -11,24 +11,26 @@ from typing import Annotated, Any, BinaryIO
 import typer
 
 from voxnumbers_client._client import Client
+from voxnumbers_client._errors import VoxError
 from voxnumbers_client._models import Number, NumberRouting
+from voxnumbers_client._params import NumberFilters, NumberListParams
 from voxnumbers_client.cli._options import (
     AllOption,
-    CapabilityOption,
     IdempotencyKeyOption,
-    PageOption,
-    PerPageOption,
+    LimitOption,
     YesOption,
+    api_options,
     confirm,
-    given,
-    paging,
+    walking,
 )
 from voxnumbers_client.cli._output import (
     OutputOption,
     note,
     print_item,
+    print_items,
     print_page,
     progress_bar,
+    report_error,
     stderr_is_terminal,
 )
 from voxnumbers_client.cli._state import client_of
@@ -36,29 +38,6 @@ from voxnumbers_client.cli._state import client_of
 app = typer.Typer(help="The account's numbers.", no_args_is_help=True)
 
 E164Argument = Annotated[str, typer.Argument(help="The number in E.164 form, e.g. +14155551234.")]
-CountryOption = Annotated[
-    str | None, typer.Option("--country", help="ISO 3166-1 alpha-2 code, e.g. US.")
-]
-StatusOption = Annotated[
-    str | None, typer.Option("--status", help="active, pending, suspended or released.")
-]
-TypeOption = Annotated[str | None, typer.Option("--type", help="local, toll_free or mobile.")]
-RegionOption = Annotated[str | None, typer.Option("--region", help="State or region, e.g. CA.")]
-TrunkFilter = Annotated[str | None, typer.Option("--trunk", help="Routed to this trunk id.")]
-ApplicationFilter = Annotated[
-    str | None, typer.Option("--application", help="Routed to this application id.")
-]
-RoutedOption = Annotated[
-    bool | None,
-    typer.Option("--routed/--unrouted", help="Only numbers with (or without) a route."),
-]
-ContainsOption = Annotated[
-    str | None, typer.Option("--contains", help="Digits the number contains.")
-]
-SortOption = Annotated[
-    str | None,
-    typer.Option("--sort", help="created_at, e164 or updated_at; prefix - for descending."),
-]
 
 
 class ExportFormat(StrEnum):
@@ -68,56 +47,18 @@ class ExportFormat(StrEnum):
     ndjson = "ndjson"
 
 
-def _filters(
-    country: str | None,
-    status: str | None,
-    type_: str | None,
-    capability: list[str] | None,
-    region: str | None,
-    trunk: str | None,
-    application: str | None,
-    routed: bool | None,
-    contains: str | None,
-    sort: str | None,
-) -> dict[str, Any]:
-    return given(
-        country=country,
-        status=status,
-        type=type_,
-        capability=capability,
-        region=region,
-        trunk_id=trunk,
-        application_id=application,
-        routed=routed,
-        contains=contains,
-        sort=sort,
-    )
-
-
 @app.command("list")
+@api_options(NumberListParams)
 def list_numbers(
     ctx: typer.Context,
-    country: CountryOption = None,
-    status: StatusOption = None,
-    type_: TypeOption = None,
-    capability: CapabilityOption = None,
-    region: RegionOption = None,
-    trunk: TrunkFilter = None,
-    application: ApplicationFilter = None,
-    routed: RoutedOption = None,
-    contains: ContainsOption = None,
-    sort: SortOption = None,
-    page: PageOption = None,
-    per_page: PerPageOption = None,
+    params: dict[str, Any],
     all_pages: AllOption = False,
+    limit: LimitOption = None,
     output: OutputOption = None,
 ) -> None:
     """List the account's numbers, oldest purchase first."""
-    filters = _filters(
-        country, status, type_, capability, region, trunk, application, routed, contains, sort
-    )
-    result = client_of(ctx).numbers.list(**filters, **paging(page, per_page, all_pages))
-    print_page(result, Number, output, all_pages=all_pages, noun="numbers")
+    result = client_of(ctx).numbers.list(**walking(params, all_pages, limit))
+    print_page(result, Number, output, all_pages=all_pages, noun="numbers", limit=limit)
 
 
 @app.command("get")
@@ -127,18 +68,55 @@ def get_number(ctx: typer.Context, e164: E164Argument, output: OutputOption = No
 
 
 @app.command("buy")
-def buy_number(
+def buy_numbers(
     ctx: typer.Context,
-    e164: E164Argument,
-    country: Annotated[str, typer.Option("--country", help="The number's country, e.g. US.")],
+    e164s: Annotated[
+        list[str], typer.Argument(help="One or more numbers in E.164 form.", show_default=False)
+    ],
+    country: Annotated[
+        str | None,
+        typer.Option(
+            "--country",
+            help="The numbers' country (default: read from inventory).",
+            show_default=False,
+        ),
+    ] = None,
     idempotency_key: IdempotencyKeyOption = None,
     output: OutputOption = None,
 ) -> None:
-    """Buy a number from inventory (find one with `vox inventory search`)."""
-    number = client_of(ctx).numbers.purchase(e164, country, idempotency_key=idempotency_key)
-    print_item(number, output)
-    if number.status == "pending":
-        note(f"{number.e164} is pending until it is provisioned.")
+    """Buy numbers from inventory (find them with `vox inventory search`), one request each.
+
+    Each purchase carries an Idempotency-Key; with --idempotency-key K the key of each
+    number is K (one number) or K:E164, so running the same command again buys nothing
+    twice. A number that cannot be bought is reported and the others are still bought.
+    """
+    numbers = client_of(ctx).numbers
+    bought: list[Number] = []
+    failed: list[tuple[str, VoxError]] = []
+    with progress_bar("Buying numbers", total=len(e164s)) as advance:
+        for e164 in e164s:
+            key = idempotency_key
+            if key is not None and len(e164s) > 1:
+                key = f"{key}:{e164}"
+            try:
+                bought.append(numbers.purchase(e164, country, idempotency_key=key))
+            except VoxError as error:
+                failed.append((e164, error))
+            advance(1)
+    if len(e164s) == 1 and bought:
+        print_item(bought[0], output)
+    elif bought:
+        print_items(bought, Number, output)
+    for number in bought:
+        if number.status == "pending":
+            note(f"{number.e164} is pending until it is provisioned.")
+    if failed:
+        for e164, problem in failed:
+            note(f"{e164}: not bought")
+            report_error(problem)
+        if len(e164s) > 1:
+            note(f"Bought {len(bought)} of {len(e164s)} numbers.")
+        raise typer.Exit(1)
 
 
 @app.command("assign")
@@ -212,6 +190,7 @@ def cancel_release(ctx: typer.Context, e164: E164Argument, output: OutputOption 
 
 
 @app.command("export")
+@api_options(NumberFilters)
 def export_numbers(
     ctx: typer.Context,
     format_: Annotated[
@@ -221,22 +200,12 @@ def export_numbers(
         Path | None,
         typer.Option("-o", "--file", help="Write here (default: stdout).", dir_okay=False),
     ] = None,
-    country: CountryOption = None,
-    status: StatusOption = None,
-    type_: TypeOption = None,
-    capability: CapabilityOption = None,
-    region: RegionOption = None,
-    trunk: TrunkFilter = None,
-    application: ApplicationFilter = None,
-    routed: RoutedOption = None,
-    contains: ContainsOption = None,
-    sort: SortOption = None,
+    *,
+    params: dict[str, Any],
 ) -> None:
     """Export every matching number as CSV or NDJSON, streamed (progress on stderr)."""
     client = client_of(ctx)
-    filters = _filters(
-        country, status, type_, capability, region, trunk, application, routed, contains, sort
-    )
+    filters = params
     # The bar needs the row count up front: one cheap list call, made only for a person.
     total = None
     if stderr_is_terminal():

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from voxnumbers_client._models import IpAclEntry, Trunk, TrunkCredential
+from voxnumbers_client._params import PageParams
 from voxnumbers_client.cli._options import (
     AllOption,
     ForceOption,
-    PageOption,
-    PerPageOption,
+    LimitOption,
     YesOption,
+    api_options,
     confirm,
     given,
-    paging,
+    walking,
 )
 from voxnumbers_client.cli._output import OutputOption, print_item, print_page
 from voxnumbers_client.cli._state import client_of
@@ -56,16 +57,17 @@ MaxChannelsOption = Annotated[
 
 
 @app.command("list")
+@api_options(PageParams)
 def list_trunks(
     ctx: typer.Context,
-    page: PageOption = None,
-    per_page: PerPageOption = None,
+    params: dict[str, Any],
     all_pages: AllOption = False,
+    limit: LimitOption = None,
     output: OutputOption = None,
 ) -> None:
     """List the account's trunks."""
-    result = client_of(ctx).trunks.list(**paging(page, per_page, all_pages))
-    print_page(result, Trunk, output, all_pages=all_pages, noun="trunks")
+    result = client_of(ctx).trunks.list(**walking(params, all_pages, limit))
+    print_page(result, Trunk, output, all_pages=all_pages, noun="trunks", limit=limit)
 
 
 @app.command("get")
@@ -89,6 +91,50 @@ def create_trunk(
         termination_uri=termination_uri, origination_uris=origination_uri, max_channels=max_channels
     )
     print_item(client_of(ctx).trunks.create(name, auth_type.value, **fields), output)
+
+
+@app.command("update")
+def update_trunk(
+    ctx: typer.Context,
+    trunk_id: TrunkIdArgument,
+    name: Annotated[str | None, typer.Option("--name", help="A new name.")] = None,
+    auth_type: Annotated[
+        AuthType | None, typer.Option("--auth-type", help="ip or credential.")
+    ] = None,
+    termination_uri: TerminationUriOption = None,
+    clear_termination_uri: Annotated[
+        bool, typer.Option("--clear-termination-uri", help="Remove the termination URI.")
+    ] = False,
+    origination_uri: Annotated[
+        list[str] | None,
+        typer.Option("--origination-uri", help="Replace the origination URIs; repeatable."),
+    ] = None,
+    clear_origination_uris: Annotated[
+        bool, typer.Option("--clear-origination-uris", help="Remove every origination URI.")
+    ] = False,
+    max_channels: MaxChannelsOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Change only the options given; the others keep their values (read, then written
+    back with If-Match, so a change made meanwhile is never overwritten)."""
+    if clear_termination_uri and termination_uri is not None:
+        raise typer.BadParameter("Give --termination-uri or --clear-termination-uri, not both.")
+    if clear_origination_uris and origination_uri:
+        raise typer.BadParameter("Give --origination-uri or --clear-origination-uris, not both.")
+    changes: dict[str, Any] = given(
+        name=name,
+        auth_type=auth_type.value if auth_type else None,
+        termination_uri=termination_uri,
+        origination_uris=origination_uri,
+        max_channels=max_channels,
+    )
+    if clear_termination_uri:
+        changes["termination_uri"] = None
+    if clear_origination_uris:
+        changes["origination_uris"] = []
+    if not changes:
+        raise typer.BadParameter("Nothing to change: give at least one option.")
+    print_item(client_of(ctx).trunks.update(trunk_id, **changes), output)
 
 
 @app.command("replace")
@@ -126,15 +172,21 @@ def delete_trunk(
 
 
 @credentials_app.command("list")
+@api_options(PageParams)
 def list_credentials(
     ctx: typer.Context,
     trunk_id: TrunkIdArgument,
+    params: dict[str, Any],
     all_pages: AllOption = False,
+    limit: LimitOption = None,
     output: OutputOption = None,
 ) -> None:
     """List a trunk's credentials (passwords are never shown)."""
-    result = client_of(ctx).trunks.credentials.list(trunk_id, **paging(None, None, all_pages))
-    print_page(result, TrunkCredential, output, all_pages=all_pages, noun="credentials")
+    credentials = client_of(ctx).trunks.credentials
+    result = credentials.list(trunk_id, **walking(params, all_pages, limit))
+    print_page(
+        result, TrunkCredential, output, all_pages=all_pages, noun="credentials", limit=limit
+    )
 
 
 @credentials_app.command("create")
@@ -172,15 +224,18 @@ def delete_credential(
 
 
 @ip_acl_app.command("list")
+@api_options(PageParams)
 def list_ip_acl(
     ctx: typer.Context,
     trunk_id: TrunkIdArgument,
+    params: dict[str, Any],
     all_pages: AllOption = False,
+    limit: LimitOption = None,
     output: OutputOption = None,
 ) -> None:
     """List the address ranges allowed on a trunk."""
-    result = client_of(ctx).trunks.ip_acl.list(trunk_id, **paging(None, None, all_pages))
-    print_page(result, IpAclEntry, output, all_pages=all_pages, noun="entries")
+    result = client_of(ctx).trunks.ip_acl.list(trunk_id, **walking(params, all_pages, limit))
+    print_page(result, IpAclEntry, output, all_pages=all_pages, noun="entries", limit=limit)
 
 
 @ip_acl_app.command("create")

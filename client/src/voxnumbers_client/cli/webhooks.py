@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from voxnumbers_client._models import WebhookEndpoint
+from voxnumbers_client._params import PageParams
 from voxnumbers_client.cli._options import (
     AllOption,
-    PageOption,
-    PerPageOption,
+    LimitOption,
     YesOption,
+    api_options,
     confirm,
-    paging,
+    walking,
 )
 from voxnumbers_client.cli._output import OutputOption, note, print_item, print_page
 from voxnumbers_client.cli._state import client_of
@@ -24,16 +25,17 @@ WebhookIdArgument = Annotated[str, typer.Argument(help="The endpoint's id.")]
 
 
 @app.command("list")
+@api_options(PageParams)
 def list_webhooks(
     ctx: typer.Context,
-    page: PageOption = None,
-    per_page: PerPageOption = None,
+    params: dict[str, Any],
     all_pages: AllOption = False,
+    limit: LimitOption = None,
     output: OutputOption = None,
 ) -> None:
     """List the account's webhook endpoints."""
-    result = client_of(ctx).webhooks.list(**paging(page, per_page, all_pages))
-    print_page(result, WebhookEndpoint, output, all_pages=all_pages, noun="endpoints")
+    result = client_of(ctx).webhooks.list(**walking(params, all_pages, limit))
+    print_page(result, WebhookEndpoint, output, all_pages=all_pages, noun="endpoints", limit=limit)
 
 
 @app.command("get")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal, Unpack
+import contextlib
+from typing import Any, Literal, Unpack
 
+from voxnumbers_client._errors import NotFoundError, VoxError
 from voxnumbers_client._models import Number, NumberRelease, NumberRouting, ReleasePreview
 from voxnumbers_client._pagination import AsyncPaginator, Page, PageRequest, page_parser
 from voxnumbers_client._params import NumberFilters, NumberListParams
@@ -20,11 +22,28 @@ class _NumberRequests(Resource):
     """How each numbers call is spelled on the wire (shared by the sync and async APIs)."""
 
     def _list(self, params: NumberListParams) -> PageRequest[Number]:
+        if "page" not in params and "cursor" not in params:
+            # Walks follow cursors: a walk by page number skips or repeats numbers when the
+            # list changes under it.
+            params = {**params, "cursor": ""}
         query = encode_query(NumberListParams, params)
         return APIRequest("GET", self._path("numbers"), page_parser(Number.from_json), query)
 
     def _get(self, e164: str) -> APIRequest[Number]:
         return APIRequest("GET", self._path("numbers", e164), Number.from_json)
+
+    def _inventory_country(self, e164: str) -> APIRequest[str | None]:
+        """The country of ``e164`` as inventory lists it (``None``: not for sale)."""
+        digits = e164.removeprefix("+")
+
+        def country_of(body: Any) -> str | None:
+            for item in body.get("data", []) if isinstance(body, dict) else []:
+                if isinstance(item, dict) and str(item.get("e164", "")).lstrip("+") == digits:
+                    return str(item["country"])
+            return None
+
+        query = (("contains", digits), ("per_page", "100"))
+        return APIRequest("GET", self._path("inventory", "numbers"), country_of, query)
 
     def _purchase(self, e164: str, country: str, key: str | None) -> APIRequest[Number]:
         return APIRequest(
@@ -80,7 +99,9 @@ class Numbers(_NumberRequests, SyncResource):
 
         Filters: ``country``, ``status``, ``type``, ``capability``, ``region``, ``trunk_id``,
         ``application_id``, ``routed``, ``contains``, ``created_after``, ``created_before``,
-        ``updated_since``, ``sort``; paging: ``page``, ``per_page``, ``cursor``.
+        ``updated_since``, ``sort``; paging: ``per_page`` and ``cursor`` (the default: the
+        first page by cursor, so a walk is consistent while numbers change) or ``page``
+        (a walk from a page number goes on by page number).
         """
         return self._client._page(self._list(params))
 
@@ -88,9 +109,21 @@ class Numbers(_NumberRequests, SyncResource):
         """Fetch one number (``+14155551234``)."""
         return self._client._request(self._get(e164))
 
-    def purchase(self, e164: str, country: str, *, idempotency_key: str | None = None) -> Number:
-        """Buy a number from inventory; it is ``active``, or ``pending`` until provisioned."""
-        return self._client._request(self._purchase(e164, country, idempotency_key))
+    def purchase(
+        self, e164: str, country: str | None = None, *, idempotency_key: str | None = None
+    ) -> Number:
+        """Buy a number from inventory; it is ``active``, or ``pending`` until provisioned.
+
+        Without ``country``, the number's country is read first from inventory, or, for a
+        number the account owns already (a retried purchase), from the number itself;
+        :class:`VoxError` if neither knows it.
+        """
+        if country is None:
+            country = self._client._request(self._inventory_country(e164))
+        if country is None:
+            with contextlib.suppress(NotFoundError):
+                country = self.get(e164).country
+        return self._client._request(self._purchase(e164, _known(e164, country), idempotency_key))
 
     def assign_trunk(
         self, e164: str, trunk_id: str, *, idempotency_key: str | None = None
@@ -146,10 +179,16 @@ class AsyncNumbers(_NumberRequests, AsyncResource):
         return await self._client._request(self._get(e164))
 
     async def purchase(
-        self, e164: str, country: str, *, idempotency_key: str | None = None
+        self, e164: str, country: str | None = None, *, idempotency_key: str | None = None
     ) -> Number:
-        """Buy a number from inventory."""
-        return await self._client._request(self._purchase(e164, country, idempotency_key))
+        """Buy a number from inventory (without ``country``, read from inventory first)."""
+        if country is None:
+            country = await self._client._request(self._inventory_country(e164))
+        if country is None:
+            with contextlib.suppress(NotFoundError):
+                country = (await self.get(e164)).country
+        call = self._purchase(e164, _known(e164, country), idempotency_key)
+        return await self._client._request(call)
 
     async def assign_trunk(
         self, e164: str, trunk_id: str, *, idempotency_key: str | None = None
@@ -193,6 +232,15 @@ class AsyncNumbers(_NumberRequests, AsyncResource):
     ) -> AsyncExportStream:
         """Stream every matching number as CSV or NDJSON (use ``async with``)."""
         return self._client._stream(self._export(format, filters))
+
+
+def _known(e164: str, country: str | None) -> str:
+    if country is None:
+        raise VoxError(
+            f"{e164} is neither in inventory nor yours, so its country is not known; "
+            "pass the country to buy it anyway"
+        )
+    return country
 
 
 __all__ = ["AsyncNumbers", "ExportFormat", "Numbers"]

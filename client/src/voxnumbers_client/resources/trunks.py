@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Unpack
 
+from voxnumbers_client._errors import PreconditionFailedError
 from voxnumbers_client._models import IpAclEntry, Trunk, TrunkCredential
 from voxnumbers_client._pagination import AsyncPaginator, Page, PageRequest, page_parser
-from voxnumbers_client._params import PageParams, TrunkFields
+from voxnumbers_client._params import PageParams, TrunkFields, TrunkUpdate
 from voxnumbers_client._request import APIRequest, check_keywords, compact, encode_query
 from voxnumbers_client.resources._base import AsyncResource, Resource, SyncResource
 
 if TYPE_CHECKING:
     from voxnumbers_client._client import AsyncClient, Client
+
+
+#: Reads and writes ``update`` tries when the trunk keeps changing under it.
+UPDATE_ATTEMPTS = 3
 
 
 class _TrunkRequests(Resource):
@@ -34,9 +40,31 @@ class _TrunkRequests(Resource):
         return self._write("POST", self._path("trunks"), name, auth_type, fields, key)
 
     def _replace(
-        self, trunk_id: str, name: str, auth_type: str, fields: TrunkFields
+        self,
+        trunk_id: str,
+        name: str,
+        auth_type: str,
+        fields: TrunkFields,
+        if_match: str | None = None,
     ) -> APIRequest[Trunk]:
-        return self._write("PUT", self._path("trunks", trunk_id), name, auth_type, fields, None)
+        call = self._write("PUT", self._path("trunks", trunk_id), name, auth_type, fields, None)
+        return dataclasses.replace(call, if_match=if_match)
+
+    def _updated(
+        self, trunk_id: str, current: Trunk, etag: str | None, changes: TrunkUpdate
+    ) -> APIRequest[Trunk]:
+        """The PUT that writes ``current`` with ``changes`` applied, if it is still current."""
+        check_keywords(TrunkUpdate, changes)
+        merged = {
+            "name": current.name,
+            "auth_type": current.auth_type,
+            "termination_uri": current.termination_uri,
+            "origination_uris": current.origination_uris,
+            "max_channels": current.max_channels,
+            **changes,
+        }
+        name, auth_type = merged.pop("name"), merged.pop("auth_type")
+        return self._replace(trunk_id, name, auth_type, merged, if_match=etag)  # type: ignore[arg-type]
 
     def _list(self, params: PageParams) -> PageRequest[Trunk]:
         query = encode_query(PageParams, params)
@@ -168,10 +196,31 @@ class Trunks(_TrunkRequests, SyncResource):
         return self._client._request(self._get(trunk_id))
 
     def replace(
-        self, trunk_id: str, name: str, auth_type: str, **fields: Unpack[TrunkFields]
+        self,
+        trunk_id: str,
+        name: str,
+        auth_type: str,
+        *,
+        if_match: str | None = None,
+        **fields: Unpack[TrunkFields],
     ) -> Trunk:
-        """Replace the whole trunk (PUT): fields not passed return to their defaults."""
-        return self._client._request(self._replace(trunk_id, name, auth_type, fields))
+        """Replace the whole trunk (PUT): fields not passed return to their defaults.
+        ``if_match``: an ETag; ``PreconditionFailedError`` if the trunk changed since."""
+        return self._client._request(self._replace(trunk_id, name, auth_type, fields, if_match))
+
+    def update(self, trunk_id: str, **changes: Unpack[TrunkUpdate]) -> Trunk:
+        """Change only the fields passed: reads the trunk, then writes it back changed with
+        ``If-Match``, so a change made meanwhile by someone else is never overwritten (the
+        read and write are tried again, up to 3 times, before ``PreconditionFailedError``)."""
+        for attempt in range(UPDATE_ATTEMPTS):
+            current, response = self._client._exchange(self._get(trunk_id))
+            call = self._updated(trunk_id, current, response.headers.get("etag"), changes)
+            try:
+                return self._client._request(call)
+            except PreconditionFailedError:
+                if attempt == UPDATE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     def delete(
         self, trunk_id: str, *, force: bool = False, idempotency_key: str | None = None
@@ -260,10 +309,29 @@ class AsyncTrunks(_TrunkRequests, AsyncResource):
         return await self._client._request(self._get(trunk_id))
 
     async def replace(
-        self, trunk_id: str, name: str, auth_type: str, **fields: Unpack[TrunkFields]
+        self,
+        trunk_id: str,
+        name: str,
+        auth_type: str,
+        *,
+        if_match: str | None = None,
+        **fields: Unpack[TrunkFields],
     ) -> Trunk:
-        """Replace the whole trunk (PUT)."""
-        return await self._client._request(self._replace(trunk_id, name, auth_type, fields))
+        """Replace the whole trunk (PUT), if still at the ETag ``if_match`` when given."""
+        call = self._replace(trunk_id, name, auth_type, fields, if_match)
+        return await self._client._request(call)
+
+    async def update(self, trunk_id: str, **changes: Unpack[TrunkUpdate]) -> Trunk:
+        """Change only the fields passed (read, then write with ``If-Match``)."""
+        for attempt in range(UPDATE_ATTEMPTS):
+            current, response = await self._client._exchange(self._get(trunk_id))
+            call = self._updated(trunk_id, current, response.headers.get("etag"), changes)
+            try:
+                return await self._client._request(call)
+            except PreconditionFailedError:
+                if attempt == UPDATE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     async def delete(
         self, trunk_id: str, *, force: bool = False, idempotency_key: str | None = None
