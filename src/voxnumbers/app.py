@@ -20,6 +20,8 @@ from voxnumbers import __version__
 from voxnumbers.accounts import service as accounts
 from voxnumbers.accounts.usage import KeyUsage
 from voxnumbers.applications.endpoints import router as applications_router
+from voxnumbers.console.endpoints import route_handlers as console_pages
+from voxnumbers.console.web import console_router, template_config
 from voxnumbers.events.delivery import DeliveryWorker
 from voxnumbers.events.endpoints import events_router, webhooks_router
 from voxnumbers.idempotency.service import Replay
@@ -120,12 +122,13 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         security=[{"BearerAuth": []}, {"BasicAuth": []}],
     )
     app = Litestar(
-        route_handlers=[api, *ops_handlers],
+        route_handlers=[api, console_router(console_pages), *ops_handlers],
         lifespan=[lifespan, rate_limits.lifespan],
         before_send=[rate_limits.add_headers, envelope_refused_preflight],
         cors_config=cors_config(settings),
         exception_handlers={**EXCEPTION_HANDLERS, Replay: handle_replay},
         response_class=JsonResponse,
+        template_config=template_config(),
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="voxnumbers",
