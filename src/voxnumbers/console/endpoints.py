@@ -97,12 +97,12 @@ def sign_in_page(
     return response
 
 
-@get("/sign-in")
+@get("/sign-in", opt={"public": True})
 async def show_sign_in(request: AnyRequest) -> Template:
     return sign_in_page(request)
 
 
-@post("/sign-in", opt={"error_page": sign_in_page})
+@post("/sign-in", opt={"public": True, "error_page": sign_in_page})
 async def sign_in(request: AnyRequest, conn: Conn, state: State) -> Response[Any]:
     """Check the key, open a session, set its cookie (which never holds the key)."""
     form = await read_sign_in_form(request, SignInForm)

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 import msgspec
 from jinja2 import Environment, PackageLoader, select_autoescape
 from litestar import Request, Response, Router
+from litestar.connection import ASGIConnection
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.di import Provide
 from litestar.response import Redirect, Template
@@ -39,6 +40,7 @@ SESSION_COOKIE = "vox_console"
 SIGN_IN_COOKIE = "vox_console_signin"  # the sign-in form's own CSRF token (double submit)
 CSRF_HEADER = "x-csrf-token"
 _READS = frozenset({"GET", "HEAD"})
+_SESSION = "console_session"
 _STATIC = Path(__file__).parent / "static"
 # Everything the console loads comes from this server: the browser refuses anything else.
 CONTENT_SECURITY_POLICY = (
@@ -72,16 +74,26 @@ def _when(moment: Any) -> str:
 # --- the session, CSRF ---------------------------------------------------------------------
 
 
-async def provide_session(request: Request[Any, Any, Any]) -> ConsoleSession:
-    """The signed-in session of this browser, looked up as the unit of work's first statement
-    (``SignInRequired`` without one). Every request that may change something must carry the
-    session's CSRF token, in the form or in the ``X-CSRF-Token`` header (htmx)."""
-    token = request.cookies.get(SESSION_COOKIE)
-    session = await unit_of_work(request).first_statement(
+async def require_session(connection: ASGIConnection[Any, Any, Any, Any], _: Any) -> None:
+    """The guard of every page but sign-in: the browser's live session, looked up as the
+    unit of work's first statement, as the API's guard looks up the key
+    (``SignInRequired`` without one). A guard, so it runs before the handler's
+    dependencies open the transaction it shares."""
+    if connection.route_handler.opt.get("public"):
+        return
+    token = connection.cookies.get(SESSION_COOKIE)
+    session = await unit_of_work(connection).first_statement(
         lambda conn: service.find_session(conn, token)
     )
     if session is None:
         raise SignInRequired()
+    connection.scope["state"][_SESSION] = session
+
+
+async def provide_session(request: Request[Any, Any, Any]) -> ConsoleSession:
+    """The session ``require_session`` found. Every request that may change something must
+    carry its CSRF token, in the form or in the ``X-CSRF-Token`` header (htmx)."""
+    session: ConsoleSession = request.scope["state"][_SESSION]
     if request.method not in _READS:
         given = request.headers.get(CSRF_HEADER)
         if given is None:
@@ -236,9 +248,10 @@ def console_router(route_handlers: list[Any]) -> Router:
     static = create_static_files_router(
         path="/static", directories=[_STATIC], include_in_schema=False, name="console-static"
     )
-    return Router(
-        path=PREFIX,
-        route_handlers=[*route_handlers, static],
+    pages = Router(
+        path="/",
+        route_handlers=route_handlers,
+        guards=[require_session],
         dependencies={
             "conn": Provide(provide_transaction),
             "session": Provide(provide_session),
@@ -247,5 +260,5 @@ def console_router(route_handlers: list[Any]) -> Router:
         middleware=[unit_of_work_middleware, _content_security_policy],
         # Every kind the API renders, so the console's handler wins over the app's for each.
         exception_handlers=dict.fromkeys([*EXCEPTION_HANDLERS, SignInRequired], render_error),
-        include_in_schema=False,
     )
+    return Router(path=PREFIX, route_handlers=[pages, static], include_in_schema=False)
