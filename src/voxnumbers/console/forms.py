@@ -8,6 +8,7 @@ whose type is a list takes every value given (checkboxes), and a textarea's line
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
@@ -28,8 +29,7 @@ _MISSING = re.compile(r"^Object missing required field `(?P<field>\w+)`")
 
 def read_form(values: Mapping[str, Sequence[str]], into: type[T]) -> T:
     """``values`` (every value of every name, as a multi-dict gives them) as an ``into``."""
-    list_fields = _list_fields(into)
-    known = {field.encode_name for field in inspect.type_info(into).fields}  # type: ignore[attr-defined]
+    known, list_fields = _fields(into)
     data: dict[str, Any] = {}
     problems: list[FieldProblem] = []
     for name, given in values.items():
@@ -63,11 +63,15 @@ def _validation_failed(message: str) -> ValidationFailed:
     return ValidationFailed(message)
 
 
-def _list_fields(struct: type[msgspec.Struct]) -> frozenset[str]:
-    names = set()
+@functools.cache
+def _fields(struct: type[msgspec.Struct]) -> tuple[frozenset[str], frozenset[str]]:
+    """The names of a struct's fields, and of those that are lists (cached: inspecting a
+    struct costs more than the rest of a request)."""
+    names, lists = set(), set()
     for field in inspect.type_info(struct).fields:  # type: ignore[attr-defined]
+        names.add(field.encode_name)
         kinds = field.type.types if isinstance(field.type, inspect.UnionType) else (field.type,)
         kinds = tuple(k.type if isinstance(k, inspect.Metadata) else k for k in kinds)
         if any(isinstance(kind, inspect.ListType) for kind in kinds):
-            names.add(field.encode_name)
-    return frozenset(names)
+            lists.add(field.encode_name)
+    return frozenset(names), frozenset(lists)

@@ -60,6 +60,7 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
         autoescape=select_autoescape(default=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # templates ship in the package: no stat() of each on every page
     )
     environment.filters["when"] = _when
     environment.filters["pairs"] = lambda values: [(value, value) for value in values]
