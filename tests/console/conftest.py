@@ -54,8 +54,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(_SKIPPED, red=True, bold=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[Any]:
+    """Chromium for one test. Not shared longer: Playwright's sync API keeps an event loop
+    running in this thread while it is open, and the database fixtures (and every async
+    test) need to start their own."""
     if not CHROMIUM.exists():
         if IN_CI:
             pytest.fail(f"no Chromium at {CHROMIUM}: .ci/run must install it")

@@ -272,6 +272,8 @@ def test_screenshots_of_the_main_pages(
 ) -> None:
     """Take the screenshots docs/console.md shows (into docs/console when
     ``VOX_CONSOLE_SCREENSHOTS`` names it, else a temporary directory)."""
+    if not ok(api.get("/trunks"))["data"]:
+        ok(api.post("/trunks", json={"name": "Office PBX", "auth_type": "ip"}))
     visit = Visit(browser, demo_server, viewport)
     try:
         page = visit.sign_in()

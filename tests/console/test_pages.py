@@ -218,6 +218,10 @@ async def test_htmx_gets_the_results_alone(app: Litestar, tenant: Tenant) -> Non
         assert part.text.startswith('<div id="results">')
         page = await http.get("/console/numbers")
         assert page.text.startswith("<!doctype html>")
+        # A field's extra attributes are markup, not text.
+        assert '<input type="text" name="country" value="" maxlength="2" autocomplete="off"' in (
+            page.text
+        )
         assert page.headers["content-security-policy"].startswith("default-src 'none'")
 
 
