@@ -266,3 +266,62 @@ async def test_concurrent_sign_ins_and_outs_keep_their_own_sessions(
         assert len(await session_rows(database)) == 3
         still = await asyncio.gather(*(http.get("/console/numbers") for http in clients))
     assert [s.status_code for s in still] == [303, 303, 303, 200, 200, 200]
+
+
+async def test_export_applications_webhooks_and_events_pages(
+    app: Litestar, database: Database, tenant: Tenant
+) -> None:
+    await stock(database, entry("+14155550142"), entry("+442079460123"))
+    async with browser(app) as http:
+        token = await sign_in(http, tenant.key)
+        for e164, country in (("+14155550142", "US"), ("+442079460123", "GB")):
+            bought = await http.post(
+                "/console/inventory/buy", data={"csrf": token, "e164": e164, "country": country}
+            )
+            assert bought.headers["location"] == f"/console/numbers/{e164.replace('+', '%2B')}"
+        # The export link of a filtered page exports what the filter matches.
+        page = await http.get("/console/numbers", params={"country": "gb"})
+        link = re.search(r'href="(/console/numbers/export\?[^"]+)"', page.text)[1]
+        exported = await http.get(link.replace("&amp;", "&"))
+        assert exported.headers["content-type"].startswith("text/csv")
+        assert [line.split(",")[0] for line in exported.text.splitlines()] == [
+            "e164",
+            "+442079460123",
+        ]
+        created = await http.post(
+            "/console/applications",
+            data={"csrf": token, "name": "IVR", "answer_url": "https://example.com/answer"},
+        )
+        assert created.status_code == 303
+        listed = (await http.get("/console/applications")).text
+        application_id = re.search(r"<code>(app_\w+)</code>", listed)[1]
+        assert "POST https://example.com/answer" in listed
+
+        hook = await http.post(
+            "/console/webhooks",
+            data={
+                "csrf": token,
+                "url": "https://hooks.example.org/vox",
+                "event_types": ["number.released", "number.purchased"],
+            },
+        )
+        assert hook.status_code == 201
+        secret = re.search(r'<p class="secret">(whsec_\w+)</p>', hook.text)[1]
+        hooks = (await http.get("/console/webhooks")).text
+        assert "https://hooks.example.org/vox" in hooks and secret not in hooks
+        webhook_id = re.search(r'action="/console/webhooks/(whk_\w+)/delete"', hooks)[1]
+        deleted = await http.post(f"/console/webhooks/{webhook_id}/delete", data={"csrf": token})
+        assert deleted.status_code == 303
+        assert "https://hooks.example.org/vox" not in (await http.get("/console/webhooks")).text
+
+        events = await http.get("/console/events", params={"e164": "+14155550142"})
+        assert re.findall(r'<td data-label="Event">([\w.]+)</td>', events.text) == [
+            "number.purchased"
+        ]
+        assert "1 event · page 1 of 1" in events.text
+        assert "+442079460123" not in events.text
+        gone = await http.post(
+            f"/console/applications/{application_id}/delete", data={"csrf": token}
+        )
+        assert gone.status_code == 303
+        assert application_id not in (await http.get("/console/applications")).text
