@@ -325,3 +325,19 @@ async def test_export_applications_webhooks_and_events_pages(
         )
         assert gone.status_code == 303
         assert application_id not in (await http.get("/console/applications")).text
+
+
+async def test_docs_names_no_other_host_and_serves_its_assets(app: Litestar) -> None:
+    async with browser(app) as http:
+        docs = await http.get("/docs")
+        assert docs.status_code == 200
+        assert re.findall(r"(?:src|href)=['\"]([^'\"]+)", docs.text) == [
+            "/docs/assets/favicon-32x32.png",
+            "/docs/assets/swagger-ui.css",
+            "/docs/assets/swagger-ui-bundle.js",
+            "/docs/assets/swagger-ui-standalone-preset.js",
+        ]
+        assert "https://" not in docs.text.split("<script type='text/javascript'>")[0]
+        for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"):
+            served = await http.get(f"/docs/assets/{asset}")
+            assert served.status_code == 200 and len(served.content) > 500
