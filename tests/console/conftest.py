@@ -83,6 +83,18 @@ class Visit:
         self.requested: list[str] = []
         self.context.on("request", lambda request: self.requested.append(request.url))
         self.page = self.context.new_page()
+        # What the browser complains about: script errors, and anything the Content Security
+        # Policy refused (an inline style or script, a request to another host).
+        self.complaints: list[str] = []
+        self.page.on("pageerror", lambda error: self.complaints.append(str(error)))
+        self.page.on(
+            "console",
+            lambda message: (
+                self.complaints.append(message.text)
+                if message.type == "error" and "Failed to load resource" not in message.text
+                else None
+            ),
+        )
 
     def sign_in(self, key: str | None = None) -> Any:
         page = self.page
@@ -107,6 +119,7 @@ def visit(browser: Any, demo_server: VoxServer) -> Iterator[Visit]:
         yield session
         assert session.requested, "the page made no request at all"
         assert session.foreign_requests() == []
+        assert session.complaints == []
     finally:
         session.context.close()
 
@@ -118,5 +131,6 @@ def phone(browser: Any, demo_server: VoxServer) -> Iterator[Visit]:
     try:
         yield session
         assert session.foreign_requests() == []
+        assert session.complaints == []
     finally:
         session.context.close()
