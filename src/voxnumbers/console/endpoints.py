@@ -58,7 +58,7 @@ from voxnumbers.trunks.schemas import CredentialRequest, IpAclRequest, TrunkRequ
 
 Conn = NamedDependency[AsyncConnection]
 Session = NamedDependency[ConsoleSession]
-Settings_ = NamedDependency[Settings]
+AppSettings = NamedDependency[Settings]
 AnyRequest = Request[Any, Any, Any]
 
 
@@ -133,7 +133,8 @@ async def sign_out(request: AnyRequest, conn: Conn, session: Session) -> Respons
 
 
 @get("/")
-async def home(request: AnyRequest, session: Session) -> Response[Any]:
+async def home(request: AnyRequest) -> Response[Any]:
+    """The numbers page (the guard sends a browser without a session to sign in first)."""
     return see_other(request, f"{PREFIX}/numbers")
 
 
@@ -180,7 +181,7 @@ async def export_numbers(request: AnyRequest, state: State, conn: Conn, session:
 
 @get("/numbers/{e164:str}")
 async def show_number(
-    request: AnyRequest, conn: Conn, session: Session, settings: Settings_, e164: str
+    request: AnyRequest, conn: Conn, session: Session, settings: AppSettings, e164: str
 ) -> Template:
     view = await service.number_view(conn, session.account_id, e164, sip_domain=settings.sip_domain)
     return page(request, "number.html", session, view=view)
@@ -216,7 +217,7 @@ async def remove_application(request: AnyRequest, conn: Conn, session: Session, 
 
 @get("/numbers/{e164:str}/release")
 async def preview_release(
-    request: AnyRequest, conn: Conn, session: Session, settings: Settings_, e164: str
+    request: AnyRequest, conn: Conn, session: Session, settings: AppSettings, e164: str
 ) -> Template:
     """What a release would cost, and the button that does it."""
     preview = await numbers.preview_release(conn, session.account_id, e164, settings)
@@ -225,7 +226,7 @@ async def preview_release(
 
 @post("/numbers/{e164:str}/release")
 async def release_number(
-    request: AnyRequest, conn: Conn, session: Session, settings: Settings_, e164: str
+    request: AnyRequest, conn: Conn, session: Session, settings: AppSettings, e164: str
 ) -> Any:
     release = await numbers.release_number(conn, session.account_id, e164, settings)
     return see_other(request, _number_url(release.e164))
@@ -275,7 +276,7 @@ async def buy_number(request: AnyRequest, conn: Conn, session: Session) -> Any:
 
 @get("/trunks")
 async def list_trunks(
-    request: AnyRequest, conn: Conn, session: Session, settings: Settings_
+    request: AnyRequest, conn: Conn, session: Session, settings: AppSettings
 ) -> Template:
     query = query_of(request, PageQuery)
     result = await trunks.list_trunks(
@@ -290,7 +291,7 @@ async def list_trunks(
 
 @post("/trunks")
 async def create_trunk(
-    request: AnyRequest, conn: Conn, session: Session, settings: Settings_
+    request: AnyRequest, conn: Conn, session: Session, settings: AppSettings
 ) -> Any:
     trunk_request = await form_of(request, TrunkRequest)
     trunk = await trunks.create_trunk(
@@ -301,7 +302,7 @@ async def create_trunk(
 
 @get("/trunks/{trunk_id:str}")
 async def show_trunk(
-    request: AnyRequest, conn: Conn, session: Session, settings: Settings_, trunk_id: str
+    request: AnyRequest, conn: Conn, session: Session, settings: AppSettings, trunk_id: str
 ) -> Template:
     view = await service.trunk_view(
         conn, session.account_id, trunk_id, sip_domain=settings.sip_domain
@@ -311,7 +312,7 @@ async def show_trunk(
 
 @post("/trunks/{trunk_id:str}/delete")
 async def delete_trunk(
-    request: AnyRequest, conn: Conn, session: Session, settings: Settings_, trunk_id: str
+    request: AnyRequest, conn: Conn, session: Session, settings: AppSettings, trunk_id: str
 ) -> Any:
     await trunks.delete_trunk(
         conn, session.account_id, trunk_id, force=False, sip_domain=settings.sip_domain

@@ -207,7 +207,12 @@ def render_error(request: Request[Any, Any, Any], exc: Exception) -> Response[An
     else:
         response = Template(
             template_name="_error.html" if is_htmx(request) else "error.html",
-            context={"error": error, "status": status, "session": None},
+            context={
+                "error": error,
+                "status": status,
+                "session": request.scope["state"].get(_SESSION),
+                "path": request.url.path,
+            },
             status_code=status,
             media_type="text/html",
         )
