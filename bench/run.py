@@ -77,6 +77,8 @@ PAGE_P50_MS = 25.0
 CURSOR_VS_PAGE1 = 1.5
 RSS_MB = 250.0
 IMPORT_SECONDS = 90.0
+CONSOLE_VS_API = 2.0  # the console's numbers page: server time at most 2x the API's page 1
+CONSOLE_PAGE, CONSOLE_API_PAGE = "big-console-p1-20", "big-p1-no filter-20"
 
 
 # -- scenarios --------------------------------------------------------------------------
@@ -87,12 +89,13 @@ class Scenario:
     key: str
     title: str
     role: str  # big, small or buyer
-    kind: str  # list, deep, cursor, get or purchase
+    kind: str  # list, deep, cursor, get, purchase or console
     query: dict[str, str] = field(default_factory=dict)
     method: str = "GET"
     target: str = ""  # "/path?query" once resolved
     supported: bool = True
     note: str = ""
+    cookie: str = ""  # the console's session cookie, once signed in
 
 
 def _filter_label(query: dict[str, str]) -> str:
@@ -135,6 +138,15 @@ def scenarios() -> list[Scenario]:
         )
     )
     found.append(Scenario(key="big-get", title="big: get one number", role="big", kind="get"))
+    found.append(
+        Scenario(
+            key=CONSOLE_PAGE,
+            title="big: console numbers page 1, no filter, 20 rows (HTML)",
+            role="big",
+            kind="console",
+            query={"per_page": "20"},
+        )
+    )
     found.append(
         Scenario(
             key="buyer-purchase",
@@ -552,6 +564,10 @@ def _resolve(
             _resolve_cursor(client, scenario, base, headers, args.cursor_walk_seconds)
         elif scenario.kind == "get":
             scenario.target = f"{base}/{deep_e164}"
+        elif scenario.kind == "console":
+            scenario.cookie = _console_session(client, account["key"])
+            scenario.target = f"/console/numbers?{urlencode(scenario.query)}"
+            headers = {"Cookie": scenario.cookie}
         else:
             scenario.target = f"{base}/purchase-from-inventory"
         if not scenario.supported:
@@ -606,7 +622,28 @@ def _resolve_cursor(
     scenario.target = f"{base}?{urlencode({**scenario.query, 'cursor': cursor})}"
 
 
+def _console_session(client: httpx.Client, key: str) -> str:
+    """Sign in to the console with ``key`` as a browser does; the session's Cookie header."""
+    form = client.get("/console/sign-in")
+    token = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    if token is None:
+        raise SystemExit(f"console sign-in page: {form.status_code} {form.text[:300]}")
+    signed_in = client.post(
+        "/console/sign-in",
+        data={"csrf": token[1], "api_key": key},
+        cookies=form.cookies,
+        follow_redirects=False,
+    )
+    session = signed_in.cookies.get("vox_console")
+    if signed_in.status_code != 303 or not session:
+        raise SystemExit(f"console sign-in: {signed_in.status_code} {signed_in.text[:300]}")
+    client.cookies.clear()
+    return f"vox_console={session}"
+
+
 def _auth_env(accounts: dict[str, Any], scenario: Scenario) -> dict[str, str]:
+    if scenario.kind == "console":
+        return {"BENCH_COOKIE": scenario.cookie}
     return {"BENCH_AUTH": f"Bearer {accounts[scenario.role]['key']}"}
 
 
@@ -671,6 +708,8 @@ def run_database(kind: str, args: argparse.Namespace) -> DatabaseRun:
             _progress(kind, "service", scenario, result.service, result.unloaded)
             result.asgi = on_asgi.run(scenario, env, [])
             _progress(kind, "(a) asgi", scenario, result.asgi)
+            if scenario.kind == "console":
+                continue  # its reference is the API's page 1 (targets), not (b) or (c)
             if not purchase:
                 _database_alone(kind, db_target, accounts, result, args)
             if scenario.kind == "cursor":
@@ -1174,6 +1213,20 @@ def targets(run: DatabaseRun) -> list[tuple[str, str, bool | None]]:
                     f"{ratio:.2f}{X} ({cursor.unloaded.p50_ms:.2f} ms vs "
                     f"{page1.unloaded.p50_ms:.2f} ms, one connection)",
                     ratio <= CURSOR_VS_PAGE1,
+                )
+            )
+    console, api_page = _result(run, CONSOLE_PAGE), _result(run, CONSOLE_API_PAGE)
+    if console and console.service and api_page and api_page.service:
+        html, json_ = console.service.cpu_ms, api_page.service.cpu_ms
+        if html and json_:
+            rows.append(
+                (
+                    f"console numbers page: server CPU per request ≤ {CONSOLE_VS_API:g}{X} "
+                    "the API's page 1 (20 rows, no filter)",
+                    f"{html / json_:.2f}{X} ({html:.2f} ms vs {json_:.2f} ms; p50 one "
+                    f"connection {_f(console.unloaded.p50_ms if console.unloaded else None, 2)}"
+                    f" ms vs {_f(api_page.unloaded.p50_ms if api_page.unloaded else None, 2)} ms)",
+                    html / json_ <= CONSOLE_VS_API,
                 )
             )
     rss = [(r.service.rss_mb or 0.0, r.scenario) for r in run.results if r.service]

@@ -1,5 +1,6 @@
 -- wrk script of the benchmark (run with one thread: -t1).
 --   BENCH_AUTH     value of the Authorization header (optional)
+--   BENCH_COOKIE   value of the Cookie header (optional: the console's session)
 --   BENCH_NUMBERS  file of "e164,country" lines: every request is then a purchase POST of
 --                  the next number of the list (wrapping around at its end)
 -- At the end it prints one line "BENCH_JSON {...}" that bench/run.py reads.
@@ -7,6 +8,11 @@
 local auth = os.getenv("BENCH_AUTH")
 if auth and auth ~= "" then
   wrk.headers["Authorization"] = auth
+end
+
+local cookie = os.getenv("BENCH_COOKIE")
+if cookie and cookie ~= "" then
+  wrk.headers["Cookie"] = cookie
 end
 
 local list = os.getenv("BENCH_NUMBERS")

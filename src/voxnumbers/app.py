@@ -13,13 +13,14 @@ from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from voxnumbers import __version__
 from voxnumbers.accounts import service as accounts
 from voxnumbers.accounts.usage import KeyUsage
 from voxnumbers.applications.endpoints import router as applications_router
+from voxnumbers.console.endpoints import route_handlers as console_pages
+from voxnumbers.console.web import console_router, template_config
 from voxnumbers.errors import InternalError
 from voxnumbers.events.delivery import DeliveryWorker
 from voxnumbers.events.endpoints import events_router, webhooks_router
@@ -29,6 +30,7 @@ from voxnumbers.kit.db import Database
 from voxnumbers.kit.periodic import every
 from voxnumbers.logs import configure_logging
 from voxnumbers.numbers.endpoints import router as numbers_router
+from voxnumbers.ops.apidocs import swagger_ui, swagger_ui_assets
 from voxnumbers.ops.endpoints import route_handlers as ops_handlers
 from voxnumbers.ops.maintenance import run_maintenance
 from voxnumbers.ops.metrics import Metrics
@@ -122,19 +124,20 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         security=[{"BearerAuth": []}, {"BasicAuth": []}],
     )
     app = Litestar(
-        route_handlers=[api, *ops_handlers],
+        route_handlers=[api, console_router(console_pages), swagger_ui_assets(), *ops_handlers],
         lifespan=[lifespan, rate_limits.lifespan],
         before_send=[rate_limits.add_headers, envelope_refused_preflight],
         cors_config=cors_config(settings),
         exception_handlers={**EXCEPTION_HANDLERS, Replay: handle_replay},
         response_class=JsonResponse,
+        template_config=template_config(),
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="voxnumbers",
             version=__version__,
             description="The TryVox numbers API: inventory, purchase, routing, release.",
             path="/docs",
-            render_plugins=[SwaggerRenderPlugin(path="/")],
+            render_plugins=[swagger_ui()],
             components=Components(
                 security_schemes={
                     "BearerAuth": SecurityScheme(

@@ -286,3 +286,18 @@ idempotency_keys = Table(
     Column("expires_at", Timestamp(), nullable=False),
     Index(None, "expires_at"),
 )
+
+# Web console sessions. The cookie carries a random token; only its SHA-256 is stored, so
+# a copy of this table signs no one in. A session acts for one API key: revoking the key
+# (or suspending the account) ends it at the next request.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("key_id", String(40), ForeignKey("api_keys.id"), nullable=False, index=True),
+    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", Timestamp(), nullable=False),
+    Column("expires_at", Timestamp(), nullable=False),
+    Index(None, "expires_at"),
+)
