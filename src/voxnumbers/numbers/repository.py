@@ -76,6 +76,10 @@ _NUMBER_COLUMNS = (
 )
 
 
+# The columns of the number object alone (the export's: never a released number's extras).
+_EXPORTED_COLUMNS = _NUMBER_COLUMNS[:12]
+
+
 def to_number(source: NumberRecord) -> Number:
     """The API's number object of a number as stored."""
     return _number_of_row(tuple(getattr(source, column.name) for column in _NUMBER_COLUMNS))
@@ -434,7 +438,7 @@ def _export_query(
     if raw:
         columns: Sequence[Any] = [
             type_coerce(column, BigInteger) if isinstance(column.type, Timestamp) else column
-            for column in _NUMBER_COLUMNS
+            for column in _EXPORTED_COLUMNS
         ]
     else:
         columns = _CSV_COLUMNS if fmt == "csv" else (_JSON_LINE,)
@@ -521,7 +525,7 @@ async def stored_rows(
         after = True
 
 
-_EXPORT_KEY_INDEX = {column.name: index for index, column in enumerate(_NUMBER_COLUMNS)}
+_EXPORT_KEY_INDEX = {column.name: index for index, column in enumerate(_EXPORTED_COLUMNS)}
 
 
 def position_of(number: Number, order: ListOrder) -> Position:
