@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 from tests.api.support import app_on, assert_error, own, running
 from tests.factories import US_NUMBERS, make_tenant
 from voxnumbers.numbers import repository as numbers_repository
+from voxnumbers.numbers import service as numbers_service
 
 GENERATED_ID = re.compile(r"^req_[a-z0-9]{20}$")
 
@@ -87,15 +88,15 @@ async def test_a_failure_after_the_response_started_is_logged_with_the_request_i
 ):
     """A streamed export that fails halfway cannot be answered with an envelope any more:
     the client sees its connection end, and the log says which request failed and why."""
-    real = numbers_repository.number_batches
+    real = numbers_service.export_numbers
 
-    async def first_batch_then_fail(*args, **kwargs):
-        async for batch in real(*args, **kwargs):
-            yield batch
+    async def first_chunk_then_fail(*args, **kwargs):
+        async for chunk in real(*args, **kwargs):
+            yield chunk
             break
         raise RuntimeError("disk gone mid-export")
 
-    monkeypatch.setattr(numbers_repository, "number_batches", first_batch_then_fail)
+    monkeypatch.setattr(numbers_service, "export_numbers", first_chunk_then_fail)
     tenant = await make_tenant(database)
     await own(database, tenant, US_NUMBERS[0])
     async with running(app_on(database, log_level="info")) as client:
