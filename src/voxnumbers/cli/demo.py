@@ -212,7 +212,7 @@ async def _reuse_demo(conn: AsyncConnection, account_id: str, saved: dict[str, s
             caller = await accounts.authenticate(conn, f"Bearer {saved['key']}")
         except Unauthorized:
             caller = None
-        if caller is not None and caller.account_id == account_id:
+        if caller is not None and caller.public_account_id == account_id:
             return DemoInfo(account_id=account_id, key=saved["key"], created=False)
     for key in await accounts.list_keys(conn, account_id):
         if key.mode == "test" and key.revoked_at is None:

@@ -31,7 +31,7 @@ def _available(now: datetime) -> Any:
     is over but that the sweeper has not moved back yet."""
     in_stock = select(*(inventory_numbers.c[name] for name in _SHOWN))
     cooled_off = select(*(numbers.c[name] for name in _SHOWN)).where(
-        numbers.c.status == "released", numbers.c.available_after <= now
+        numbers.c.live, numbers.c.status == "released", numbers.c.available_after <= now
     )
     return union_all(in_stock, cooled_off).subquery("available")
 
@@ -130,7 +130,7 @@ _SQLITE_ADD = """
 INSERT INTO inventory_numbers (e164, country, type, region, capabilities, monthly_fee_cents,
     setup_fee_cents, needs_provisioning, added_at)
 SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?
-WHERE NOT EXISTS (SELECT 1 FROM numbers WHERE numbers.e164 = ?1)
+WHERE NOT EXISTS (SELECT 1 FROM numbers WHERE numbers.e164 = ?1 AND numbers.live)
 ON CONFLICT (e164) DO NOTHING
 """
 _POSTGRES_ADD = """
@@ -140,7 +140,7 @@ SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[],
     $5::integer[], $6::integer[], $7::integer[], $8::boolean[], $9::timestamptz[])
     AS staged (e164, country, type, region, capabilities, monthly_fee_cents, setup_fee_cents,
         needs_provisioning, added_at)
-WHERE NOT EXISTS (SELECT 1 FROM numbers WHERE numbers.e164 = staged.e164)
+WHERE NOT EXISTS (SELECT 1 FROM numbers WHERE numbers.e164 = staged.e164 AND numbers.live)
 ORDER BY e164
 ON CONFLICT (e164) DO NOTHING
 """
@@ -160,7 +160,7 @@ INSERT INTO inventory_numbers (e164, country, type, region, capabilities, monthl
 SELECT e164, country, type, region, capabilities, monthly_fee_cents, setup_fee_cents,
     needs_provisioning, added_at
 FROM pg_temp.inventory_import AS staged
-WHERE NOT EXISTS (SELECT 1 FROM numbers WHERE numbers.e164 = staged.e164)
+WHERE NOT EXISTS (SELECT 1 FROM numbers WHERE numbers.e164 = staged.e164 AND numbers.live)
 ORDER BY e164
 ON CONFLICT (e164) DO NOTHING
 """

@@ -37,6 +37,7 @@ from voxnumbers.kit.db import Timestamp, before_commit, transaction_local
 from voxnumbers.kit.direct import copy_out, fetch_all
 from voxnumbers.kit.money import CURRENCY, cents_to_decimal
 from voxnumbers.kit.upsert import insert_for
+from voxnumbers.kit.worlds import is_live
 from voxnumbers.numbers.capabilities import to_list
 from voxnumbers.numbers.schemas import (
     ListOrder,
@@ -592,6 +593,8 @@ async def insert_numbers(conn: AsyncConnection, rows: Iterable[Mapping[str, Any]
     rows = list(rows)
     if not rows:
         return
+    # ``live`` follows the owner: a test world's numbers never count as owned live.
+    rows = [{**row, "live": is_live(row["account_id"])} for row in rows]
     await conn.execute(numbers.insert(), rows)
     deltas: dict[tuple[str, str, str, int], int] = {}
     for row in rows:
@@ -614,15 +617,21 @@ async def find_record(
 
 
 async def find_owned_record(conn: AsyncConnection, e164: str) -> NumberRecord | None:
-    """The number as stored, whichever account owns it (for update)."""
-    query = select(numbers).where(numbers.c.e164 == e164).with_for_update()
+    """The number as owned live, whichever account owns it (for update). Test worlds'
+    numbers are never found here: they are nobody's live number."""
+    query = select(numbers).where(numbers.c.e164 == e164, numbers.c.live).with_for_update()
     row = (await conn.execute(query)).first()
     return NumberRecord(**row._mapping) if row else None
 
 
+def _this(record: NumberRecord) -> Any:
+    """The row of one owned number (its key: the number and the world owning it)."""
+    return (numbers.c.e164 == record.e164) & (numbers.c.account_id == record.account_id)
+
+
 async def update_number(conn: AsyncConnection, record: NumberRecord, **changes: Any) -> None:
     """Change columns of an owned number; a change of status keeps the counts in step."""
-    await conn.execute(update(numbers).where(numbers.c.e164 == record.e164).values(**changes))
+    await conn.execute(update(numbers).where(_this(record)).values(**changes))
     status = changes.get("status", record.status)
     if status != record.status:
         month = month_of(record.created_at)
@@ -632,7 +641,7 @@ async def update_number(conn: AsyncConnection, record: NumberRecord, **changes: 
 
 async def delete_number(conn: AsyncConnection, record: NumberRecord) -> None:
     """Remove an owned number (on its way back to inventory), keeping the counts in step."""
-    await conn.execute(delete(numbers).where(numbers.c.e164 == record.e164))
+    await conn.execute(delete(numbers).where(_this(record)))
     month = month_of(record.created_at)
     await _adjust_count(conn, record.account_id, record.country, record.status, month, -1)
 
