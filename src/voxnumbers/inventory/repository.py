@@ -52,6 +52,29 @@ def _searched(query: Select[Any], available: Any, search: InventorySearch) -> Se
     return query
 
 
+def available_of(entry: InventoryEntry) -> AvailableNumber:
+    """An entry as the search shows it."""
+    return AvailableNumber(
+        e164=entry.e164,
+        country=entry.country,
+        type=entry.type,  # type: ignore[arg-type]
+        region=entry.region,
+        capabilities=to_list(entry.capabilities),  # type: ignore[arg-type]
+        monthly_fee=cents_to_decimal(entry.monthly_fee_cents),
+        setup_fee=cents_to_decimal(entry.setup_fee_cents),
+        currency=CURRENCY,
+    )
+
+
+async def held_in_world(conn: AsyncConnection, account_id: str, now: datetime) -> set[str]:
+    """Numbers a world holds at ``now``: owned, or released and still cooling off."""
+    query = select(numbers.c.e164).where(
+        numbers.c.account_id == account_id,
+        ~((numbers.c.status == "released") & (numbers.c.available_after <= now)),
+    )
+    return {row.e164 for row in await conn.execute(query)}
+
+
 async def search_available(
     conn: AsyncConnection, search: InventorySearch, now: datetime, *, limit: int, offset: int
 ) -> list[AvailableNumber]:

@@ -47,7 +47,7 @@ from voxnumbers.numbers.schemas import (
     Position,
     ReleasedNumber,
 )
-from voxnumbers.schema import applications, number_counts, number_totals, numbers, trunks
+from voxnumbers.schema import accounts, applications, number_counts, number_totals, numbers, trunks
 
 # The statuses listed by default, as values the statement carries (not an expanding IN,
 # which is rendered at every execution): ``kit.direct`` runs these statements as compiled.
@@ -602,6 +602,30 @@ async def insert_numbers(conn: AsyncConnection, rows: Iterable[Mapping[str, Any]
         deltas[bucket] = deltas.get(bucket, 0) + 1
     for (account_id, country, status, month), delta in deltas.items():
         await _adjust_count(conn, account_id, country, status, month, delta)
+
+
+async def lock_world(conn: AsyncConnection, account_id: str) -> None:
+    """Hold the world's ``accounts`` row until commit (``FOR NO KEY UPDATE``: rows that
+    reference it can still be written), so writers taking it queue on PostgreSQL."""
+    query = select(accounts.c.id).where(accounts.c.id == account_id).with_for_update(key_share=True)
+    await conn.execute(query)
+
+
+async def insert_number_if_free(conn: AsyncConnection, row: Mapping[str, Any]) -> bool:
+    """Add one owned number unless its world already has it (then nothing changes and the
+    answer is ``False``): of concurrent buyers in one test world exactly one inserts."""
+    row = {**row, "live": is_live(row["account_id"])}
+    statement = (
+        insert_for(conn, numbers)
+        .values(row)
+        .on_conflict_do_nothing(index_elements=["e164", "account_id"])
+        .returning(numbers.c.e164)
+    )
+    if (await conn.execute(statement)).first() is None:
+        return False
+    month = month_of(row["created_at"])
+    await _adjust_count(conn, row["account_id"], row["country"], row["status"], month, +1)
+    return True
 
 
 async def find_record(
