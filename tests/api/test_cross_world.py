@@ -173,6 +173,11 @@ async def test_lists_show_only_the_callers_world(client, worlds, direction):
         caller.tenant.path("/inventory/numbers?per_page=100"), headers=caller.tenant.bearer
     )
     assert search.status_code == 200 and target.e164 not in search.text
+    export = await client.get(
+        caller.tenant.path("/numbers/export?format=csv"), headers=caller.tenant.bearer
+    )
+    assert export.status_code == 200
+    assert caller.e164 in export.text and target.e164 not in export.text
 
 
 @pytest.mark.parametrize("direction", ["test key on live objects", "live key on test objects"])
