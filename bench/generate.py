@@ -47,6 +47,7 @@ from bench.common import OUT, POSTGRES_ADMIN_URL, Target, save_state, target
 from voxnumbers.accounts import service as accounts_service
 from voxnumbers.kit.db import Database
 from voxnumbers.kit.e164 import number_facts
+from voxnumbers.kit.worlds import world_of
 from voxnumbers.migrations import alembic_config, upgrade_to_head
 from voxnumbers.numbers.capabilities import to_list
 
@@ -124,7 +125,7 @@ INVENTORY_COLUMNS = (
     "needs_provisioning",
     "added_at",
 )
-ACCOUNT_COLUMNS = ("id", "name", "status", "created_at")
+ACCOUNT_COLUMNS = ("id", "name", "status", "created_at", "live_account_id")
 TRUNK_COLUMNS = (
     "id",
     "account_id",
@@ -248,7 +249,10 @@ class Dataset:
 
     def account_rows(self, ts: Callable[[int], Any]) -> Iterator[tuple[Any, ...]]:
         for account in self.accounts:
-            yield (account.id, account.name, "active", ts(account.created_at))
+            # The live row, then its (empty) test world's, as ``create_account`` makes them.
+            yield (account.id, account.name, "active", ts(account.created_at), None)
+            test_world = world_of(account.id, live=False)
+            yield (test_world, account.name, "active", ts(account.created_at), account.id)
 
     def trunk_rows(self, ts: Callable[[int], Any], json_list: Any) -> Iterator[tuple[Any, ...]]:
         for account in self.accounts:

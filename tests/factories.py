@@ -49,6 +49,13 @@ async def make_tenant(database: Database, name: str = "Acme", *, test: bool = Fa
     return Tenant(account_id=account.id, key=issued.secret, key_id=issued.key.id)
 
 
+async def add_test_key(database: Database, tenant: Tenant) -> Tenant:
+    """A test key of the tenant's account (``spec/API.md`` §10): same account id, test world."""
+    async with database.transaction() as conn:
+        issued = await accounts.issue_key(conn, tenant.account_id, test=True)
+    return Tenant(account_id=tenant.account_id, key=issued.secret, key_id=issued.key.id)
+
+
 def entry(
     e164: str,
     *,

@@ -143,7 +143,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
                     "BearerAuth": SecurityScheme(
                         type="http",
                         scheme="bearer",
-                        description="`tvx_sk_live_…` or `tvx_sk_test_…`",
+                        description="`tvx_sk_live_…` (live data) or `tvx_sk_test_…` (the "
+                        "account's separate test data: test mode).",
                     ),
                     "BasicAuth": SecurityScheme(
                         type="http",

@@ -44,6 +44,10 @@ accounts = Table(
     Column("name", String(200), nullable=False),
     Column("status", String(16), nullable=False, server_default="active"),
     Column("created_at", Timestamp(), nullable=False),
+    # Set on the test world's row only: the live row (the public account) it belongs to.
+    # The test row's id is the public id with ``_test`` appended (see ``kit/worlds.py``).
+    Column("live_account_id", String(40), ForeignKey("accounts.id"), nullable=True),
+    Index(None, "live_account_id", unique=True),
 )
 
 api_keys = Table(
@@ -80,8 +84,11 @@ inventory_numbers = Table(
 numbers = Table(
     "numbers",
     metadata,
+    # A number is owned at most once live (the unique index on ``e164`` over live rows) and at
+    # most once in each account's test world (the key).
     Column("e164", String(16), primary_key=True),
-    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
+    Column("account_id", String(40), ForeignKey("accounts.id"), primary_key=True),
+    Column("live", Boolean, nullable=False, server_default="1"),
     Column("country", String(2), nullable=False),
     Column("type", String(16), nullable=False),
     Column("region", String(100), nullable=False, server_default=""),
@@ -112,6 +119,7 @@ numbers = Table(
     Index(None, "account_id", "trunk_id"),
     Index(None, "account_id", "application_id"),
     Index(None, "status", "available_after"),  # cooled-off releases, for the sweep
+    Index(None, "e164", unique=True, postgresql_where=text("live"), sqlite_where=text("live")),
 )
 
 # Exact totals without counting rows at request time, kept in the same transaction as

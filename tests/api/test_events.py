@@ -11,7 +11,7 @@ from tests.factories import US_NUMBERS, entry, make_tenant, stock
 from voxnumbers.events.service import record_event
 from voxnumbers.settings import Settings
 
-EVENT_KEYS = ["id", "type", "e164", "data", "created_at"]
+EVENT_KEYS = ["id", "type", "e164", "data", "created_at", "livemode"]
 
 
 @pytest.fixture

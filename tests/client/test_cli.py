@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from tests.client.support import BASE_URL, AppThread, Wiretap
-from tests.factories import GB_NUMBERS, US_NUMBERS, US_TOLL_FREE, Tenant, entry, stock
+from tests.factories import GB_NUMBERS, US_NUMBERS, US_TOLL_FREE, Tenant, add_test_key, entry, stock
 from voxnumbers.kit.db import Database
 from voxnumbers.settings import Settings
 from voxnumbers_client import Client
@@ -370,3 +370,22 @@ async def test_user_commands_work_when_no_plugin_is_installed(
     assert [n["e164"] for n in bare.ok("inventory", "search")] == [NUMBER]
     commands = bare("--help").stdout
     assert "numbers" in commands and "serve" not in commands
+
+
+async def test_whoami_says_the_account_and_the_keys_mode(vox: VoxCli, database: Database) -> None:
+    assert vox.ok("whoami") == {
+        "account_id": vox.tenant.account_id,
+        "mode": "live",
+        "base_url": BASE_URL,
+    }
+    test_key = await add_test_key(database, vox.tenant)
+    as_test = VoxCli(vox.app, test_key, vox.wire)
+    assert as_test.ok("whoami")["mode"] == "test"
+    table = as_test("whoami")
+    assert table.exit_code == 0 and "test" in table.stdout
+    assert vox.tenant.account_id in table.stdout
+
+    stranger = vox("--api-key", "tvx_sk_test_" + "x" * 32, "whoami")
+    assert stranger.exit_code == 1 and "UNAUTHORIZED, HTTP 401" in stranger.stderr
+    elsewhere = vox("--account", "acc_0000000000000000", "whoami")
+    assert elsewhere.exit_code == 1 and "FORBIDDEN, HTTP 403" in elsewhere.stderr

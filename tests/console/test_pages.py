@@ -16,11 +16,12 @@ from litestar import Litestar
 from sqlalchemy import func, select, update
 
 from tests.api.support import state_per_request
-from tests.factories import Tenant, entry, make_tenant, stock
+from tests.factories import Tenant, add_test_key, entry, make_tenant, stock
 from voxnumbers.accounts import service as accounts
 from voxnumbers.app import create_app
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.db import Database
+from voxnumbers.kit.worlds import world_of
 from voxnumbers.schema import console_sessions, numbers
 from voxnumbers.settings import Settings
 
@@ -341,3 +342,29 @@ async def test_docs_names_no_other_host_and_serves_its_assets(app: Litestar) -> 
         for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"):
             served = await http.get(f"/docs/assets/{asset}")
             assert served.status_code == 200 and len(served.content) > 500
+
+
+async def test_a_test_keys_console_is_the_test_world(
+    app: Litestar, database: Database, tenant: Tenant
+) -> None:
+    """Signed in with a test key, the console searches and buys in the test world: the live
+    inventory is untouched, and the live key's console never sees the test number."""
+    live_only = "+14155550142"
+    await stock(database, entry(live_only))
+    test = await add_test_key(database, tenant)
+    async with browser(app) as http:
+        token = await sign_in(http, test.key)
+        header = (await http.get("/console/numbers")).text
+        assert tenant.account_id in header and world_of(tenant.account_id, live=False) not in header
+        search = await http.get("/console/inventory")
+        assert search.status_code == 200 and live_only not in search.text
+        bought = await http.post(
+            "/console/inventory/buy", data={"csrf": token, "e164": "+15005550006", "country": "US"}
+        )
+        assert bought.status_code == 303, bought.text[:300]
+        assert "+15005550006" in (await http.get("/console/numbers")).text
+    async with browser(app) as http:
+        await sign_in(http, tenant.key)
+        listed = (await http.get("/console/numbers")).text
+        assert "+15005550006" not in listed
+        assert live_only in (await http.get("/console/inventory")).text

@@ -245,14 +245,23 @@ def check_operator_command(
         assert_error(_as_new_account(server, filled), 401)
     elif what == "inventory import":
         assert "1 added" in printed, printed
+        # The import is live inventory: a live key of the demo account buys from it (the demo
+        # key is a test key, which never sees live inventory).
+        created = server.vox("admin", "keys", "create", "--account", server.account_id).stdout
+        live_key = re.search(r"\btvx_sk_live_\w+", created)
+        assert live_key, created
+        filled["live"] = live_key.group(0)
         bought = api.post(
-            "/numbers/purchase-from-inventory", json={"e164": "+14155550123", "country": "US"}
+            "/numbers/purchase-from-inventory",
+            json={"e164": "+14155550123", "country": "US"},
+            headers={"Authorization": f"Bearer {filled['live']}"},
         )
         assert bought.status_code == 201 and bought.json()["status"] == "pending", bought.text
     elif what.startswith("numbers "):
         status = {"activate": "active", "suspend": "suspended", "reinstate": "active"}[args[2]]
         assert f"+14155550123 is now {status}" in printed, printed
-        assert api.get("/numbers/+14155550123").json()["status"] == status
+        live = {"Authorization": f"Bearer {filled['live']}"}
+        assert api.get("/numbers/+14155550123", headers=live).json()["status"] == status
     elif what == "migrate":
         assert "up to date" in printed, printed
     return what

@@ -9,12 +9,12 @@ from __future__ import annotations
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
 import httpx
 
 from voxnumbers_client import _json
-from voxnumbers_client._config import ClientConfig
+from voxnumbers_client._config import TEST_KEY_PREFIX, ClientConfig
 from voxnumbers_client._errors import VoxResponseError, error_from_response
 from voxnumbers_client._request import APIRequest
 from voxnumbers_client._retry import RetryPolicy
@@ -83,6 +83,17 @@ class BaseClient(Generic[HttpClientT]):
         return self._config.account_id
 
     @property
+    def mode(self) -> Literal["live", "test"]:
+        """Which of the account's two worlds the key acts in: ``"test"`` for a
+        ``tvx_sk_test_…`` key (the account's test data only), ``"live"`` otherwise."""
+        return "test" if self._config.api_key.startswith(TEST_KEY_PREFIX) else "live"
+
+    @property
+    def livemode(self) -> bool:
+        """``True`` when the key acts on live data (``mode == "live"``)."""
+        return self.mode == "live"
+
+    @property
     def base_url(self) -> str:
         """The API's root URL, without a trailing slash."""
         return self._config.base_url
@@ -98,7 +109,7 @@ class BaseClient(Generic[HttpClientT]):
         return self._config.timeout
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.base_url} account={self.account_id}>"
+        return f"<{type(self).__name__} {self.base_url} account={self.account_id} mode={self.mode}>"
 
     def _build_request(self, call: APIRequest[T]) -> httpx.Request:
         """The HTTP request for ``call``; sent as-is on every attempt (same idempotency key)."""

@@ -17,6 +17,10 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 DEFAULT_MAX_RETRIES = 2
 
 
+#: Keys of an account's test world start so (``tvx_sk_live_…`` keys act on live data).
+TEST_KEY_PREFIX = "tvx_sk_test_"
+
+
 @dataclass(frozen=True, slots=True)
 class ClientConfig:
     """Resolved settings of one client (the API key is kept out of ``repr``)."""

@@ -222,6 +222,8 @@ class Event(Model):
     ``data["number"]`` is the number as the API showed it after the change (``None`` once it
     left the account); some types add more (``early_termination_fee`` on
     ``number.released``). ``e164`` is ``None`` in webhook deliveries, which carry no such key.
+    ``livemode`` is ``False`` for an event of the account's test world (``None`` from a server
+    that does not say).
     """
 
     id: str
@@ -229,6 +231,7 @@ class Event(Model):
     created_at: datetime
     e164: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    livemode: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.accounts.schemas import Account, ApiKey, Caller
 from voxnumbers.kit.direct import fetch_all
+from voxnumbers.kit.worlds import world_of, world_of_mode
 from voxnumbers.schema import accounts, api_keys
+
+# Public accounts are the live rows; a test world's row (``live_account_id`` set) is internal.
+_ACCOUNT_COLUMNS = (accounts.c.id, accounts.c.name, accounts.c.status, accounts.c.created_at)
+_PUBLIC = accounts.c.live_account_id.is_(None)
 
 _KEY_COLUMNS = (
     api_keys.c.id,
@@ -23,25 +28,35 @@ _KEY_COLUMNS = (
 
 
 async def insert_account(conn: AsyncConnection, account: Account) -> None:
+    """The account's live row (its public id) and its test world's row, linked to it."""
     await conn.execute(
-        accounts.insert().values(
-            id=account.id,
-            name=account.name,
-            status=account.status,
-            created_at=account.created_at,
-        )
+        accounts.insert(),
+        [
+            {
+                "id": world_of(account.id, live=live),
+                "name": account.name,
+                "status": account.status,
+                "created_at": account.created_at,
+                "live_account_id": None if live else account.id,
+            }
+            for live in (True, False)
+        ],
     )
 
 
 async def find_account(conn: AsyncConnection, account_id: str) -> Account | None:
-    row = (await conn.execute(select(accounts).where(accounts.c.id == account_id))).first()
+    query = select(*_ACCOUNT_COLUMNS).where(accounts.c.id == account_id, _PUBLIC)
+    row = (await conn.execute(query)).first()
     return Account(**row._mapping) if row else None
 
 
 async def find_account_by_name(conn: AsyncConnection, name: str) -> Account | None:
     row = (
         await conn.execute(
-            select(accounts).where(accounts.c.name == name).order_by(accounts.c.created_at).limit(1)
+            select(*_ACCOUNT_COLUMNS)
+            .where(accounts.c.name == name, _PUBLIC)
+            .order_by(accounts.c.created_at)
+            .limit(1)
         )
     ).first()
     return Account(**row._mapping) if row else None
@@ -52,7 +67,9 @@ async def any_account(conn: AsyncConnection) -> bool:
 
 
 async def list_accounts(conn: AsyncConnection) -> list[Account]:
-    rows = await conn.execute(select(accounts).order_by(accounts.c.created_at, accounts.c.id))
+    rows = await conn.execute(
+        select(*_ACCOUNT_COLUMNS).where(_PUBLIC).order_by(accounts.c.created_at, accounts.c.id)
+    )
     return [Account(**row._mapping) for row in rows]
 
 
@@ -88,7 +105,13 @@ async def find_caller_by_digest(conn: AsyncConnection, digest: str) -> Caller | 
     if not rows:
         return None
     key_id, account_id, mode = rows[0]
-    return Caller(account_id=account_id, key_id=key_id, mode=mode)
+    # The key's row names the public account; the caller acts in the world of the key's mode.
+    return Caller(
+        account_id=world_of_mode(account_id, mode),
+        key_id=key_id,
+        mode=mode,
+        public_account_id=account_id,
+    )
 
 
 async def list_keys(conn: AsyncConnection, account_id: str) -> list[ApiKey]:

@@ -8,11 +8,21 @@ from datetime import datetime
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """Who is calling: the account and key an authenticated request acts for."""
+    """Who is calling: the account and key an authenticated request acts for.
+
+    ``account_id`` is the world the key acts in (``kit/worlds.py``): the public account id
+    for a live key, its test world's internal id for a test key. Every query of tenant data
+    is scoped by it. ``public_account_id`` is what clients see and what paths must name.
+    """
 
     account_id: str
     key_id: str
     mode: str
+    public_account_id: str
+
+    @property
+    def livemode(self) -> bool:
+        return self.mode != "test"
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,7 +77,7 @@ async def authenticate(
     if caller is None:
         raise Unauthorized()
     if claimed_account is not None and not hmac.compare_digest(
-        claimed_account.encode(), caller.account_id.encode()
+        claimed_account.encode(), caller.public_account_id.encode()
     ):
         raise Unauthorized()
     if usage is not None:
@@ -89,7 +89,7 @@ def authorize_account(caller: Caller, account_id: str) -> None:
     """The path's account must be the key's: anything else is the same ``403``, whether the
     account exists or not."""
     if not hmac.compare_digest(
-        account_id.encode("utf-8", "surrogateescape"), caller.account_id.encode()
+        account_id.encode("utf-8", "surrogateescape"), caller.public_account_id.encode()
     ):
         raise Forbidden()
 

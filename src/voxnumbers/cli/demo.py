@@ -31,6 +31,7 @@ from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.db import Database
 from voxnumbers.kit.e164 import InvalidNumber, normalize_e164, number_facts
 from voxnumbers.kit.money import parse_cents
+from voxnumbers.kit.worlds import world_of
 from voxnumbers.numbers import repository as numbers_repository
 from voxnumbers.numbers.capabilities import to_mask
 from voxnumbers.settings import Settings
@@ -165,9 +166,10 @@ def print_demo_banner(info: DemoInfo, settings: Settings) -> None:
     """The demo account, its key and a curl command to paste (printed unwrapped)."""
     if info.created:
         out.print(
-            f"[bold green]Demo data created:[/] {info.numbers_for_sale:,} numbers for sale in "
-            f"{info.countries} countries; the demo account owns {info.numbers_owned} numbers "
-            "(active, pending, suspended and released).",
+            f"[bold green]Demo data created:[/] {info.numbers_for_sale:,} numbers for sale "
+            f"live in {info.countries} countries; the demo account's test world owns "
+            f"{info.numbers_owned} numbers (active, pending, suspended and released). The key "
+            "below is a test key: it sees the test world and its generated inventory.",
             highlight=False,
         )
     else:
@@ -212,7 +214,7 @@ async def _reuse_demo(conn: AsyncConnection, account_id: str, saved: dict[str, s
             caller = await accounts.authenticate(conn, f"Bearer {saved['key']}")
         except Unauthorized:
             caller = None
-        if caller is not None and caller.account_id == account_id:
+        if caller is not None and caller.public_account_id == account_id:
             return DemoInfo(account_id=account_id, key=saved["key"], created=False)
     for key in await accounts.list_keys(conn, account_id):
         if key.mode == "test" and key.revoked_at is None:
@@ -225,7 +227,8 @@ async def _create_demo(conn: AsyncConnection, cooling_off: timedelta) -> DemoInf
     now = utc_now()
     catalogue = demo_catalogue(now)
     account = await accounts.create_account(conn, DEMO_ACCOUNT_NAME)
-    owned = _owned_rows(account.id, catalogue, now, cooling_off)
+    # The demo's numbers are the test world's: its printed key is a test key.
+    owned = _owned_rows(world_of(account.id, live=False), catalogue, now, cooling_off)
     taken = {row["e164"] for row in owned}
     for_sale = [
         entry for entries in catalogue.values() for entry in entries if entry.e164 not in taken

@@ -246,6 +246,7 @@ async def search_inventory(request: AnyRequest, conn: Conn, session: Session) ->
     query = query_of(request, InventoryQuery)
     result = await inventory.search_inventory(
         conn,
+        session.account_id,
         country=query.country,
         number_type=query.type,
         region=query.region,

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.console.schemas import ConsoleSession
 from voxnumbers.kit.direct import fetch_all
+from voxnumbers.kit.worlds import world_of_mode
 from voxnumbers.schema import accounts, api_keys, console_sessions
 
 
@@ -24,7 +25,7 @@ async def insert_session(
         console_sessions.insert().values(
             digest=digest,
             key_id=session.key_id,
-            account_id=session.account_id,
+            account_id=session.public_account_id,
             csrf_token=session.csrf_token,
             created_at=created_at,
             expires_at=expires_at,
@@ -58,8 +59,15 @@ async def find_session(conn: AsyncConnection, digest: str, now: datetime) -> Con
     if not rows:
         return None
     account_id, key_id, mode, hint, csrf_token = rows[0]
+    # The session row names the public account (whose status the join checks); the session
+    # acts in the world of its key's mode.
     return ConsoleSession(
-        account_id=account_id, key_id=key_id, mode=mode, hint=hint, csrf_token=csrf_token
+        account_id=world_of_mode(account_id, mode),
+        key_id=key_id,
+        mode=mode,
+        hint=hint,
+        csrf_token=csrf_token,
+        public_account_id=account_id,
     )
 
 

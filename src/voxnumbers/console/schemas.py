@@ -16,11 +16,12 @@ from voxnumbers.numbers.schemas import Capability, ListableStatus, NumberType, S
 class ConsoleSession:
     """A signed-in browser: the key it acts for, and the token its forms must carry."""
 
-    account_id: str
+    account_id: str  # the world the key acts in (``kit/worlds.py``): every query's scope
     key_id: str
     mode: str  # "live" or "test", from the key
     hint: str  # the key as it may be shown: prefix and last four characters
     csrf_token: str
+    public_account_id: str  # the account as shown
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,6 +65,7 @@ async def sign_in(conn: AsyncConnection, api_key: str, usage: KeyUsage | None = 
         mode=caller.mode,
         hint=key_hint(api_key.strip()),
         csrf_token=new_token(),
+        public_account_id=caller.public_account_id,
     )
     await repository.insert_session(
         conn, _digest(token), session, created_at=now, expires_at=now + SESSION_LIFETIME

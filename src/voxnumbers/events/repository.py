@@ -18,6 +18,7 @@ from voxnumbers.events.schemas import (
     EventPayload,
     Webhook,
 )
+from voxnumbers.kit.worlds import is_live
 from voxnumbers.schema import events, webhook_deliveries, webhook_endpoints
 
 
@@ -117,7 +118,8 @@ async def list_events(
         .limit(limit)
         .offset(offset)
     )
-    return [Event(**row._mapping) for row in await conn.execute(query)]
+    livemode = is_live(account_id)
+    return [Event(**row._mapping, livemode=livemode) for row in await conn.execute(query)]
 
 
 async def count_events(conn: AsyncConnection, account_id: str, where: EventFilter) -> int:
@@ -274,6 +276,7 @@ async def claim_due(
             events.c.type,
             events.c.created_at,
             events.c.data,
+            events.c.account_id,
         )
         .join(webhook_endpoints, webhook_endpoints.c.id == _d.endpoint_id)
         .join(events, events.c.seq == _d.event_seq)
@@ -295,7 +298,11 @@ async def claim_due(
                 attempts=row.attempts,
                 locked_until=row.locked_until,
                 event=EventPayload(
-                    id=row.event_id, type=row.type, created_at=row.created_at, data=row.data
+                    id=row.event_id,
+                    type=row.type,
+                    created_at=row.created_at,
+                    data=row.data,
+                    livemode=is_live(row.account_id),
                 ),
             )
         )

@@ -21,6 +21,7 @@ class Event(msgspec.Struct, kw_only=True):
     e164: str | None
     data: dict[str, Any]
     created_at: datetime
+    livemode: bool  # false for an event of the account's test world (``spec/API.md`` §10)
 
 
 class EventPage(msgspec.Struct, kw_only=True):
@@ -70,6 +71,7 @@ class EventPayload(msgspec.Struct, kw_only=True):
     type: EventType
     created_at: datetime
     data: dict[str, Any]
+    livemode: bool
 
 
 class Delivery(msgspec.Struct, kw_only=True):

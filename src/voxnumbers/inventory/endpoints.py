@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from voxnumbers.accounts.schemas import Caller
 from voxnumbers.inventory import service
 from voxnumbers.inventory.schemas import AvailableNumberPage
 from voxnumbers.kit.pagination import PER_PAGE_DEFAULT, PageNumber, PerPage
@@ -19,6 +20,7 @@ from voxnumbers.web.openapi import error_responses
 @get("/numbers", summary="Search numbers available to buy", responses=error_responses(400))
 async def search_inventory(
     conn: NamedDependency[AsyncConnection],
+    caller: NamedDependency[Caller],
     country: Annotated[str | None, Parameter(description="ISO 3166-1 alpha-2 code.")] = None,
     type: Annotated[NumberType | None, Parameter(description="local, toll_free or mobile.")] = None,
     region: Annotated[str | None, Parameter(max_length=100)] = None,
@@ -30,9 +32,11 @@ async def search_inventory(
     page: PageNumber = 1,
     per_page: PerPage = PER_PAGE_DEFAULT,
 ) -> AvailableNumberPage:
-    """Numbers nobody owns or holds in cooling-off, in ``e164`` order."""
+    """Numbers nobody owns or holds in cooling-off, in ``e164`` order. In test mode: the
+    test world's generated numbers it does not hold."""
     return await service.search_inventory(
         conn,
+        caller.account_id,
         country=country,
         number_type=type,
         region=region,

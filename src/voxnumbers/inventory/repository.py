@@ -31,7 +31,7 @@ def _available(now: datetime) -> Any:
     is over but that the sweeper has not moved back yet."""
     in_stock = select(*(inventory_numbers.c[name] for name in _SHOWN))
     cooled_off = select(*(numbers.c[name] for name in _SHOWN)).where(
-        numbers.c.status == "released", numbers.c.available_after <= now
+        numbers.c.live, numbers.c.status == "released", numbers.c.available_after <= now
     )
     return union_all(in_stock, cooled_off).subquery("available")
 
@@ -50,6 +50,29 @@ def _searched(query: Select[Any], available: Any, search: InventorySearch) -> Se
     if search.contains is not None:
         query = query.where(c.e164.contains(search.contains, autoescape=True))
     return query
+
+
+def available_of(entry: InventoryEntry) -> AvailableNumber:
+    """An entry as the search shows it."""
+    return AvailableNumber(
+        e164=entry.e164,
+        country=entry.country,
+        type=entry.type,  # type: ignore[arg-type]
+        region=entry.region,
+        capabilities=to_list(entry.capabilities),  # type: ignore[arg-type]
+        monthly_fee=cents_to_decimal(entry.monthly_fee_cents),
+        setup_fee=cents_to_decimal(entry.setup_fee_cents),
+        currency=CURRENCY,
+    )
+
+
+async def held_in_world(conn: AsyncConnection, account_id: str, now: datetime) -> set[str]:
+    """Numbers a world holds at ``now``: owned, or released and still cooling off."""
+    query = select(numbers.c.e164).where(
+        numbers.c.account_id == account_id,
+        ~((numbers.c.status == "released") & (numbers.c.available_after <= now)),
+    )
+    return {row.e164 for row in await conn.execute(query)}
 
 
 async def search_available(
@@ -130,7 +153,7 @@ _SQLITE_ADD = """
 INSERT INTO inventory_numbers (e164, country, type, region, capabilities, monthly_fee_cents,
     setup_fee_cents, needs_provisioning, added_at)
 SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?
-WHERE NOT EXISTS (SELECT 1 FROM numbers WHERE numbers.e164 = ?1)
+WHERE NOT EXISTS (SELECT 1 FROM numbers WHERE numbers.e164 = ?1 AND numbers.live)
 ON CONFLICT (e164) DO NOTHING
 """
 _POSTGRES_ADD = """
@@ -140,7 +163,7 @@ SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[],
     $5::integer[], $6::integer[], $7::integer[], $8::boolean[], $9::timestamptz[])
     AS staged (e164, country, type, region, capabilities, monthly_fee_cents, setup_fee_cents,
         needs_provisioning, added_at)
-WHERE NOT EXISTS (SELECT 1 FROM numbers WHERE numbers.e164 = staged.e164)
+WHERE NOT EXISTS (SELECT 1 FROM numbers WHERE numbers.e164 = staged.e164 AND numbers.live)
 ORDER BY e164
 ON CONFLICT (e164) DO NOTHING
 """
@@ -160,7 +183,7 @@ INSERT INTO inventory_numbers (e164, country, type, region, capabilities, monthl
 SELECT e164, country, type, region, capabilities, monthly_fee_cents, setup_fee_cents,
     needs_provisioning, added_at
 FROM pg_temp.inventory_import AS staged
-WHERE NOT EXISTS (SELECT 1 FROM numbers WHERE numbers.e164 = staged.e164)
+WHERE NOT EXISTS (SELECT 1 FROM numbers WHERE numbers.e164 = staged.e164 AND numbers.live)
 ORDER BY e164
 ON CONFLICT (e164) DO NOTHING
 """

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.errors import ValidationFailed
 from voxnumbers.inventory import repository
 from voxnumbers.inventory.schemas import AvailableNumberPage, InventoryEntry, InventorySearch
+from voxnumbers.inventory.testmode import generated_inventory
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.e164 import digits_filter, is_country_code
 from voxnumbers.kit.pagination import offset_of, pagination
+from voxnumbers.kit.worlds import is_live, public_id_of
 from voxnumbers.numbers.capabilities import to_mask
 
 
 async def search_inventory(
     conn: AsyncConnection,
+    account_id: str,
     *,
     country: str | None,
     number_type: str | None,
@@ -35,6 +39,8 @@ async def search_inventory(
         contains=digits_filter(contains),
     )
     now = utc_now()
+    if not is_live(account_id):
+        return await _search_test_inventory(conn, account_id, search, now, page, per_page)
     total = await repository.count_available(conn, search, now)
     offset = offset_of(page, per_page)
     # Past the end there is nothing to read (and a huge page's offset overflows SQL integers).
@@ -44,6 +50,39 @@ async def search_inventory(
         else []
     )
     return AvailableNumberPage(data=items, pagination=pagination(total, len(items), page, per_page))
+
+
+async def _search_test_inventory(
+    conn: AsyncConnection,
+    account_id: str,
+    search: InventorySearch,
+    now: datetime,
+    page: int,
+    per_page: int,
+) -> AvailableNumberPage:
+    """The test world's search: its generated numbers, less those it holds (owned, or
+    released and still cooling off)."""
+    held = await repository.held_in_world(conn, account_id, now)
+    found = [
+        entry
+        for entry in generated_inventory(public_id_of(account_id))
+        if entry.e164 not in held and _matches(entry, search)
+    ]
+    offset = offset_of(page, per_page)
+    items = [repository.available_of(entry) for entry in found[offset : offset + per_page]]
+    return AvailableNumberPage(
+        data=items, pagination=pagination(len(found), len(items), page, per_page)
+    )
+
+
+def _matches(entry: InventoryEntry, search: InventorySearch) -> bool:
+    return (
+        (search.country is None or entry.country == search.country)
+        and (search.type is None or entry.type == search.type)
+        and (search.region is None or entry.region.lower() == search.region.lower())
+        and entry.capabilities & search.capabilities_mask == search.capabilities_mask
+        and (search.contains is None or search.contains in entry.e164)
+    )
 
 
 async def add_to_inventory(conn: AsyncConnection, entries: Sequence[InventoryEntry]) -> int:

@@ -37,6 +37,7 @@ from voxnumbers.kit.db import Timestamp, before_commit, transaction_local
 from voxnumbers.kit.direct import copy_out, fetch_all
 from voxnumbers.kit.money import CURRENCY, cents_to_decimal
 from voxnumbers.kit.upsert import insert_for
+from voxnumbers.kit.worlds import is_live
 from voxnumbers.numbers.capabilities import to_list
 from voxnumbers.numbers.schemas import (
     ListOrder,
@@ -46,7 +47,7 @@ from voxnumbers.numbers.schemas import (
     Position,
     ReleasedNumber,
 )
-from voxnumbers.schema import applications, number_counts, number_totals, numbers, trunks
+from voxnumbers.schema import accounts, applications, number_counts, number_totals, numbers, trunks
 
 # The statuses listed by default, as values the statement carries (not an expanding IN,
 # which is rendered at every execution): ``kit.direct`` runs these statements as compiled.
@@ -592,6 +593,8 @@ async def insert_numbers(conn: AsyncConnection, rows: Iterable[Mapping[str, Any]
     rows = list(rows)
     if not rows:
         return
+    # ``live`` follows the owner: a test world's numbers never count as owned live.
+    rows = [{**row, "live": is_live(row["account_id"])} for row in rows]
     await conn.execute(numbers.insert(), rows)
     deltas: dict[tuple[str, str, str, int], int] = {}
     for row in rows:
@@ -599,6 +602,30 @@ async def insert_numbers(conn: AsyncConnection, rows: Iterable[Mapping[str, Any]
         deltas[bucket] = deltas.get(bucket, 0) + 1
     for (account_id, country, status, month), delta in deltas.items():
         await _adjust_count(conn, account_id, country, status, month, delta)
+
+
+async def lock_world(conn: AsyncConnection, account_id: str) -> None:
+    """Hold the world's ``accounts`` row until commit (``FOR NO KEY UPDATE``: rows that
+    reference it can still be written), so writers taking it queue on PostgreSQL."""
+    query = select(accounts.c.id).where(accounts.c.id == account_id).with_for_update(key_share=True)
+    await conn.execute(query)
+
+
+async def insert_number_if_free(conn: AsyncConnection, row: Mapping[str, Any]) -> bool:
+    """Add one owned number unless its world already has it (then nothing changes and the
+    answer is ``False``): of concurrent buyers in one test world exactly one inserts."""
+    row = {**row, "live": is_live(row["account_id"])}
+    statement = (
+        insert_for(conn, numbers)
+        .values(row)
+        .on_conflict_do_nothing(index_elements=["e164", "account_id"])
+        .returning(numbers.c.e164)
+    )
+    if (await conn.execute(statement)).first() is None:
+        return False
+    month = month_of(row["created_at"])
+    await _adjust_count(conn, row["account_id"], row["country"], row["status"], month, +1)
+    return True
 
 
 async def find_record(
@@ -614,15 +641,21 @@ async def find_record(
 
 
 async def find_owned_record(conn: AsyncConnection, e164: str) -> NumberRecord | None:
-    """The number as stored, whichever account owns it (for update)."""
-    query = select(numbers).where(numbers.c.e164 == e164).with_for_update()
+    """The number as owned live, whichever account owns it (for update). Test worlds'
+    numbers are never found here: they are nobody's live number."""
+    query = select(numbers).where(numbers.c.e164 == e164, numbers.c.live).with_for_update()
     row = (await conn.execute(query)).first()
     return NumberRecord(**row._mapping) if row else None
 
 
+def _this(record: NumberRecord) -> Any:
+    """The row of one owned number (its key: the number and the world owning it)."""
+    return (numbers.c.e164 == record.e164) & (numbers.c.account_id == record.account_id)
+
+
 async def update_number(conn: AsyncConnection, record: NumberRecord, **changes: Any) -> None:
     """Change columns of an owned number; a change of status keeps the counts in step."""
-    await conn.execute(update(numbers).where(numbers.c.e164 == record.e164).values(**changes))
+    await conn.execute(update(numbers).where(_this(record)).values(**changes))
     status = changes.get("status", record.status)
     if status != record.status:
         month = month_of(record.created_at)
@@ -632,7 +665,7 @@ async def update_number(conn: AsyncConnection, record: NumberRecord, **changes: 
 
 async def delete_number(conn: AsyncConnection, record: NumberRecord) -> None:
     """Remove an owned number (on its way back to inventory), keeping the counts in step."""
-    await conn.execute(delete(numbers).where(numbers.c.e164 == record.e164))
+    await conn.execute(delete(numbers).where(_this(record)))
     month = month_of(record.created_at)
     await _adjust_count(conn, record.account_id, record.country, record.status, month, -1)
 

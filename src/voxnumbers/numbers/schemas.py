@@ -136,6 +136,7 @@ class NumberRecord(msgspec.Struct, kw_only=True):
 
     e164: str
     account_id: str
+    live: bool
     country: str
     type: str
     region: str

@@ -18,6 +18,7 @@ from voxnumbers.app import create_app
 from voxnumbers.cli.demo import DEMO_ACCOUNT_NAME, DemoInfo, ensure_demo, print_demo_banner
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.db import Database
+from voxnumbers.kit.worlds import world_of
 from voxnumbers.schema import accounts as accounts_table
 from voxnumbers.schema import api_keys, inventory_numbers, number_counts, number_totals, numbers
 from voxnumbers.settings import Settings
@@ -51,7 +52,11 @@ async def test_an_empty_database_gets_a_catalogue_and_a_demo_account_that_works(
         offers = (await conn.execute(select(inventory_numbers))).all()
         owned = (await conn.execute(select(numbers))).all()
         caller = await accounts.authenticate(conn, f"Bearer {info.key}")
-        demo = (await conn.execute(select(accounts_table))).one()
+        demo = (
+            await conn.execute(
+                select(accounts_table).where(accounts_table.c.live_account_id.is_(None))
+            )
+        ).one()
     assert len(offers) >= 2000 and len(offers) == info.numbers_for_sale
     assert len({row.country for row in offers}) >= 15
     assert {row.type for row in offers} == {"local", "toll_free", "mobile"}
@@ -63,9 +68,11 @@ async def test_an_empty_database_gets_a_catalogue_and_a_demo_account_that_works(
     assert not {row.e164 for row in owned} & {row.e164 for row in offers}
 
     assert (demo.id, demo.name) == (info.account_id, DEMO_ACCOUNT_NAME)
-    assert (caller.account_id, caller.mode) == (info.account_id, "test")
+    assert (caller.public_account_id, caller.mode) == (info.account_id, "test")
     assert {row.status for row in owned} == {"active", "pending", "suspended", "released"}
-    assert all(row.account_id == info.account_id for row in owned)
+    # The demo's numbers are in its test world (``spec/API.md`` §10), not live.
+    assert all(row.account_id == world_of(info.account_id, live=False) for row in owned)
+    assert not any(row.live for row in owned)
     now = utc_now()
     for row in owned:
         if row.status == "released":
@@ -91,6 +98,19 @@ async def test_an_empty_database_gets_a_catalogue_and_a_demo_account_that_works(
     assert listed.json()["pagination"]["total"] == sum(r.status != "released" for r in owned)
     assert {n["status"] for n in listed.json()["data"]} == {"active", "pending", "suspended"}
     assert released.json()["pagination"]["total"] == sum(r.status == "released" for r in owned)
+    live_key = await _live_key(database, info.account_id)
+    async with running(create_app(Settings(log_level="warning"), database)) as http:
+        live = await http.get(
+            f"/v1/account/{info.account_id}/numbers",
+            headers={"Authorization": f"Bearer {live_key}"},
+        )
+    assert live.status_code == 200
+    assert live.json()["data"] == [] and live.json()["pagination"]["total"] == 0
+
+
+async def _live_key(database: Database, account_id: str) -> str:
+    async with database.transaction() as conn:
+        return (await accounts.issue_key(conn, account_id)).secret
 
 
 async def test_the_same_numbers_every_time(database: Database, tmp_path: Path):
@@ -141,14 +161,14 @@ async def test_a_lost_or_revoked_key_is_replaced_and_the_old_demo_keys_revoked(
     third = await ensure_demo(database, state_file)  # the saved key was revoked meanwhile
     assert third.key not in (first.key, second.key)
     async with database.transaction(write=False) as conn:
-        assert (await accounts.authenticate(conn, f"Bearer {third.key}")).account_id == (
+        assert (await accounts.authenticate(conn, f"Bearer {third.key}")).public_account_id == (
             first.account_id
         )
         keys = await accounts.list_keys(conn, first.account_id)
     [working] = [key for key in keys if key.revoked_at is None]
     assert len(keys) == 3 and working.hint.endswith(third.key[-4:])
     after = await snapshot(database)
-    assert (after["accounts"], after["owned"]) == (1, 11)
+    assert (after["accounts"], after["owned"]) == (2, 11)  # its live and test worlds
 
 
 async def test_a_database_with_somebody_elses_data_is_left_alone(

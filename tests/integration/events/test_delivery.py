@@ -41,7 +41,8 @@ async def test_a_delivery_is_signed_with_the_endpoint_secret(database):
     assert request.headers["user-agent"] == USER_AGENT
     assert request.headers["content-type"] == "application/json"
     payload = json.loads(request.body)
-    assert list(payload) == ["id", "type", "created_at", "data"]
+    assert list(payload) == ["id", "type", "created_at", "data", "livemode"]
+    assert payload["livemode"] is True
     assert payload["id"] == event_id
     assert payload["type"] == "number.routing_changed"
     assert payload["data"] == {"k": "v"}

@@ -27,8 +27,10 @@ PLUGIN_GROUP = "voxnumbers.cli"
 #: ``app`` each is. A group's module (and the SDK with it) is imported when it is used.
 USER_COMMANDS: dict[str, str] = {
     name: f"voxnumbers_client.cli.{name}"
-    for name in ("numbers", "inventory", "trunks", "applications", "webhooks", "events")
+    for name in ("numbers", "inventory", "trunks", "applications", "webhooks", "events", "whoami")
 }
+#: Those of them that are one command rather than a group of commands.
+SINGLE_COMMANDS = frozenset({"whoami"})
 
 
 class VoxGroup(TyperGroup):
@@ -38,7 +40,10 @@ class VoxGroup(TyperGroup):
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name in USER_COMMANDS and cmd_name not in self.commands:
             module = importlib.import_module(USER_COMMANDS[cmd_name])
-            group = typer.main.get_group(module.app)
+            if cmd_name in SINGLE_COMMANDS:
+                group = typer.main.get_command(module.app)
+            else:
+                group = typer.main.get_group(module.app)
             group.name = cmd_name
             self.commands[cmd_name] = group
         return super().get_command(ctx, cmd_name)

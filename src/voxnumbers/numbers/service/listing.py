@@ -11,11 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.errors import Conflict, NotFound, ValidationFailed
 from voxnumbers.inventory import repository as inventory
+from voxnumbers.inventory import testmode
+from voxnumbers.inventory.schemas import InventoryEntry
 from voxnumbers.inventory.service import country_filter
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.cursor import InvalidCursor, decode_cursor, encode_cursor
 from voxnumbers.kit.e164 import country_of, digits_filter, parse_e164
 from voxnumbers.kit.pagination import PER_PAGE_DEFAULT, offset_of, pagination
+from voxnumbers.kit.worlds import is_live, public_id_of
 from voxnumbers.numbers import repository
 from voxnumbers.numbers.capabilities import to_mask
 from voxnumbers.numbers.schemas import (
@@ -200,6 +203,8 @@ async def purchase_number(
     if country != actual:
         raise ValidationFailed.on("country", f"does not match the number, which is in {actual}")
     now = utc_now()
+    if not is_live(account_id):
+        return await _purchase_in_test_world(conn, account_id, e164, country, now)
     entry = await inventory.take(conn, e164)
     if entry is None:
         owned = await repository.find_owned_record(conn, e164)
@@ -210,31 +215,65 @@ async def purchase_number(
         await return_to_inventory(conn, owned)
         entry = await inventory.take(conn, e164)
         assert entry is not None
-    await repository.insert_numbers(
-        conn,
-        [
-            {
-                "e164": e164,
-                "account_id": account_id,
-                "country": entry.country,
-                "type": entry.type,
-                "region": entry.region,
-                "capabilities": entry.capabilities,
-                "monthly_fee_cents": entry.monthly_fee_cents,
-                "setup_fee_cents": entry.setup_fee_cents,
-                "needs_provisioning": entry.needs_provisioning,
-                "status": "pending" if entry.needs_provisioning else "active",
-                "trunk_id": None,
-                "application_id": None,
-                "created_at": now,
-                "updated_at": now,
-                "released_at": None,
-                "available_after": None,
-                "previous_trunk_id": None,
-                "previous_application_id": None,
-            }
-        ],
-    )
+    await repository.insert_numbers(conn, [_owned_row(account_id, entry, now)])
+    return await _purchased(conn, account_id, e164, now)
+
+
+async def _purchase_in_test_world(
+    conn: AsyncConnection, account_id: str, e164: str, country: str | None, now: datetime
+) -> Number:
+    """Buy in a test world (``spec/API.md`` §10): the live inventory is never read or
+    changed. Any valid number the test world does not hold can be bought and is ``active``
+    at once; Twilio's magic numbers answer as there."""
+    if e164 == testmode.MAGIC_INVALID:
+        raise ValidationFailed.on("e164", "is invalid (test mode's magic invalid number)")
+    if e164 == testmode.MAGIC_UNAVAILABLE:
+        raise Conflict("This number is not available (test mode's magic unavailable number).")
+    entry = testmode.purchase_entry(public_id_of(account_id), e164, country or country_of(e164))
+    row = {**_owned_row(account_id, entry, now), "status": "active", "needs_provisioning": False}
+    always = e164 == testmode.MAGIC_AVAILABLE
+    if always:
+        # Its buyers in one world queue here, so each replaces the one before it.
+        await repository.lock_world(conn, account_id)
+    held = await repository.find_record(conn, account_id, e164, for_update=True)
+    if held is not None:
+        if always:
+            # Always available: buying it again replaces the world's earlier purchase.
+            await repository.delete_number(conn, held)
+        elif held.status != "released" or held.is_cooling_off(now):
+            raise Conflict("This number is not available: it is owned or cooling off.")
+        else:
+            await return_to_inventory(conn, held)
+    if not await repository.insert_number_if_free(conn, row):
+        # A concurrent purchase of the same number in this test world committed first.
+        raise Conflict("This number is not available: it is owned or cooling off.")
+    return await _purchased(conn, account_id, e164, now)
+
+
+def _owned_row(account_id: str, entry: InventoryEntry, now: datetime) -> dict[str, Any]:
+    return {
+        "e164": entry.e164,
+        "account_id": account_id,
+        "country": entry.country,
+        "type": entry.type,
+        "region": entry.region,
+        "capabilities": entry.capabilities,
+        "monthly_fee_cents": entry.monthly_fee_cents,
+        "setup_fee_cents": entry.setup_fee_cents,
+        "needs_provisioning": entry.needs_provisioning,
+        "status": "pending" if entry.needs_provisioning else "active",
+        "trunk_id": None,
+        "application_id": None,
+        "created_at": now,
+        "updated_at": now,
+        "released_at": None,
+        "available_after": None,
+        "previous_trunk_id": None,
+        "previous_application_id": None,
+    }
+
+
+async def _purchased(conn: AsyncConnection, account_id: str, e164: str, now: datetime) -> Number:
     record = await owned_number(conn, account_id, e164, now, lock=False)
     await record_number_event(conn, record, "number.purchased")
     number = await repository.find_number(conn, account_id, e164)

@@ -150,9 +150,18 @@ async def _restorable_routing(
 
 
 async def return_to_inventory(conn: AsyncConnection, record: NumberRecord) -> None:
-    """Move a number whose cooling-off is over back to inventory, as it was bought."""
+    """Move a number whose cooling-off is over back to inventory, as it was bought. A test
+    world's number just goes: test mode never touches the live inventory."""
     checked_status(record, "return")
     await repository.delete_number(conn, record)
+    if record.live:
+        await _restock(conn, record)
+    await record_event(
+        conn, record.account_id, "number.returned_to_inventory", record.e164, {"e164": record.e164}
+    )
+
+
+async def _restock(conn: AsyncConnection, record: NumberRecord) -> None:
     await inventory.add_entries(
         conn,
         [
@@ -168,9 +177,6 @@ async def return_to_inventory(conn: AsyncConnection, record: NumberRecord) -> No
                 added_at=utc_now(),
             )
         ],
-    )
-    await record_event(
-        conn, record.account_id, "number.returned_to_inventory", record.e164, {"e164": record.e164}
     )
 
 

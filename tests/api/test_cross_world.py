@@ -1,0 +1,224 @@
+"""A test key never sees or changes live objects, and a live key never test objects, on any
+route (``spec/API.md`` §10): the other world's objects are indistinguishable from objects
+that do not exist (``404``), as other accounts' are (``test_cross_account.py``)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+
+from tests.api.support import assert_error, buy
+from tests.api.test_cross_account import account_routes
+from tests.factories import GB_NUMBERS, US_NUMBERS, Tenant, add_test_key, entry, make_tenant, stock
+from voxnumbers.trunks import service as trunks_service
+
+LIVE_NUMBER, TEST_NUMBER = US_NUMBERS[0], US_NUMBERS[1]
+NOBODYS_NUMBER = GB_NUMBERS[7]  # valid, never stocked, never owned
+_PARAMETER = re.compile(r"{(\w+)(?::\w+)?}")
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        trunks_service, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
+
+
+@dataclass
+class World:
+    """A world's key and the objects it made: one of each kind."""
+
+    tenant: Tenant
+    e164: str
+    ids: dict[str, str]
+
+
+async def _created(client, tenant: Tenant, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = await client.post(tenant.path(path), json=body, headers=tenant.bearer)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def _populate(client, tenant: Tenant, e164: str) -> World:
+    assert (await buy(client, tenant, e164)).status_code == 201
+    trunk = await _created(client, tenant, "/trunks", {"name": "edge", "auth_type": "credential"})
+    credential = await _created(
+        client,
+        tenant,
+        f"/trunks/{trunk['id']}/credentials",
+        {"username": "pbx", "password": "correct horse battery"},
+    )
+    acl = await _created(client, tenant, f"/trunks/{trunk['id']}/ip-acl", {"ip": "192.0.2.10"})
+    application = await _created(client, tenant, "/applications", {"name": "ivr"})
+    webhook = await _created(client, tenant, "/webhooks", {"url": "https://example.com/hook"})
+    ids = {
+        "trunk_id": trunk["id"],
+        "cred_id": credential["id"],
+        "acl_id": acl["id"],
+        "app_id": application["id"],
+        "webhook_id": webhook["id"],
+    }
+    return World(tenant=tenant, e164=e164, ids=ids)
+
+
+@pytest.fixture
+async def worlds(client, database) -> tuple[World, World]:
+    """One account: its live world and its test world, each with one object of every kind."""
+    live_tenant = await make_tenant(database, "Two worlds")
+    test_tenant = await add_test_key(database, live_tenant)
+    await stock(database, entry(LIVE_NUMBER))
+    live = await _populate(client, live_tenant, LIVE_NUMBER)
+    test = await _populate(client, test_tenant, TEST_NUMBER)
+    return live, test
+
+
+def fill(template: str, account_id: str, e164: str, ids: dict[str, str]) -> str:
+    values = {"account_id": account_id, "e164": e164, **ids}
+    return _PARAMETER.sub(lambda m: values[m[1]], template)
+
+
+def body_for(method: str, template: str, own: World) -> dict[str, Any] | None:
+    """A body that would succeed on the caller's own object (its own routing targets)."""
+    if template.endswith("/assign") and method == "POST":
+        return {"trunk_id": own.ids["trunk_id"]}
+    if template.endswith("/application") and method == "POST":
+        return {"application_id": own.ids["app_id"]}
+    if template.endswith("/trunks/{trunk_id}") and method == "PUT":
+        return {"name": "renamed", "auth_type": "credential"}
+    if template.endswith("/applications/{app_id}") and method == "PATCH":
+        return {"name": "renamed"}
+    if template.endswith("/credentials") and method == "POST":
+        return {"username": "intruder", "password": "correct horse battery"}
+    if template.endswith("/ip-acl") and method == "POST":
+        return {"ip": "192.0.2.20"}
+    return None
+
+
+async def snapshot(client, world: World) -> list[Any]:
+    """Everything a world's key can read of its objects."""
+    tenant, seen = world.tenant, []
+    trunk = world.ids["trunk_id"]
+    for path in (
+        "/numbers?status=released",
+        "/numbers",
+        f"/numbers/{world.e164}",
+        "/trunks",
+        f"/trunks/{trunk}/credentials",
+        f"/trunks/{trunk}/ip-acl",
+        "/applications",
+        "/webhooks",
+        "/events",
+    ):
+        response = await client.get(tenant.path(path), headers=tenant.bearer)
+        assert response.status_code == 200, (path, response.text)
+        seen.append(response.json())
+    return seen
+
+
+@pytest.mark.parametrize("direction", ["test key on live objects", "live key on test objects"])
+async def test_every_route_answers_404_for_the_other_worlds_objects(client, app, worlds, direction):
+    live, test = worlds
+    caller, target = (test, live) if direction.startswith("test") else (live, test)
+    routes = [(m, t) for m, t in account_routes(app) if _PARAMETER.findall(t)[1:]]
+    assert ("DELETE", "/v1/account/{account_id}/trunks/{trunk_id}/ip-acl/{acl_id}") in routes
+    assert len(routes) >= 20
+    before = await snapshot(client, target)
+    for method, template in routes:
+        # The other world's number and ids; the caller's own routing targets in bodies.
+        url = fill(template, caller.tenant.account_id, target.e164, target.ids)
+        body = body_for(method, template, caller)
+        response = await client.request(method, url, headers=caller.tenant.bearer, json=body)
+        assert response.status_code == 404, (method, template, response.text)
+        assert_error(response, 404)
+    assert await snapshot(client, target) == before
+
+
+@pytest.mark.parametrize("direction", ["test key on live objects", "live key on test objects"])
+async def test_the_other_worlds_number_is_indistinguishable_from_none(
+    client, app, worlds, direction
+):
+    live, test = worlds
+    caller, target = (test, live) if direction.startswith("test") else (live, test)
+    before = await snapshot(client, target)
+    number_routes = [(m, t) for m, t in account_routes(app) if "{e164}" in t]
+    assert ("GET", "/v1/account/{account_id}/numbers/{e164}") in number_routes
+    for method, template in number_routes:
+        answers = []
+        for e164 in (target.e164, NOBODYS_NUMBER):
+            url = fill(template, caller.tenant.account_id, e164, caller.ids)
+            body = body_for(method, template, caller)
+            response = await client.request(method, url, headers=caller.tenant.bearer, json=body)
+            error = assert_error(response, response.status_code)
+            answers.append((response.status_code, error["code"], error["message"]))
+        assert answers[0] == answers[1], (method, template, answers)
+        assert answers[0][0] == 404, (method, template, answers)
+    assert await snapshot(client, target) == before
+
+
+@pytest.mark.parametrize("direction", ["test key on live objects", "live key on test objects"])
+async def test_lists_show_only_the_callers_world(client, worlds, direction):
+    live, test = worlds
+    caller, target = (test, live) if direction.startswith("test") else (live, test)
+    seen = await snapshot(client, caller)
+    text = repr(seen)
+    assert target.e164 not in text
+    for object_id in target.ids.values():
+        assert object_id not in text
+    assert [n["e164"] for n in seen[1]["data"]] == [caller.e164]
+    search = await client.get(
+        caller.tenant.path("/inventory/numbers?per_page=100"), headers=caller.tenant.bearer
+    )
+    assert search.status_code == 200 and target.e164 not in search.text
+    export = await client.get(
+        caller.tenant.path("/numbers/export?format=csv"), headers=caller.tenant.bearer
+    )
+    assert export.status_code == 200
+    assert caller.e164 in export.text and target.e164 not in export.text
+
+
+@pytest.mark.parametrize("direction", ["test key on live objects", "live key on test objects"])
+async def test_routing_to_the_other_worlds_target_is_refused(client, worlds, direction):
+    live, test = worlds
+    caller, target = (test, live) if direction.startswith("test") else (live, test)
+    tenant = caller.tenant
+    to_trunk = await client.post(
+        tenant.path(f"/numbers/{caller.e164}/assign"),
+        json={"trunk_id": target.ids["trunk_id"]},
+        headers=tenant.bearer,
+    )
+    error = assert_error(to_trunk, 400)
+    assert [d["field"] for d in error["details"]] == ["trunk_id"]
+    to_application = await client.post(
+        tenant.path(f"/numbers/{caller.e164}/application"),
+        json={"application_id": target.ids["app_id"]},
+        headers=tenant.bearer,
+    )
+    error = assert_error(to_application, 400)
+    assert [d["field"] for d in error["details"]] == ["application_id"]
+
+
+async def test_idempotency_keys_are_per_world(client, worlds):
+    live, test = worlds
+    key = {"Idempotency-Key": "same-key-in-both-worlds"}
+    answers = []
+    for world in (live, test):
+        response = await client.post(
+            world.tenant.path("/applications"),
+            json={"name": "idem"},
+            headers={**world.tenant.bearer, **key},
+        )
+        assert response.status_code == 201, response.text
+        assert "idempotent-replayed" not in response.headers
+        answers.append(response.json()["id"])
+    assert answers[0] != answers[1]
+    replay = await client.post(
+        test.tenant.path("/applications"),
+        json={"name": "idem"},
+        headers={**test.tenant.bearer, **key},
+    )
+    assert replay.headers.get("idempotent-replayed") == "true"
+    assert replay.json()["id"] == answers[1]
