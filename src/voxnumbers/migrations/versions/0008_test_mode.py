@@ -5,7 +5,7 @@ Every existing account gets its test row (id ``<account id>_test``, linked to th
 ``numbers`` is keyed by (``e164``, ``account_id``) with a ``live`` flag: a number is owned at
 most once live (a unique index on ``e164`` over live rows) and once per test world.
 
-Revision ID: 0010_test_mode
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-04
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_test_mode"
+revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
