@@ -1368,8 +1368,21 @@ def _other_benchmarks(output: Path) -> str:
     into the same file, kept as they are."""
     if not output.exists():
         return ""
-    sections = re.split(r"(?m)^(?=## )", output.read_text())
-    kept = [section.strip("\n") for section in sections[1:] if not section.startswith(OWN_SECTIONS)]
+    sections: list[list[str]] = [[]]
+    lines = output.read_text().split("\n")
+    for i, line in enumerate(lines):
+        # A section starts at its heading, or at the marker line just above it (writes.py
+        # finds its section by such a marker).
+        heading = line.startswith("## ") and not (i and lines[i - 1].startswith("<!--"))
+        marker = line.startswith("<!--") and i + 1 < len(lines) and lines[i + 1].startswith("## ")
+        if heading or marker:
+            sections.append([])
+        sections[-1].append(line)
+    kept = [
+        "\n".join(section).strip("\n")
+        for section in sections[1:]
+        if not next(line for line in section if line.startswith("## ")).startswith(OWN_SECTIONS)
+    ]
     return "\n\n".join(kept) + "\n" if kept else ""
 
 
