@@ -34,12 +34,21 @@ async def owned_number(
     its current representation satisfies ``if_match``: checked on the locked row, so no
     other writer can change it between the check and the caller's write."""
     record = await repository.find_record(conn, account_id, parse_e164(raw_e164), for_update=lock)
+    record = actionable(record, now, cooled_off=cooled_off)
+    if if_match is not None:
+        require_match(if_match, repository.to_number(record))
+    return record
+
+
+def actionable(
+    record: NumberRecord | None, now: datetime, *, cooled_off: bool = False
+) -> NumberRecord:
+    """``record`` if the account may act on it: ``404`` when there is none, or when it is a
+    released number whose cooling-off is over, unless ``cooled_off`` asks for those too."""
     if record is None:
         raise NotFound("No such number in this account.")
     if record.status == "released" and not record.is_cooling_off(now) and not cooled_off:
         raise NotFound("No such number in this account.")
-    if if_match is not None:
-        require_match(if_match, repository.to_number(record))
     return record
 
 

@@ -70,6 +70,56 @@ async def unassign_application(
     return await _unroute(conn, account_id, e164, "application_id", if_match)
 
 
+async def route_number(
+    conn: AsyncConnection,
+    account_id: str,
+    e164: str,
+    *,
+    trunk_id: str | None = None,
+    application_id: str | None = None,
+) -> bool:
+    """Route the number to a trunk or an application (one of them), under the rules of
+    ``assign_trunk`` and ``assign_application``; whether anything changed."""
+    field = "trunk_id" if trunk_id is not None else "application_id"
+    changed, _ = await _route_changed(
+        conn,
+        account_id,
+        e164,
+        trunk_id=trunk_id,
+        application_id=application_id,
+        target_field=field,
+        if_match=None,
+    )
+    return changed
+
+
+async def unroute_number(conn: AsyncConnection, account_id: str, e164: str) -> bool:
+    """Remove the number's trunk or application, whichever it has, under the rules of
+    ``unassign_trunk`` and ``unassign_application``; whether anything changed."""
+    changed = False
+    for field in ("trunk_id", "application_id"):
+        changed = (await _unroute_changed(conn, account_id, e164, field, None))[0] or changed
+    return changed
+
+
+def routing_change(record: NumberRecord, trunk_id: str | None, application_id: str | None) -> bool:
+    """Whether routing the number to this target changes it; ``409`` when the number cannot
+    be routed (released)."""
+    checked_status(record, "route")
+    return (record.trunk_id, record.application_id) != (trunk_id, application_id)
+
+
+def unrouting_change(
+    record: NumberRecord, fields: tuple[str, ...] = ("trunk_id", "application_id")
+) -> bool:
+    """Whether removing these routing fields changes the number (idempotent: not when none
+    is set); ``409`` when it has one but cannot be routed."""
+    routed = any(getattr(record, field) is not None for field in fields)
+    if routed:
+        checked_status(record, "route")
+    return routed
+
+
 async def count_routed(
     conn: AsyncConnection,
     account_id: str,
@@ -112,33 +162,63 @@ async def _route(
     target_field: str,
     if_match: IfMatch | None,
 ) -> Routing:
+    _, e164 = await _route_changed(
+        conn,
+        account_id,
+        e164,
+        trunk_id=trunk_id,
+        application_id=application_id,
+        target_field=target_field,
+        if_match=if_match,
+    )
+    return await _routing_of(conn, account_id, e164)
+
+
+async def _route_changed(
+    conn: AsyncConnection,
+    account_id: str,
+    e164: str,
+    *,
+    trunk_id: str | None,
+    application_id: str | None,
+    target_field: str,
+    if_match: IfMatch | None,
+) -> tuple[bool, str]:
+    """Whether routing changed, and the number's canonical e164."""
     now = utc_now()
     # The lock order (docs/architecture.md): the routing target before the number.
     target_exists = await repository.routing_target_exists(
         conn, account_id, trunk_id=trunk_id, application_id=application_id
     )
     record = await owned_number(conn, account_id, e164, now, if_match=if_match)
-    checked_status(record, "route")
+    changes = routing_change(record, trunk_id, application_id)
     if not target_exists:
         raise ValidationFailed.on(target_field, "does not exist in this account")
-    if (record.trunk_id, record.application_id) != (trunk_id, application_id):
+    if changes:
         await repository.update_number(
             conn, record, trunk_id=trunk_id, application_id=application_id, updated_at=now
         )
         await record_number_event(conn, record, "number.routing_changed")
-    return await _routing_of(conn, account_id, record.e164)
+    return changes, record.e164
 
 
 async def _unroute(
     conn: AsyncConnection, account_id: str, e164: str, field: str, if_match: IfMatch | None
 ) -> Routing:
+    _, e164 = await _unroute_changed(conn, account_id, e164, field, if_match)
+    return await _routing_of(conn, account_id, e164)
+
+
+async def _unroute_changed(
+    conn: AsyncConnection, account_id: str, e164: str, field: str, if_match: IfMatch | None
+) -> tuple[bool, str]:
     now = utc_now()
     record = await owned_number(conn, account_id, e164, now, if_match=if_match)
-    if getattr(record, field) is not None:
-        checked_status(record, "route")
+    changes = unrouting_change(record, (field,))
+    if changes:
         await repository.update_number(conn, record, **{field: None, "updated_at": now})
         await record_number_event(conn, record, "number.routing_changed")
-    return await _routing_of(conn, account_id, record.e164)
+    return changes, record.e164
 
 
 async def _routing_of(conn: AsyncConnection, account_id: str, e164: str) -> Routing:
