@@ -25,6 +25,7 @@ from voxnumbers.jobs.schemas import (
 )
 from voxnumbers.kit.pagination import PER_PAGE_DEFAULT, PageNumber, PerPage
 from voxnumbers.settings import Settings
+from voxnumbers.web.json import JsonResponse
 from voxnumbers.web.openapi import error_responses
 
 Conn = NamedDependency[AsyncConnection]
@@ -68,9 +69,9 @@ async def start_bulk(
     ``dry_run``, ``200`` with what it would do, changing nothing."""
     answer = await service.start_bulk(conn, caller.account_id, data, settings)
     if isinstance(answer, BulkPlan):
-        return Response(answer, status_code=200)  # type: ignore[arg-type]
+        return JsonResponse(answer, status_code=200)
     location = f"/v1/account/{caller.account_id}/jobs/{answer.id}"
-    return Response(answer, status_code=202, headers={"Location": location})
+    return JsonResponse(answer, status_code=202, headers={"Location": location})
 
 
 @get("/jobs", summary="List your bulk jobs", responses=error_responses(400))
