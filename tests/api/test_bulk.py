@@ -12,7 +12,15 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
-from tests.api.support import TIME, app_on, assert_error, bought, own, running
+from tests.api.support import (
+    TIME,
+    app_on,
+    assert_error,
+    bought,
+    counted_and_scanned,
+    own,
+    running,
+)
 from tests.factories import GB_NUMBERS, US_NUMBERS, Tenant, entry, make_tenant, stock
 from voxnumbers.jobs import service as jobs_service
 from voxnumbers.jobs.runner import run_pending
@@ -605,3 +613,88 @@ async def test_up_to_100000_numbers_fit_in_one_request_and_no_more(client, datab
         headers=tenant.bearer,
     )
     assert_error(large, 413)
+
+
+# --- concurrent clients ---------------------------------------------------------------------
+
+
+async def test_jobs_and_single_number_writes_run_together_without_errors(database, tenant):
+    """A job assigns 20 numbers in batches of 3 while eight clients route, release and
+    cancel releases of the same numbers one by one, and another client creates jobs with
+    one Idempotency-Key: no server error, one job for the key, every number changed by the
+    job has its outcome once, and the maintained totals still agree with the rows."""
+    settings = {"job_batch_size": 3, "job_poll_seconds": 0.01}
+    async with running(app_on(database, **settings)) as client:
+        await bought(client, tenant, *US_NUMBERS[:20])
+        trunk = await new_trunk(client, tenant)
+        other = await new_trunk(client, tenant)
+        job = (
+            await bulk(
+                client, tenant, action="assign_trunk", trunk_id=trunk, numbers=US_NUMBERS[:20]
+            )
+        ).json()
+
+        async def single(index: int) -> list[int]:
+            statuses = []
+            for round_ in range(6):
+                e164 = US_NUMBERS[(index * 3 + round_) % 20]
+                path = tenant.path(f"/numbers/{e164}")
+                if round_ % 3 == 0:
+                    answer = await client.post(
+                        f"{path}/assign", json={"trunk_id": other}, headers=tenant.bearer
+                    )
+                elif round_ % 3 == 1:
+                    answer = await client.delete(path, headers=tenant.bearer)
+                else:
+                    answer = await client.post(f"{path}/cancel-release", headers=tenant.bearer)
+                statuses.append(answer.status_code)
+            return statuses
+
+        async def keyed() -> list[int]:
+            answers = await asyncio.gather(
+                *(
+                    client.post(
+                        tenant.path("/numbers/bulk"),
+                        json={"action": "unassign", "numbers": US_NUMBERS[:2]},
+                        headers={**tenant.bearer, "Idempotency-Key": "same"},
+                    )
+                    for _ in range(4)
+                )
+            )
+            return [answer.status_code for answer in answers]
+
+        outcomes = await asyncio.gather(*(single(i) for i in range(8)), keyed())
+        done = await finished(client, tenant, job["id"])
+        statuses = {status for statuses in outcomes for status in statuses}
+        assert statuses <= {200, 202, 404, 409}, statuses
+        assert done["status"] == "succeeded"
+        assert done["processed"] == 20
+        assert done["changed"] + done["unchanged"] + done["failed"] == 20
+        page = await results(client, tenant, job["id"])
+        assert sorted(item["e164"] for item in page["data"]) == sorted(US_NUMBERS[:20])
+        listed = await client.get(tenant.path("/jobs?per_page=100"), headers=tenant.bearer)
+        assert listed.json()["pagination"]["total"] == 2  # the job, and one for the key
+    counted, scanned = await counted_and_scanned(database, tenant.account_id)
+    assert counted == scanned
+
+
+async def test_a_cancel_while_the_job_runs_stops_it_between_batches(database, tenant):
+    async with running(app_on(database, job_batch_size=2, job_poll_seconds=0.01)) as client:
+        await bought(client, tenant, *US_NUMBERS[:20])
+        job = (await bulk(client, tenant, action="release", numbers=US_NUMBERS[:20])).json()
+        cancelled = await client.post(
+            tenant.path(f"/jobs/{job['id']}/cancel"), headers=tenant.bearer
+        )
+        assert cancelled.status_code == 200, cancelled.text
+        final = cancelled.json()
+        await asyncio.sleep(0.2)  # the runner had time to run on, if it were to
+        later = (await client.get(tenant.path(f"/jobs/{job['id']}"), headers=tenant.bearer)).json()
+        assert later == final and final["status"] == "cancelled"
+        page = await results(client, tenant, job["id"])
+        assert page["pagination"]["total"] == final["processed"]
+        released = [
+            e164
+            for e164 in US_NUMBERS[:20]
+            if (await number(client, tenant, e164))["status"] == "released"
+        ]
+        assert len(released) == final["changed"]

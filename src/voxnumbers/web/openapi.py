@@ -180,11 +180,12 @@ def _document_body(struct: dict[str, Any], rules: dict[str, dict[str, Any]] = _F
             field.update(rules[name])
         elif _is_text(field):
             field.setdefault("pattern", CONTROL_FREE)
-        items = field.get("items")
-        if isinstance(items, dict) and name in _ITEMS:
-            items.update(_ITEMS[name])
-        elif isinstance(items, dict) and _is_text(items):
-            items.setdefault("pattern", CONTROL_FREE)
+        for variant in field.get("oneOf", [field]):
+            items = variant.get("items") if isinstance(variant, dict) else None
+            if isinstance(items, dict) and name in _ITEMS:
+                items.update(_ITEMS[name])
+            elif isinstance(items, dict) and _is_text(items):
+                items.setdefault("pattern", CONTROL_FREE)
 
 
 def _is_text(schema: dict[str, Any]) -> bool:

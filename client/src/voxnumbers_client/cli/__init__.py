@@ -27,7 +27,7 @@ PLUGIN_GROUP = "voxnumbers.cli"
 #: ``app`` each is. A group's module (and the SDK with it) is imported when it is used.
 USER_COMMANDS: dict[str, str] = {
     name: f"voxnumbers_client.cli.{name}"
-    for name in ("numbers", "inventory", "trunks", "applications", "webhooks", "events")
+    for name in ("numbers", "inventory", "trunks", "applications", "webhooks", "events", "jobs")
 }
 
 
