@@ -8,6 +8,7 @@ applies the same rule functions to the numbers as stored, changing nothing.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -419,7 +420,12 @@ async def run_batch(
         if not pending:
             await _finish(conn, job, "succeeded")
             return BatchResult(processed=0, finished="succeeded"), after
-    outcomes = [await _apply(conn, job, e164, settings) for e164 in pending]
+    outcomes = []
+    for e164 in pending:
+        outcomes.append(await _apply(conn, job, e164, settings))
+        # A batch is many statements in a row; on SQLite they run on the event loop's
+        # thread. Let the process's requests have their turn between two numbers.
+        await asyncio.sleep(0)
     await repository.record_outcomes(conn, job.seq, outcomes)
     counted = {outcome: 0 for outcome in ("changed", "unchanged", "failed")}
     for item in outcomes:
