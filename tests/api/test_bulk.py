@@ -259,6 +259,16 @@ async def test_a_job_assigns_each_number_as_its_single_endpoint_would(client, da
     changed = sorted(set(US_NUMBERS[:7]) - {US_NUMBERS[1]})
     assert sorted(e for t, e in after if t == "number.routing_changed") == changed
     assert after[-1] == ("job.finished", None)
+    # Each event carries the number as the API shows it after the change, as a single
+    # assign's event does.
+    feed = await client.get(
+        tenant.path("/events"),
+        params={"e164": US_NUMBERS[2], "per_page": 1},
+        headers=tenant.bearer,
+    )
+    [event] = feed.json()["data"]
+    assert event["type"] == "number.routing_changed"
+    assert event["data"] == {"number": await number(client, tenant, US_NUMBERS[2])}
     page = await results(client, tenant, job["id"])
     assert page["pagination"]["total"] == 8
     by_number = {item["e164"]: item for item in page["data"]}

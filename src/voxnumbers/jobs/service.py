@@ -348,20 +348,6 @@ async def _finish(conn: AsyncConnection, job: JobRecord, status: str) -> JobReco
 Change = Callable[[AsyncConnection, JobRecord, str, Settings], Awaitable[bool]]
 
 
-async def _assign_trunk(conn: AsyncConnection, job: JobRecord, e164: str, _: Settings) -> bool:
-    return await numbers.route_number(conn, job.account_id, e164, trunk_id=job.target_id)
-
-
-async def _assign_application(
-    conn: AsyncConnection, job: JobRecord, e164: str, _: Settings
-) -> bool:
-    return await numbers.route_number(conn, job.account_id, e164, application_id=job.target_id)
-
-
-async def _unassign(conn: AsyncConnection, job: JobRecord, e164: str, _: Settings) -> bool:
-    return await numbers.unroute_number(conn, job.account_id, e164)
-
-
 async def _release(conn: AsyncConnection, job: JobRecord, e164: str, settings: Settings) -> bool:
     await numbers.release_number(conn, job.account_id, e164, settings)
     return True
@@ -373,12 +359,39 @@ async def _cancel_release(conn: AsyncConnection, job: JobRecord, e164: str, _: S
 
 
 CHANGES: dict[str, Change] = {
-    "assign_trunk": _assign_trunk,
-    "assign_application": _assign_application,
-    "unassign": _unassign,
     "release": _release,
     "cancel_release": _cancel_release,
 }
+
+
+Batched = Callable[[AsyncConnection, JobRecord, list[str]], Awaitable[dict[str, bool | ApiError]]]
+
+
+async def _assign_trunk_batch(
+    conn: AsyncConnection, job: JobRecord, e164s: list[str]
+) -> dict[str, bool | ApiError]:
+    return await numbers.route_numbers(conn, job.account_id, e164s, trunk_id=job.target_id)
+
+
+async def _assign_application_batch(
+    conn: AsyncConnection, job: JobRecord, e164s: list[str]
+) -> dict[str, bool | ApiError]:
+    return await numbers.route_numbers(conn, job.account_id, e164s, application_id=job.target_id)
+
+
+async def _unassign_batch(
+    conn: AsyncConnection, job: JobRecord, e164s: list[str]
+) -> dict[str, bool | ApiError]:
+    return await numbers.unroute_numbers(conn, job.account_id, e164s)
+
+
+BATCHED: dict[str, Batched] = {
+    "assign_trunk": _assign_trunk_batch,
+    "assign_application": _assign_application_batch,
+    "unassign": _unassign_batch,
+}
+# Numbers changed one by one between two turns given to the process's other work.
+YIELD_EVERY = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,18 +433,40 @@ async def run_batch(
         if not pending:
             await _finish(conn, job, "succeeded")
             return BatchResult(processed=0, finished="succeeded"), after
-    outcomes = []
-    for e164 in pending:
-        outcomes.append(await _apply(conn, job, e164, settings))
-        # A batch is many statements in a row; on SQLite they run on the event loop's
-        # thread. Let the process's requests have their turn between two numbers.
-        await asyncio.sleep(0)
+    outcomes = await _apply_batch(conn, job, pending, settings)
     await repository.record_outcomes(conn, job.seq, outcomes)
     counted = {outcome: 0 for outcome in ("changed", "unchanged", "failed")}
     for item in outcomes:
         counted[item.outcome] += 1
     await repository.advance_job(conn, job.seq, **counted, lease_until=utc_now() + lease)
     return BatchResult(processed=len(outcomes)), pending[-1]
+
+
+async def _apply_batch(
+    conn: AsyncConnection, job: JobRecord, e164s: list[str], settings: Settings
+) -> list[ItemOutcome]:
+    """Each number of a batch changed as its single-number endpoint would: the routing
+    actions by their services' batch form (a few statements for the whole batch, the same
+    rules), the others number by number."""
+    if job.action in BATCHED:
+        answers = await BATCHED[job.action](conn, job, e164s)
+        return [_outcome(e164, answers[e164]) for e164 in e164s]
+    outcomes = []
+    for index, e164 in enumerate(e164s):
+        outcomes.append(await _apply(conn, job, e164, settings))
+        if index % YIELD_EVERY == YIELD_EVERY - 1:
+            # On SQLite statements run on the event loop's thread: let the process's
+            # requests have their turn now and then.
+            await asyncio.sleep(0)
+    return outcomes
+
+
+def _outcome(e164: str, answer: bool | ApiError) -> ItemOutcome:
+    if isinstance(answer, ApiError):
+        return ItemOutcome(
+            e164=e164, outcome="failed", error_code=answer.code, error_message=answer.message[:500]
+        )
+    return ItemOutcome(e164=e164, outcome="changed" if answer else "unchanged")
 
 
 async def _apply(
@@ -442,10 +477,8 @@ async def _apply(
     try:
         changed = await CHANGES[job.action](conn, job, e164, settings)
     except ApiError as error:
-        return ItemOutcome(
-            e164=e164, outcome="failed", error_code=error.code, error_message=error.message[:500]
-        )
-    return ItemOutcome(e164=e164, outcome="changed" if changed else "unchanged")
+        return _outcome(e164, error)
+    return _outcome(e164, changed)
 
 
 async def claim_job(conn: AsyncConnection, owner: str, lease: timedelta) -> JobRecord | None:

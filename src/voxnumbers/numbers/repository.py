@@ -623,6 +623,52 @@ async def find_records(
     return {row.e164: NumberRecord(**row._mapping) for row in await conn.execute(query)}
 
 
+async def lock_records(
+    conn: AsyncConnection, account_id: str, e164s: Sequence[str]
+) -> dict[str, NumberRecord]:
+    """The account's numbers among ``e164s``, as stored, locked until commit in ``e164``
+    order (so two writers of overlapping sets queue rather than deadlock)."""
+    if not e164s:
+        return {}
+    query = (
+        select(numbers)
+        .where(numbers.c.account_id == account_id, numbers.c.e164.in_(e164s))
+        .order_by(numbers.c.e164)
+        .with_for_update()
+    )
+    return {row.e164: NumberRecord(**row._mapping) for row in await conn.execute(query)}
+
+
+async def find_numbers(
+    conn: AsyncConnection, account_id: str, e164s: Sequence[str]
+) -> dict[str, Number]:
+    """The account's numbers among ``e164s`` as the API shows them, by number."""
+    if not e164s:
+        return {}
+    query = select(*_NUMBER_COLUMNS).where(
+        numbers.c.account_id == account_id, numbers.c.e164.in_(e164s)
+    )
+    return {row[0]: _number_of_row(row) for row in await conn.execute(query)}
+
+
+async def set_routing(
+    conn: AsyncConnection,
+    e164s: Sequence[str],
+    *,
+    trunk_id: str | None,
+    application_id: str | None,
+    updated_at: datetime,
+) -> None:
+    """Route these numbers (their status, hence the counts, is unchanged)."""
+    if not e164s:
+        return
+    await conn.execute(
+        update(numbers)
+        .where(numbers.c.e164.in_(e164s))
+        .values(trunk_id=trunk_id, application_id=application_id, updated_at=updated_at)
+    )
+
+
 def matching_numbers(account_id: str, where: NumberFilter) -> Select[Any]:
     """``SELECT e164`` of the account's numbers a list filter matches, its values bound
     (for a statement that copies a selection, such as a bulk job's)."""

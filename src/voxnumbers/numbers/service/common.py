@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.errors import Conflict, NotFound
-from voxnumbers.events.service import record_event
+from voxnumbers.events.service import record_event, record_events
 from voxnumbers.events.types import EventType
 from voxnumbers.kit.e164 import parse_e164
 from voxnumbers.kit.etags import IfMatch, require_match
@@ -58,6 +58,19 @@ def checked_status(record: NumberRecord, action: Action) -> str:
         return next_status(record.status, action)
     except InvalidTransition as exc:
         raise Conflict(f"{record.e164}: {exc}.") from exc
+
+
+async def record_number_events(
+    conn: AsyncConnection, account_id: str, e164s: list[str], type: EventType
+) -> None:
+    """``record_number_event`` for many numbers of the account at once."""
+    found = await repository.find_numbers(conn, account_id, e164s)
+    await record_events(
+        conn,
+        account_id,
+        type,
+        [(e164, {"number": to_json_data(found.get(e164))}) for e164 in e164s],
+    )
 
 
 async def record_number_event(

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from voxnumbers.errors import ValidationFailed
+from voxnumbers.errors import ApiError, ValidationFailed
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.etags import IfMatch
 from voxnumbers.numbers import repository
 from voxnumbers.numbers.schemas import NumberRecord, Routing
-from voxnumbers.numbers.service.common import checked_status, owned_number, record_number_event
+from voxnumbers.numbers.service.common import (
+    actionable,
+    checked_status,
+    owned_number,
+    record_number_event,
+    record_number_events,
+)
 
 
 async def assign_trunk(
@@ -70,36 +76,61 @@ async def unassign_application(
     return await _unroute(conn, account_id, e164, "application_id", if_match)
 
 
-async def route_number(
+async def route_numbers(
     conn: AsyncConnection,
     account_id: str,
-    e164: str,
+    e164s: list[str],
     *,
     trunk_id: str | None = None,
     application_id: str | None = None,
-) -> bool:
-    """Route the number to a trunk or an application (one of them), under the rules of
-    ``assign_trunk`` and ``assign_application``; whether anything changed."""
+) -> dict[str, bool | ApiError]:
+    """Route many numbers (canonical e164s) to a trunk or an application in a few
+    statements, under the rules of ``assign_trunk`` and ``assign_application`` and their
+    lock order (the target, then the numbers, in e164 order): for each number, whether it
+    changed, or the error its single-number endpoint answers. One event per change."""
+    now = utc_now()
     field = "trunk_id" if trunk_id is not None else "application_id"
-    changed, _ = await _route_changed(
-        conn,
-        account_id,
-        e164,
-        trunk_id=trunk_id,
-        application_id=application_id,
-        target_field=field,
-        if_match=None,
+    target_exists = await repository.routing_target_exists(
+        conn, account_id, trunk_id=trunk_id, application_id=application_id
     )
-    return changed
+    records = await repository.lock_records(conn, account_id, e164s)
+    outcomes: dict[str, bool | ApiError] = {}
+    for e164 in e164s:
+        try:
+            record = actionable(records.get(e164), now)
+            changes = routing_change(record, trunk_id, application_id)
+            if not target_exists:
+                raise ValidationFailed.on(field, "does not exist in this account")
+        except ApiError as error:
+            outcomes[e164] = error
+            continue
+        outcomes[e164] = changes
+    changed = [e164 for e164, outcome in outcomes.items() if outcome is True]
+    await repository.set_routing(
+        conn, changed, trunk_id=trunk_id, application_id=application_id, updated_at=now
+    )
+    await record_number_events(conn, account_id, changed, "number.routing_changed")
+    return outcomes
 
 
-async def unroute_number(conn: AsyncConnection, account_id: str, e164: str) -> bool:
-    """Remove the number's trunk or application, whichever it has, under the rules of
-    ``unassign_trunk`` and ``unassign_application``; whether anything changed."""
-    changed = False
-    for field in ("trunk_id", "application_id"):
-        changed = (await _unroute_changed(conn, account_id, e164, field, None))[0] or changed
-    return changed
+async def unroute_numbers(
+    conn: AsyncConnection, account_id: str, e164s: list[str]
+) -> dict[str, bool | ApiError]:
+    """Remove the trunk or application of many numbers (canonical e164s) in a few
+    statements, under the rules of ``unassign_trunk`` and ``unassign_application``: for
+    each number, whether it changed, or the error its single-number endpoint answers."""
+    now = utc_now()
+    records = await repository.lock_records(conn, account_id, e164s)
+    outcomes: dict[str, bool | ApiError] = {}
+    for e164 in e164s:
+        try:
+            outcomes[e164] = unrouting_change(actionable(records.get(e164), now))
+        except ApiError as error:
+            outcomes[e164] = error
+    changed = [e164 for e164, outcome in outcomes.items() if outcome is True]
+    await repository.set_routing(conn, changed, trunk_id=None, application_id=None, updated_at=now)
+    await record_number_events(conn, account_id, changed, "number.routing_changed")
+    return outcomes
 
 
 def routing_change(record: NumberRecord, trunk_id: str | None, application_id: str | None) -> bool:
