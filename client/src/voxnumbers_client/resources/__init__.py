@@ -3,7 +3,7 @@
 from voxnumbers_client.resources.applications import Applications, AsyncApplications
 from voxnumbers_client.resources.events import AsyncEvents, Events
 from voxnumbers_client.resources.inventory import AsyncInventory, Inventory
-from voxnumbers_client.resources.jobs import AsyncBulkJob, AsyncJobs, BulkJob, Jobs
+from voxnumbers_client.resources.jobs import AsyncJobs, Jobs
 from voxnumbers_client.resources.numbers import AsyncNumbers, Numbers
 from voxnumbers_client.resources.trunks import (
     AsyncTrunkCredentials,
@@ -18,7 +18,6 @@ from voxnumbers_client.resources.webhooks import AsyncWebhooks, Webhooks
 __all__ = [
     "Applications",
     "AsyncApplications",
-    "AsyncBulkJob",
     "AsyncEvents",
     "AsyncInventory",
     "AsyncJobs",
@@ -27,7 +26,6 @@ __all__ = [
     "AsyncTrunkIpAcl",
     "AsyncTrunks",
     "AsyncWebhooks",
-    "BulkJob",
     "Events",
     "Inventory",
     "Jobs",

@@ -214,7 +214,7 @@ class AsyncBulkJob:
         *,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         timeout: float | None = None,  # noqa: ASYNC109 - the keywords of BulkJob.wait
-        on_progress: Callable[[Job], object | Awaitable[object]] | None = None,
+        on_progress: Callable[[Job], object] | None = None,
     ) -> Job:
         """Read the job every ``poll_interval`` seconds until it ends; the final job."""
         deadline = None if timeout is None else time.monotonic() + timeout
