@@ -107,7 +107,7 @@ def cli_commands(command: Any, prefix: str = "vox") -> list[tuple[str, Any]]:
 ROOT = typer.main.get_command(build_app(load_plugins=False))
 COMMANDS = cli_commands(ROOT)
 USER_GROUPS = {"vox numbers", "vox inventory", "vox trunks", "vox applications"}
-USER_GROUPS |= {"vox webhooks", "vox events"}
+USER_GROUPS |= {"vox webhooks", "vox events", "vox jobs"}
 
 
 @pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[p for p, _ in COMMANDS])

@@ -13,11 +13,15 @@ EXPECTED_ALL = [
     "Application",
     "ApplicationFields",
     "ApplicationUpdate",
+    "AsyncBulkJob",
     "AsyncClient",
     "AsyncExportStream",
     "AsyncPage",
     "AsyncPaginator",
     "AvailableNumber",
+    "BulkConflict",
+    "BulkJob",
+    "BulkPlan",
     "Client",
     "ConflictError",
     "ErrorDetail",
@@ -28,6 +32,11 @@ EXPECTED_ALL = [
     "InternalServerError",
     "InventorySearchParams",
     "IpAclEntry",
+    "Job",
+    "JobError",
+    "JobListParams",
+    "JobResult",
+    "JobResultParams",
     "MethodNotAllowedError",
     "Model",
     "NotFoundError",
@@ -108,5 +117,5 @@ def test_clients_expose_the_same_resources() -> None:
     assert (
         {k for k in vars(sync_client) if not k.startswith("_")}
         == {k for k in vars(async_client) if not k.startswith("_")}
-        == {"numbers", "inventory", "trunks", "applications", "webhooks", "events"}
+        == {"numbers", "inventory", "trunks", "applications", "webhooks", "events", "jobs"}
     )

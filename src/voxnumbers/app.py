@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -26,6 +27,9 @@ from voxnumbers.events.delivery import DeliveryWorker
 from voxnumbers.events.endpoints import events_router, webhooks_router
 from voxnumbers.idempotency.service import Replay
 from voxnumbers.inventory.endpoints import router as inventory_router
+from voxnumbers.jobs.endpoints import router as jobs_router
+from voxnumbers.jobs.runner import JobRunner
+from voxnumbers.jobs.schemas import MAX_BODY_BYTES as BULK_MAX_BODY_BYTES
 from voxnumbers.kit.db import Database
 from voxnumbers.kit.periodic import every
 from voxnumbers.logs import configure_logging
@@ -53,6 +57,8 @@ from voxnumbers.web.routes import repair_routes
 from voxnumbers.web.unitofwork import TransactionMiddleware, provide_transaction
 
 log = structlog.get_logger("voxnumbers")
+# The one route whose bodies may be larger: a bulk request lists up to 100,000 numbers.
+BULK_ROUTE = ("POST", re.compile(r"^/v1/account/[^/]+/numbers/bulk/?$"))
 
 
 def create_app(settings: Settings, database: Database | None = None) -> Litestar:
@@ -90,9 +96,14 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         worker = DeliveryWorker.from_settings(db, settings) if settings.run_worker else None
         if worker is not None:
             worker.start()
+        jobs = JobRunner(db, settings) if settings.run_jobs else None
+        if jobs is not None:
+            jobs.start()
         try:
             yield
         finally:
+            if jobs is not None:
+                await jobs.stop()
             if worker is not None:
                 await worker.stop()
             for task in background:
@@ -112,6 +123,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             webhooks_router,
             trunks_router,
             applications_router,
+            jobs_router,
         ],
         guards=[authorize_request],
         dependencies={
@@ -169,7 +181,11 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
     repair_routes(app)
     # Outside routing, so responses made before a route is found get them too.
     app.asgi_handler = RequestIdMiddleware(
-        BodyLimits(app.asgi_handler, settings.max_body_bytes),
+        BodyLimits(
+            app.asgi_handler,
+            settings.max_body_bytes,
+            larger={BULK_ROUTE: max(settings.max_body_bytes, BULK_MAX_BODY_BYTES)},
+        ),
         observe=metrics.observe,
         answer_unhandled=lambda request_id: error_messages(InternalError(), request_id),
     )

@@ -290,6 +290,8 @@ idempotency_keys = Table(
     Column("fingerprint", String(64), nullable=False),
     Column("response_status", Integer, nullable=False),
     Column("response_body", LargeBinary, nullable=False),
+    # A response that names what it created (``202`` of a bulk job) replays its Location.
+    Column("response_location", String(500), nullable=True),
     Column("created_at", Timestamp(), nullable=False),
     Column("expires_at", Timestamp(), nullable=False),
     Index(None, "expires_at"),
@@ -308,4 +310,55 @@ console_sessions = Table(
     Column("created_at", Timestamp(), nullable=False),
     Column("expires_at", Timestamp(), nullable=False),
     Index(None, "expires_at"),
+)
+
+
+# Bulk jobs (API.md §9): one row per job; its selection, fixed at creation, in
+# ``bulk_job_items``. A runner claims the oldest runnable job of an account with a lease
+# (``lease_owner``, ``locked_until``) and works through the items in committed batches; an
+# item's ``outcome`` is written in the same transaction as the number's change, so a resumed
+# job never changes a number twice.
+bulk_jobs = Table(
+    "bulk_jobs",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("id", String(40), nullable=False, unique=True),
+    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("target_id", String(40), nullable=True),  # the trunk or application assigned
+    Column("status", String(16), nullable=False),
+    Column("matched", Integer, nullable=False),
+    Column("processed", Integer, nullable=False, server_default="0"),
+    Column("changed", Integer, nullable=False, server_default="0"),
+    Column("unchanged", Integer, nullable=False, server_default="0"),
+    Column("failed", Integer, nullable=False, server_default="0"),
+    Column("created_at", Timestamp(), nullable=False),
+    Column("started_at", Timestamp(), nullable=True),
+    Column("finished_at", Timestamp(), nullable=True),
+    Column("lease_owner", String(40), nullable=True),
+    Column("locked_until", Timestamp(), nullable=True),
+    CheckConstraint(
+        "status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')", name="status"
+    ),
+    Index(None, "account_id", "seq"),
+    Index(None, "status", "seq"),
+)
+
+bulk_job_items = Table(
+    "bulk_job_items",
+    metadata,
+    Column(
+        "job_seq",
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("bulk_jobs.seq"),
+        primary_key=True,
+    ),
+    Column("e164", String(16), primary_key=True),
+    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
+    Column("outcome", String(16), nullable=True),  # null: not processed yet
+    Column("error_code", String(40), nullable=True),
+    Column("error_message", String(500), nullable=True),
+    CheckConstraint("outcome IN ('changed', 'unchanged', 'failed')", name="outcome"),
 )

@@ -95,6 +95,36 @@ class Settings:
             "deliveries run in separate `vox worker` processes instead."
         },
     )
+    run_jobs: bool = field(
+        default=True,
+        metadata={
+            "doc": "Run bulk jobs from inside each `vox serve` process (any instance resumes "
+            "the jobs of one that stopped)."
+        },
+    )
+    job_batch_size: int = field(
+        default=500,
+        metadata={"doc": "Numbers a bulk job changes per transaction.", "min": 1, "max": 5000},
+    )
+    job_lease_seconds: float = field(
+        default=30.0,
+        metadata={
+            "doc": "How long a bulk job's claim lasts without progress; after that another "
+            "instance resumes it."
+        },
+    )
+    job_concurrency: int = field(
+        default=2,
+        metadata={
+            "doc": "Bulk jobs (of different accounts) one process runs at once.",
+            "min": 1,
+            "max": 32,
+        },
+    )
+    job_poll_seconds: float = field(
+        default=1.0,
+        metadata={"doc": "How often an idle bulk job runner looks for queued jobs."},
+    )
     worker_poll_seconds: float = field(
         default=1.0,
         metadata={"doc": "How often an idle webhook worker looks for deliveries that are due."},

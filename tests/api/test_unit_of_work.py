@@ -44,7 +44,8 @@ async def one_connection(database_url: str) -> AsyncIterator[Database]:
 
 @pytest.fixture
 async def client(one_connection: Database) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(log_level="warning", run_worker=False)
+    # No bulk job runner: its polls would take the one connection now and then.
+    settings = Settings(log_level="warning", run_worker=False, run_jobs=False)
     async with running(create_app(settings, one_connection)) as http:
         yield http
 
@@ -53,7 +54,11 @@ async def client(one_connection: Database) -> AsyncIterator[httpx.AsyncClient]:
 async def strict_client(one_connection: Database) -> AsyncIterator[httpx.AsyncClient]:
     """The same database behind an app allowing each key one request at a time."""
     settings = Settings(
-        log_level="warning", run_worker=False, rate_limit_per_minute=1, rate_limit_burst=1
+        log_level="warning",
+        run_worker=False,
+        run_jobs=False,
+        rate_limit_per_minute=1,
+        rate_limit_burst=1,
     )
     async with running(create_app(settings, one_connection)) as http:
         yield http

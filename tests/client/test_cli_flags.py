@@ -26,6 +26,8 @@ LIST_COMMANDS: dict[str, tuple[str, ...]] = {
     f"{ACCOUNT}/applications": ("applications", "list"),
     f"{ACCOUNT}/webhooks": ("webhooks", "list"),
     f"{ACCOUNT}/events": ("events", "list"),
+    f"{ACCOUNT}/jobs": ("jobs", "list"),
+    f"{ACCOUNT}/jobs/{{job_id}}/results": ("jobs", "results"),
 }
 
 

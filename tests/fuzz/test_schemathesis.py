@@ -43,8 +43,10 @@ Set up rather than fuzzed, and why:
   would be answered ``429`` (documented, so conforming, but hiding everything else). Rate
   limits have their own tests (tests/api/test_rate_limits.py);
 - before each operation the objects its path can name (a trunk with a credential and an ACL
-  entry, an application, a webhook, owned numbers) are created again, so one operation's
-  deletes do not turn the next operations into ``404``.
+  entry, an application, a webhook, owned numbers, a bulk job) are created again, so one
+  operation's deletes do not turn the next operations into ``404``;
+- bulk jobs are created but not run (``run_jobs=False``): their endpoints answer the same
+  either way, and a job still queued can be cancelled.
 
 Nothing is excluded: every operation, every check above.
 
@@ -214,6 +216,11 @@ def good_body(label: str, ids: dict[str, str]) -> Any:
         ("POST", "/ip-acl"): {"ip": "2001:db8::1", "mask": 64, "description": "office"},
         ("POST", "/applications"): application,
         ("PATCH", "/{app_id}"): {"answer_url": None, "hangup_method": "GET"},
+        ("POST", "/numbers/bulk"): {
+            "action": "assign_trunk",
+            "trunk_id": ids.get("trunk_id"),
+            "numbers": OWNED[:2],
+        },
     }
     for (verb, ending), body in bodies.items():
         if method == verb and path.endswith(ending):
@@ -271,6 +278,14 @@ async def seed(http: httpx.AsyncClient, tenant: Tenant, operation: Operation) ->
         for webhook in listed.json()["data"]:
             await http.delete(tenant.path(f"/webhooks/{webhook['id']}"), headers=tenant.bearer)
         ids["webhook_id"] = await created("/webhooks", {"url": "https://example.com/hook"})
+    if "job_id" in path_parameter_names(operation):
+        job = await http.post(
+            tenant.path("/numbers/bulk"),
+            json={"action": "unassign", "numbers": OWNED[:2]},
+            headers=tenant.bearer,
+        )
+        assert job.status_code == 202, job.text
+        ids["job_id"] = job.json()["id"]
     ids["e164"] = e164 = await active_number(http, tenant)
     if operation.label.endswith("/cancel-release"):
         released = await http.delete(tenant.path(f"/numbers/{e164}"), headers=tenant.bearer)
@@ -298,7 +313,8 @@ async def active_number(http: httpx.AsyncClient, tenant: Tenant) -> str:
 async def served(database: Database) -> AsyncIterator[tuple[httpx.AsyncClient, LoopBridge]]:
     """The app running in this loop: a client to set things up, and the bridge schemathesis
     reaches it through."""
-    async with serving(app_on(database, rate_limit_per_minute=0)) as (http, app):
+    # Jobs are not run: a job the fuzzer cancels is still queued, as a large one would be.
+    async with serving(app_on(database, rate_limit_per_minute=0, run_jobs=False)) as (http, app):
         bridge = LoopBridge(app, asyncio.get_running_loop())
         try:
             yield http, bridge

@@ -19,11 +19,13 @@ from voxnumbers_client.resources import (
     AsyncApplications,
     AsyncEvents,
     AsyncInventory,
+    AsyncJobs,
     AsyncNumbers,
     AsyncTrunks,
     AsyncWebhooks,
     Events,
     Inventory,
+    Jobs,
     Numbers,
     Trunks,
     Webhooks,
@@ -92,6 +94,8 @@ class Client(BaseClient[httpx.Client]):
         self.webhooks = Webhooks(self)
         #: Events of the account's numbers.
         self.events = Events(self)
+        #: Bulk jobs (start one with ``numbers.bulk``).
+        self.jobs = Jobs(self)
 
     def close(self) -> None:
         """Close the connection pool; the client cannot be used afterwards."""
@@ -200,6 +204,8 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
         self.webhooks = AsyncWebhooks(self)
         #: Events of the account's numbers.
         self.events = AsyncEvents(self)
+        #: Bulk jobs (start one with ``numbers.bulk``).
+        self.jobs = AsyncJobs(self)
 
     async def close(self) -> None:
         """Close the connection pool; the client cannot be used afterwards."""

@@ -266,6 +266,77 @@ class Pagination(Model):
         return data
 
 
+# --- bulk jobs -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BulkConflict(Model):
+    """A number a bulk action cannot apply to, with the code its own endpoint answers."""
+
+    e164: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class BulkPlan(Model):
+    """What a bulk action would do: the answer of a dry run (API.md §9)."""
+
+    action: str
+    dry_run: bool
+    matched: int
+    would_change: int
+    unchanged: int
+    conflict_count: int
+    conflicts: tuple[BulkConflict, ...]
+    early_termination_fee_total: Decimal
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class Job(Model):
+    """A bulk job and its progress (API.md §9)."""
+
+    id: str
+    action: str
+    status: str
+    matched: int
+    processed: int
+    changed: int
+    unchanged: int
+    failed: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @property
+    def done(self) -> bool:
+        """Whether the job has ended (``succeeded``, ``failed`` or ``cancelled``)."""
+        return self.status in ("succeeded", "failed", "cancelled")
+
+    @property
+    def progress(self) -> float:
+        """The share of its numbers the job has processed, from 0.0 to 1.0."""
+        return 1.0 if self.matched == 0 else min(1.0, self.processed / self.matched)
+
+
+@dataclass(frozen=True, slots=True)
+class JobError(Model):
+    """Why a bulk job could not change a number."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class JobResult(Model):
+    """What a bulk job did to one number: ``changed``, ``unchanged`` or ``failed``."""
+
+    e164: str
+    outcome: str
+    error: JobError | None
+
+
 # --- conversion machinery ------------------------------------------------------------------
 
 

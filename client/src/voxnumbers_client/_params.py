@@ -112,3 +112,36 @@ class ApplicationUpdate(ApplicationFields, total=False):
     """Fields ``applications.update`` may change: only those passed are sent."""
 
     name: str
+
+
+class JobListParams(PageParams, total=False):
+    """``jobs.list`` keywords: filter by ``status``."""
+
+    status: Annotated[str, Doc("queued, running, succeeded, failed or cancelled.")]
+
+
+class JobResultParams(PageParams, total=False):
+    """``jobs.results`` keywords: filter by ``outcome``."""
+
+    outcome: Annotated[str, Doc("changed, unchanged or failed.")]
+
+
+class BulkFilters(TypedDict, total=False):
+    """The list filters as ``vox numbers bulk`` takes them: those of ``NumberFilters``, but
+    ``--trunk`` and ``--application`` name the bulk action's target there, so the filters
+    on the current route are only ``--trunk-id`` and ``--application-id``."""
+
+    country: Annotated[str, Doc("ISO 3166-1 alpha-2 code, e.g. US.")]
+    status: Annotated[str, Doc("active, pending, suspended or released.")]
+    type: Annotated[str, Doc("local, toll_free or mobile.")]
+    capability: Annotated[str | Sequence[str], Doc("voice, sms or mms; repeat to require several.")]
+    region: Annotated[str, Doc("State or region, e.g. CA.")]
+    trunk_id: Annotated[str, Doc("Numbers routed to this trunk id now.")]
+    application_id: Annotated[str, Doc("Numbers routed to this application id now.")]
+    routed: Annotated[bool, Doc("Only numbers with (or without) a route.", off_flag="--unrouted")]
+    contains: Annotated[str, Doc("Digits the number contains.")]
+    created_after: Annotated[
+        datetime, Doc("Bought after this time (ISO 8601; UTC when it has no offset).")
+    ]
+    created_before: Annotated[datetime, Doc("Bought before this time (ISO 8601).")]
+    updated_since: Annotated[datetime, Doc("Changed since this time (ISO 8601).")]

@@ -48,6 +48,14 @@ async def insert_event(
     return int(result.scalar_one())
 
 
+async def insert_events(conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[int]:
+    """Append events (full rows); returns their sequence numbers, in the rows' order."""
+    result = await conn.execute(
+        events.insert().returning(events.c.seq, sort_by_parameter_order=True), rows
+    )
+    return [int(row.seq) for row in result]
+
+
 async def subscribed_endpoint_ids(conn: AsyncConnection, account_id: str, type: str) -> list[str]:
     """Active endpoints of the account that want this event type (empty list: all types)."""
     rows = await conn.execute(
@@ -57,6 +65,12 @@ async def subscribed_endpoint_ids(conn: AsyncConnection, account_id: str, type: 
         )
     )
     return [row.id for row in rows if not row.event_types or type in row.event_types]
+
+
+async def insert_delivery_rows(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """Queue deliveries (full rows)."""
+    if rows:
+        await conn.execute(webhook_deliveries.insert(), rows)
 
 
 async def insert_deliveries(

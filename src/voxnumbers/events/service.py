@@ -58,6 +58,51 @@ async def record_event(
     return event_id
 
 
+async def record_events(
+    conn: AsyncConnection,
+    account_id: str,
+    type: EventType,
+    items: Sequence[tuple[str | None, dict[str, Any]]],
+) -> None:
+    """``record_event`` for many events of one type at once (each ``(e164, data)``), in
+    a few statements: what a bulk job writes for a batch of numbers."""
+    if not items:
+        return
+    now = utc_now()
+    seqs = await repository.insert_events(
+        conn,
+        [
+            {
+                "id": new_id("evt", 20),
+                "account_id": account_id,
+                "type": type,
+                "e164": e164,
+                "data": data,
+                "created_at": now,
+            }
+            for e164, data in items
+        ],
+    )
+    endpoint_ids = await repository.subscribed_endpoint_ids(conn, account_id, type)
+    await repository.insert_delivery_rows(
+        conn,
+        [
+            {
+                "account_id": account_id,
+                "endpoint_id": endpoint_id,
+                "event_seq": seq,
+                "e164": e164,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for seq, (e164, _) in zip(seqs, items, strict=True)
+            for endpoint_id in endpoint_ids
+        ],
+    )
+
+
 async def list_events(
     conn: AsyncConnection,
     account_id: str,

@@ -1,4 +1,4 @@
-"""The event types a number's life produces."""
+"""The event types a number's life produces, and the end of a bulk job."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ EventType = Literal[
     "number.released",
     "number.release_cancelled",
     "number.returned_to_inventory",
+    "job.finished",
 ]
 
 EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]

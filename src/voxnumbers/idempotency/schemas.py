@@ -17,3 +17,5 @@ class StoredResponse:
     response_body: bytes
     created_at: datetime
     expires_at: datetime
+    response_location: str | None = None
+    """The ``Location`` header of a response that named what it created."""

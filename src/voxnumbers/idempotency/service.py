@@ -73,8 +73,10 @@ async def remember(
     request_fingerprint: str,
     status: int,
     body: bytes,
+    location: str | None = None,
 ) -> None:
-    """After the handler succeeded, in its transaction: store the response."""
+    """After the handler succeeded, in its transaction: store the response (and its
+    ``Location``, replayed with it)."""
     now = utc_now()
     await repository.insert(
         conn,
@@ -86,6 +88,7 @@ async def remember(
             response_body=body,
             created_at=now,
             expires_at=now + REPLAY_WINDOW,
+            response_location=location,
         ),
     )
 

@@ -640,6 +640,80 @@ async def find_record(
     return NumberRecord(**row._mapping) if row else None
 
 
+async def find_records(
+    conn: AsyncConnection, account_id: str, e164s: Sequence[str]
+) -> dict[str, NumberRecord]:
+    """The account's numbers among ``e164s``, as stored, by number (no lock: a plan)."""
+    if not e164s:
+        return {}
+    query = select(numbers).where(numbers.c.account_id == account_id, numbers.c.e164.in_(e164s))
+    return {row.e164: NumberRecord(**row._mapping) for row in await conn.execute(query)}
+
+
+async def lock_records(
+    conn: AsyncConnection, account_id: str, e164s: Sequence[str]
+) -> dict[str, NumberRecord]:
+    """The account's numbers among ``e164s``, as stored, locked until commit in ``e164``
+    order (so two writers of overlapping sets queue rather than deadlock)."""
+    if not e164s:
+        return {}
+    query = (
+        select(numbers)
+        .where(numbers.c.account_id == account_id, numbers.c.e164.in_(e164s))
+        .order_by(numbers.c.e164)
+        .with_for_update()
+    )
+    return {row.e164: NumberRecord(**row._mapping) for row in await conn.execute(query)}
+
+
+async def find_numbers(
+    conn: AsyncConnection, account_id: str, e164s: Sequence[str]
+) -> dict[str, Number]:
+    """The account's numbers among ``e164s`` as the API shows them, by number."""
+    if not e164s:
+        return {}
+    query = select(*_NUMBER_COLUMNS).where(
+        numbers.c.account_id == account_id, numbers.c.e164.in_(e164s)
+    )
+    return {row[0]: _number_of_row(row) for row in await conn.execute(query)}
+
+
+async def set_routing(
+    conn: AsyncConnection,
+    e164s: Sequence[str],
+    *,
+    trunk_id: str | None,
+    application_id: str | None,
+    updated_at: datetime,
+) -> None:
+    """Route these numbers (their status, hence the counts, is unchanged)."""
+    if not e164s:
+        return
+    await conn.execute(
+        update(numbers)
+        .where(numbers.c.e164.in_(e164s))
+        .values(trunk_id=trunk_id, application_id=application_id, updated_at=updated_at)
+    )
+
+
+def matching_numbers(account_id: str, where: NumberFilter) -> Select[Any]:
+    """``SELECT e164`` of the account's numbers a list filter matches, its values bound
+    (for a statement that copies a selection, such as a bulk job's)."""
+    return _filtered(select(numbers.c.e164), _shape(where)).params(**_parameters(account_id, where))
+
+
+async def matching_records(
+    conn: AsyncConnection, account_id: str, where: NumberFilter, after: str | None, limit: int
+) -> list[NumberRecord]:
+    """Up to ``limit`` of the account's numbers a list filter matches, as stored, in
+    ``e164`` order after ``after`` (keyset: memory stays flat whatever the account's size)."""
+    query = _filtered(select(numbers), _shape(where)).params(**_parameters(account_id, where))
+    if after is not None:
+        query = query.where(numbers.c.e164 > after)
+    query = query.order_by(numbers.c.e164).limit(limit)
+    return [NumberRecord(**row._mapping) for row in await conn.execute(query)]
+
+
 async def find_owned_record(conn: AsyncConnection, e164: str) -> NumberRecord | None:
     """The number as owned live, whichever account owns it (for update). Test worlds'
     numbers are never found here: they are nobody's live number."""

@@ -10,6 +10,7 @@ from litestar.datastructures import State
 from sqlalchemy import text
 
 from voxnumbers.errors import ServiceUnavailable
+from voxnumbers.jobs.schemas import BULK_REQUEST_RULES
 from voxnumbers.ops.metrics import Metrics
 from voxnumbers.web.openapi import document_enforced_rules
 
@@ -39,7 +40,9 @@ async def readyz(state: State) -> Health:
     "/openapi.json", summary="OpenAPI 3.1 description", tags=["operations"], include_in_schema=False
 )
 async def openapi_json(request: Request[Any, Any, Any]) -> Response[bytes]:
-    schema = document_enforced_rules(request.app.openapi_schema.to_schema())
+    schema = document_enforced_rules(
+        request.app.openapi_schema.to_schema(), {"BulkRequest": BULK_REQUEST_RULES}
+    )
     return Response(content=msgspec.json.encode(schema), media_type="application/json")
 
 

@@ -1,7 +1,8 @@
 """Request bodies at the door (pure ASGI, outside routing): their size, and their end.
 
 - A body over the limit (``VOX_MAX_BODY_BYTES``, 64 KiB by default) is ``413`` whatever the
-  method and the route: at once when its ``Content-Length`` says so; for a chunked body, as
+  method and the route (but for the few routes given a larger limit of their own, such as
+  the bulk operations'): at once when its ``Content-Length`` says so; for a chunked body, as
   soon as the bytes read pass it. A ``GET``, ``HEAD`` or ``OPTIONS`` takes no body: one is
   read here (so its size is checked) and dropped.
 - A body that ends before it is complete is ``400`` on ``body``: the client closed its side
@@ -12,6 +13,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
@@ -27,16 +30,30 @@ _NO_BODY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 class BodyLimits:
     """Applies the module's two rules to every HTTP request before ``app`` sees it."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        larger: Mapping[tuple[str, re.Pattern[str]], int] | None = None,
+    ) -> None:
+        """``larger``: the limit of the routes (method, path pattern) that take more."""
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = dict(larger or {})
+
+    def limit_of(self, scope: Scope) -> int:
+        """The body limit of the request's route."""
+        for (method, path), limit in self.larger.items():
+            if scope.get("method") == method and path.match(scope.get("path", "")):
+                return limit
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         length, chunked = _declared_body(scope)
-        if length is not None and length > self.max_bytes:
+        if length is not None and length > self.limit_of(scope):
             await _refuse(PayloadTooLarge(), scope, send)
             return
         if chunked or length:  # no body declared: a disconnect is only the client leaving

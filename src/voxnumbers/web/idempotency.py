@@ -49,17 +49,26 @@ async def claim(conn: AsyncConnection, pending: IdempotentRequest) -> None:
 
 
 async def remember(
-    conn: AsyncConnection, pending: IdempotentRequest, status: int, body: bytes
+    conn: AsyncConnection,
+    pending: IdempotentRequest,
+    status: int,
+    body: bytes,
+    location: str | None = None,
 ) -> None:
     """After a successful handler, in its transaction: store what is answered."""
-    await service.remember(conn, pending.account_id, pending.key, pending.fingerprint, status, body)
+    await service.remember(
+        conn, pending.account_id, pending.key, pending.fingerprint, status, body, location
+    )
 
 
 def handle_replay(request: Request[Any, Any, Any], replay: Replay) -> Response[bytes]:
-    """The stored response, marked as replayed."""
+    """The stored response, marked as replayed (with its ``Location``, if it had one)."""
+    headers = {"Idempotent-Replayed": "true", "X-Request-ID": request_id_of(request.scope)}
+    if replay.stored.response_location is not None:
+        headers["Location"] = replay.stored.response_location
     return Response(
         content=replay.stored.response_body,
         status_code=replay.stored.response_status,
         media_type="application/json",
-        headers={"Idempotent-Replayed": "true", "X-Request-ID": request_id_of(request.scope)},
+        headers=headers,
     )

@@ -65,6 +65,7 @@ E164_PATTERN = "^\\+?[1-9][0-9]{7,14}$"
 E164_QUERY_PATTERN = "^[+ ]?[1-9][0-9]{7,14}$"
 COUNTRY_PATTERN = "^[A-Za-z]{2}$"
 DIGITS_QUERY_PATTERN = "^[+ ]?[0-9]{1,15}$"
+DIGITS_PATTERN = "^[+]?[0-9]{1,15}$"
 HTTP_URL_PATTERN = "^[Hh][Tt][Tt][Pp][Ss]?://[^\\s\\u0000-\\u001f\\u007f-\\u009f]+$"
 WEBHOOK_URL_PATTERN = "^[Hh][Tt][Tt][Pp][Ss]?://[!-~]+$"
 SIP_URI_PATTERN = "^[Ss][Ii][Pp][Ss]?:[!-~]+$"
@@ -96,6 +97,7 @@ _FIELDS: dict[str, dict[str, Any]] = {
     "username": {"pattern": USERNAME_PATTERN},
 }
 _ITEMS: dict[str, dict[str, Any]] = {
+    "numbers": _FIELDS["e164"],
     "origination_uris": _SIP_URI,
     "event_types": {"enum": list(EVENT_TYPES)},
 }
@@ -107,12 +109,25 @@ _QUERY: dict[str, dict[str, Any]] = {
 }
 
 
-def document_enforced_rules(schema: dict[str, Any]) -> dict[str, Any]:
+# Members of request bodies nested in another body (a bulk request's filter): the rules of
+# the list's query parameters of the same name, as a body states them.
+_NESTED: dict[str, dict[str, Any]] = {
+    "country": {"pattern": COUNTRY_PATTERN, "format": COUNTRY_FORMAT},
+    "region": {"pattern": NOT_BLANK},
+    "contains": {"pattern": DIGITS_PATTERN},
+}
+
+
+def document_enforced_rules(
+    schema: dict[str, Any], body_rules: dict[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """``schema`` (the generated OpenAPI description, as JSON) with the rules the server
     enforces beyond the types: no unknown member in a request body
     (``additionalProperties: false``), no control character in text (no NUL in a secret),
     the shapes of numbers, countries, IP addresses, URLs and ``If-Match``. A client made
-    from the description then sends nothing the server refuses for its shape."""
+    from the description then sends nothing the server refuses for its shape.
+    ``body_rules``: a body's rules between its members, by component name, added as they
+    are (JSON Schema keywords such as ``oneOf``)."""
     components = schema.get("components", {}).get("schemas", {})
     for path, operations in schema.get("paths", {}).items():
         for operation in operations.values():
@@ -125,8 +140,21 @@ def document_enforced_rules(schema: dict[str, Any]) -> dict[str, Any]:
             body = operation.get("requestBody", {}).get("content", {}).get("application/json")
             ref = (body or {}).get("schema", {}).get("$ref", "")
             if ref.startswith("#/components/schemas/"):
-                _document_body(components[ref.rsplit("/", 1)[1]])
+                name = ref.rsplit("/", 1)[1]
+                _document_body(components[name])
+                _document_nested(components, components[name])
+                components[name].update((body_rules or {}).get(name, {}))
     return schema
+
+
+def _document_nested(components: dict[str, Any], struct: dict[str, Any]) -> None:
+    """The bodies a body holds as members (``$ref``), with their rules."""
+    for field in struct.get("properties", {}).values():
+        for variant in field.get("oneOf", [field]):
+            ref = variant.get("$ref", "") if isinstance(variant, dict) else ""
+            nested = components.get(ref.rsplit("/", 1)[1]) if ref else None
+            if nested is not None and nested.get("type") == "object":
+                _document_body(nested, _NESTED)
 
 
 def _document_parameter(parameter: dict[str, Any]) -> None:
@@ -145,18 +173,19 @@ def _document_parameter(parameter: dict[str, Any]) -> None:
             schema["items"].setdefault("pattern", CONTROL_FREE)
 
 
-def _document_body(struct: dict[str, Any]) -> None:
+def _document_body(struct: dict[str, Any], rules: dict[str, dict[str, Any]] = _FIELDS) -> None:
     struct["additionalProperties"] = False
     for name, field in struct.get("properties", {}).items():
-        if name in _FIELDS:
-            field.update(_FIELDS[name])
+        if name in rules:
+            field.update(rules[name])
         elif _is_text(field):
             field.setdefault("pattern", CONTROL_FREE)
-        items = field.get("items")
-        if isinstance(items, dict) and name in _ITEMS:
-            items.update(_ITEMS[name])
-        elif isinstance(items, dict) and _is_text(items):
-            items.setdefault("pattern", CONTROL_FREE)
+        for variant in field.get("oneOf", [field]):
+            items = variant.get("items") if isinstance(variant, dict) else None
+            if isinstance(items, dict) and name in _ITEMS:
+                items.update(_ITEMS[name])
+            elif isinstance(items, dict) and _is_text(items):
+                items.setdefault("pattern", CONTROL_FREE)
 
 
 def _is_text(schema: dict[str, Any]) -> bool:

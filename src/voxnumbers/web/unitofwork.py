@@ -119,9 +119,12 @@ class UnitOfWork:
             await claim(conn, self.idempotent)
         return conn
 
-    async def finish(self, status: int, body: bytes | None = None) -> None:
+    async def finish(
+        self, status: int, body: bytes | None = None, location: str | None = None
+    ) -> None:
         """End the transaction as the response with this status (and, for a request with an
-        Idempotency-Key, this body) says: commit a success, roll back anything else.
+        Idempotency-Key, this body and ``Location``) says: commit a success, roll back
+        anything else.
         ``DatabaseUnavailable`` (or the driver's error) when the commit fails."""
         if self._stack is None:
             return
@@ -130,7 +133,7 @@ class UnitOfWork:
             return
         if body is not None and self.idempotent is not None and self._conn is not None:
             try:
-                await remember(self._conn, self.idempotent, status, body)
+                await remember(self._conn, self.idempotent, status, body, location)
             except BaseException as exc:
                 await self.rollback(exc)
                 raise
@@ -272,7 +275,7 @@ class _Response:
         """End the transaction, then send what is held (or the failure of the commit)."""
         assert self._start is not None
         try:
-            await self.unit.finish(self._start["status"], body)
+            await self.unit.finish(self._start["status"], body, _location(self._start))
         except Exception as exc:
             if self._retry_allowed and is_retryable(exc):
                 self.retrying = True
@@ -338,6 +341,15 @@ def _fresh_scope(
     fresh: Any = {**scope, "state": state}
     ScopeState.from_scope(fresh).exception_handlers = exception_handlers
     return fresh
+
+
+def _location(start: Message) -> str | None:
+    """The ``Location`` header of a response's start message, if it has one."""
+    headers: Any = start.get("headers", ())
+    for name, value in headers:
+        if name.lower() == b"location":
+            return bytes(value).decode("latin-1")
+    return None
 
 
 def _error_name(error: BaseException | None) -> str | None:

@@ -27,7 +27,16 @@ PLUGIN_GROUP = "voxnumbers.cli"
 #: ``app`` each is. A group's module (and the SDK with it) is imported when it is used.
 USER_COMMANDS: dict[str, str] = {
     name: f"voxnumbers_client.cli.{name}"
-    for name in ("numbers", "inventory", "trunks", "applications", "webhooks", "events", "whoami")
+    for name in (
+        "numbers",
+        "inventory",
+        "trunks",
+        "applications",
+        "webhooks",
+        "events",
+        "jobs",
+        "whoami",
+    )
 }
 #: Those of them that are one command rather than a group of commands.
 SINGLE_COMMANDS = frozenset({"whoami"})

@@ -6,14 +6,14 @@ import sys
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO
+from typing import Annotated, Any, BinaryIO, cast
 
 import typer
 
 from voxnumbers_client._client import Client
 from voxnumbers_client._errors import VoxError
-from voxnumbers_client._models import Number, NumberRouting
-from voxnumbers_client._params import NumberFilters, NumberListParams
+from voxnumbers_client._models import BulkPlan, Job, Number, NumberRouting
+from voxnumbers_client._params import BulkFilters, NumberFilters, NumberListParams
 from voxnumbers_client.cli._options import (
     AllOption,
     IdempotencyKeyOption,
@@ -34,8 +34,14 @@ from voxnumbers_client.cli._output import (
     stderr_is_terminal,
 )
 from voxnumbers_client.cli._state import client_of
+from voxnumbers_client.resources.numbers import BulkAction
 
 app = typer.Typer(help="The account's numbers.", no_args_is_help=True)
+bulk_app = typer.Typer(
+    help="Change many numbers in one request: a job on the server, with a dry run.",
+    no_args_is_help=True,
+)
+app.add_typer(bulk_app, name="bulk")
 
 E164Argument = Annotated[str, typer.Argument(help="The number in E.164 form, e.g. +14155551234.")]
 
@@ -242,3 +248,272 @@ def _copy(
         rows = max(0, lines - header_lines)
     out.flush()
     return rows
+
+
+# --- vox numbers bulk … ------------------------------------------------------------------
+
+NumberOption = Annotated[
+    list[str] | None,
+    typer.Option("--number", help="A number to change; repeat for several.", show_default=False),
+]
+FileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--file",
+        help="A file of numbers, one per line (`-`: standard input).",
+        show_default=False,
+        allow_dash=True,
+    ),
+]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="Only show what would change; change nothing.")
+]
+WaitOption = Annotated[
+    bool,
+    typer.Option(
+        "--wait/--no-wait", help="Follow the job to its end with a progress bar (the default)."
+    ),
+]
+PollOption = Annotated[
+    float,
+    typer.Option("--poll-interval", min=0.0, help="Seconds between reads of the job's progress."),
+]
+
+
+@bulk_app.command("assign-trunk")
+@api_options(BulkFilters)
+def bulk_assign_trunk(
+    ctx: typer.Context,
+    params: dict[str, Any],
+    trunk: Annotated[str, typer.Option("--trunk", help="Route the numbers to this SIP trunk.")],
+    number: NumberOption = None,
+    file: FileOption = None,
+    dry_run: DryRunOption = False,
+    wait: WaitOption = True,
+    poll_interval: PollOption = 1.0,
+    idempotency_key: IdempotencyKeyOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Route many numbers to a SIP trunk: those listed (--number, --file) or those the
+    filters match (--country, --status, …)."""
+    _bulk(
+        ctx,
+        "assign_trunk",
+        params,
+        number,
+        file,
+        dry_run,
+        wait,
+        poll_interval,
+        idempotency_key,
+        output,
+        trunk_id=trunk,
+    )
+
+
+@bulk_app.command("assign-application")
+@api_options(BulkFilters)
+def bulk_assign_application(
+    ctx: typer.Context,
+    params: dict[str, Any],
+    application: Annotated[
+        str, typer.Option("--application", help="Route the numbers to this voice application.")
+    ],
+    number: NumberOption = None,
+    file: FileOption = None,
+    dry_run: DryRunOption = False,
+    wait: WaitOption = True,
+    poll_interval: PollOption = 1.0,
+    idempotency_key: IdempotencyKeyOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Route many numbers to a voice application."""
+    _bulk(
+        ctx,
+        "assign_application",
+        params,
+        number,
+        file,
+        dry_run,
+        wait,
+        poll_interval,
+        idempotency_key,
+        output,
+        application_id=application,
+    )
+
+
+@bulk_app.command("unassign")
+@api_options(BulkFilters)
+def bulk_unassign(
+    ctx: typer.Context,
+    params: dict[str, Any],
+    number: NumberOption = None,
+    file: FileOption = None,
+    dry_run: DryRunOption = False,
+    wait: WaitOption = True,
+    poll_interval: PollOption = 1.0,
+    idempotency_key: IdempotencyKeyOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Remove the route (trunk or application) of many numbers."""
+    _bulk(
+        ctx, "unassign", params, number, file, dry_run, wait, poll_interval, idempotency_key, output
+    )
+
+
+@bulk_app.command("release")
+@api_options(BulkFilters)
+def bulk_release(
+    ctx: typer.Context,
+    params: dict[str, Any],
+    number: NumberOption = None,
+    file: FileOption = None,
+    dry_run: DryRunOption = False,
+    wait: WaitOption = True,
+    poll_interval: PollOption = 1.0,
+    yes: YesOption = False,
+    idempotency_key: IdempotencyKeyOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Release many numbers: shows the plan and its fees first, then asks."""
+    _bulk(
+        ctx,
+        "release",
+        params,
+        number,
+        file,
+        dry_run,
+        wait,
+        poll_interval,
+        idempotency_key,
+        output,
+        confirm_first=not yes,
+    )
+
+
+@bulk_app.command("cancel-release")
+@api_options(BulkFilters)
+def bulk_cancel_release(
+    ctx: typer.Context,
+    params: dict[str, Any],
+    number: NumberOption = None,
+    file: FileOption = None,
+    dry_run: DryRunOption = False,
+    wait: WaitOption = True,
+    poll_interval: PollOption = 1.0,
+    idempotency_key: IdempotencyKeyOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Take back many released numbers while they cool off."""
+    _bulk(
+        ctx,
+        "cancel_release",
+        params,
+        number,
+        file,
+        dry_run,
+        wait,
+        poll_interval,
+        idempotency_key,
+        output,
+    )
+
+
+def _bulk(
+    ctx: typer.Context,
+    action: BulkAction,
+    filters: dict[str, Any],
+    numbers: list[str] | None,
+    file: Path | None,
+    dry_run: bool,
+    wait: bool,
+    poll_interval: float,
+    idempotency_key: str | None,
+    output: Any,
+    *,
+    trunk_id: str | None = None,
+    application_id: str | None = None,
+    confirm_first: bool = False,
+) -> None:
+    listed = _listed_numbers(numbers, file)
+    if listed is not None and filters:
+        raise typer.BadParameter("Give numbers (--number, --file) or filters, not both.")
+    if listed is None and not filters:
+        raise typer.BadParameter(
+            "Give the numbers (--number, --file) or filters that select them (--country, …)."
+        )
+    client = client_of(ctx)
+    given_filter = None if listed is not None else cast(NumberFilters, filters)
+
+    def plan() -> BulkPlan:
+        return client.numbers.bulk(
+            action,
+            numbers=listed,
+            filter=given_filter,
+            trunk_id=trunk_id,
+            application_id=application_id,
+            dry_run=True,
+        )
+
+    if dry_run:
+        print_item(plan(), output)
+        return
+    if confirm_first:
+        planned = plan()
+        confirm(
+            f"Release {planned.would_change} numbers ({planned.conflict_count} cannot be)? "
+            f"Early termination fees {planned.early_termination_fee_total} "
+            f"{planned.currency}; they can be taken back while they cool off.",
+            False,
+        )
+    job = client.numbers.bulk(
+        action,
+        numbers=listed,
+        filter=given_filter,
+        trunk_id=trunk_id,
+        application_id=application_id,
+        idempotency_key=idempotency_key,
+    )
+    note(f"Started job {job.id} ({job.job.matched} numbers).")
+    if wait:
+        try:
+            with progress_bar("Changing numbers", total=job.job.matched) as advance:
+                seen = 0
+
+                def show(progress: Job) -> None:
+                    nonlocal seen
+                    advance(progress.processed - seen)
+                    seen = progress.processed
+
+                job.wait(poll_interval=poll_interval, on_progress=show)
+        except KeyboardInterrupt:
+            note(
+                f"Stopped following; job {job.id} keeps running on the server. "
+                f"Follow it with `vox jobs get {job.id}`, cancel it with "
+                f"`vox jobs cancel {job.id}`."
+            )
+            raise typer.Exit(130) from None
+    print_item(job.job, output)
+    if job.job.failed:
+        note(
+            f"{job.job.failed} numbers could not be changed: "
+            f"`vox jobs results {job.id} --outcome failed`."
+        )
+    if job.done and (job.job.status != "succeeded" or job.job.failed):
+        raise typer.Exit(1)
+
+
+def _listed_numbers(numbers: list[str] | None, file: Path | None) -> list[str] | None:
+    """The numbers given by --number and --file (one per line, blanks and #comments
+    skipped), or ``None`` when neither was given."""
+    if not numbers and file is None:
+        return None
+    listed = list(numbers or [])
+    if file is not None:
+        text = sys.stdin.read() if str(file) == "-" else file.read_text()
+        for line in text.splitlines():
+            entry = line.split("#", 1)[0].strip()
+            if entry:
+                listed.append(entry)
+    return listed

@@ -3,6 +3,7 @@
 from voxnumbers_client.resources.applications import Applications, AsyncApplications
 from voxnumbers_client.resources.events import AsyncEvents, Events
 from voxnumbers_client.resources.inventory import AsyncInventory, Inventory
+from voxnumbers_client.resources.jobs import AsyncJobs, Jobs
 from voxnumbers_client.resources.numbers import AsyncNumbers, Numbers
 from voxnumbers_client.resources.trunks import (
     AsyncTrunkCredentials,
@@ -19,6 +20,7 @@ __all__ = [
     "AsyncApplications",
     "AsyncEvents",
     "AsyncInventory",
+    "AsyncJobs",
     "AsyncNumbers",
     "AsyncTrunkCredentials",
     "AsyncTrunkIpAcl",
@@ -26,6 +28,7 @@ __all__ = [
     "AsyncWebhooks",
     "Events",
     "Inventory",
+    "Jobs",
     "Numbers",
     "TrunkCredentials",
     "TrunkIpAcl",

@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Literal, Unpack
+from collections.abc import Sequence
+from typing import Any, Literal, Unpack, overload
 
 from voxnumbers_client._errors import NotFoundError, VoxError
-from voxnumbers_client._models import Number, NumberRelease, NumberRouting, ReleasePreview
+from voxnumbers_client._models import (
+    BulkPlan,
+    Number,
+    NumberRelease,
+    NumberRouting,
+    ReleasePreview,
+)
 from voxnumbers_client._pagination import AsyncPaginator, Page, PageRequest, page_parser
 from voxnumbers_client._params import NumberFilters, NumberListParams
 from voxnumbers_client._request import APIRequest, encode_query
 from voxnumbers_client._streaming import AsyncExportStream, ExportStream
 from voxnumbers_client.resources._base import AsyncResource, Resource, SyncResource
+from voxnumbers_client.resources.jobs import AsyncBulkJob, BulkJob, bulk_request
 
 ExportFormat = Literal["csv", "ndjson"]
 _EXPORT_ACCEPT = {"csv": "text/csv", "ndjson": "application/x-ndjson"}
 RoutingRequest = APIRequest[NumberRouting]
+BulkAction = Literal["assign_trunk", "assign_application", "unassign", "release", "cancel_release"]
 
 
 class _NumberRequests(Resource):
@@ -83,6 +92,27 @@ class _NumberRequests(Resource):
     def _cancel_release(self, e164: str, key: str | None) -> APIRequest[Number]:
         path = self._path("numbers", e164, "cancel-release")
         return APIRequest("POST", path, Number.from_json, idempotency_key=key)
+
+    def _bulk(
+        self,
+        action: BulkAction,
+        numbers: Sequence[str] | None,
+        filter: NumberFilters | None,
+        trunk_id: str | None,
+        application_id: str | None,
+        dry_run: bool,
+        key: str | None,
+    ) -> APIRequest[Any]:
+        return bulk_request(
+            self._path("numbers", "bulk"),
+            action,
+            numbers=numbers,
+            filter=filter,
+            trunk_id=trunk_id,
+            application_id=application_id,
+            dry_run=dry_run,
+            idempotency_key=key,
+        )
 
     def _export(self, format: ExportFormat, filters: NumberFilters) -> APIRequest[None]:
         query = (("format", format), *encode_query(NumberFilters, filters))
@@ -160,6 +190,55 @@ class Numbers(_NumberRequests, SyncResource):
         """Take a released number back while it cools off (its routing is restored)."""
         return self._client._request(self._cancel_release(e164, idempotency_key))
 
+    @overload
+    def bulk(
+        self,
+        action: BulkAction,
+        *,
+        numbers: Sequence[str] | None = None,
+        filter: NumberFilters | None = None,
+        trunk_id: str | None = None,
+        application_id: str | None = None,
+        dry_run: Literal[False] = False,
+        idempotency_key: str | None = None,
+    ) -> BulkJob: ...
+
+    @overload
+    def bulk(
+        self,
+        action: BulkAction,
+        *,
+        numbers: Sequence[str] | None = None,
+        filter: NumberFilters | None = None,
+        trunk_id: str | None = None,
+        application_id: str | None = None,
+        dry_run: Literal[True],
+        idempotency_key: str | None = None,
+    ) -> BulkPlan: ...
+
+    def bulk(
+        self,
+        action: BulkAction,
+        *,
+        numbers: Sequence[str] | None = None,
+        filter: NumberFilters | None = None,
+        trunk_id: str | None = None,
+        application_id: str | None = None,
+        dry_run: bool = False,
+        idempotency_key: str | None = None,
+    ) -> BulkJob | BulkPlan:
+        """Apply ``action`` (``assign_trunk``, ``assign_application``, ``unassign``,
+        ``release``, ``cancel_release``) to many numbers in one request: the ``numbers``
+        listed (up to 100,000) or those the list ``filter`` matches, e.g.
+        ``filter={"country": "US"}``. Each number changes as its own endpoint would change
+        it. Returns a :class:`BulkJob` (``wait()`` for it); with ``dry_run=True``, the
+        :class:`BulkPlan` of what it would do, changing nothing."""
+        call = self._bulk(
+            action, numbers, filter, trunk_id, application_id, dry_run, idempotency_key
+        )
+        answer = self._client._request(call)
+        return answer if isinstance(answer, BulkPlan) else BulkJob(self._client, answer)
+
     def export(
         self, format: ExportFormat = "csv", **filters: Unpack[NumberFilters]
     ) -> ExportStream:
@@ -226,6 +305,50 @@ class AsyncNumbers(_NumberRequests, AsyncResource):
     async def cancel_release(self, e164: str, *, idempotency_key: str | None = None) -> Number:
         """Take a released number back while it cools off."""
         return await self._client._request(self._cancel_release(e164, idempotency_key))
+
+    @overload
+    async def bulk(
+        self,
+        action: BulkAction,
+        *,
+        numbers: Sequence[str] | None = None,
+        filter: NumberFilters | None = None,
+        trunk_id: str | None = None,
+        application_id: str | None = None,
+        dry_run: Literal[False] = False,
+        idempotency_key: str | None = None,
+    ) -> AsyncBulkJob: ...
+
+    @overload
+    async def bulk(
+        self,
+        action: BulkAction,
+        *,
+        numbers: Sequence[str] | None = None,
+        filter: NumberFilters | None = None,
+        trunk_id: str | None = None,
+        application_id: str | None = None,
+        dry_run: Literal[True],
+        idempotency_key: str | None = None,
+    ) -> BulkPlan: ...
+
+    async def bulk(
+        self,
+        action: BulkAction,
+        *,
+        numbers: Sequence[str] | None = None,
+        filter: NumberFilters | None = None,
+        trunk_id: str | None = None,
+        application_id: str | None = None,
+        dry_run: bool = False,
+        idempotency_key: str | None = None,
+    ) -> AsyncBulkJob | BulkPlan:
+        """Apply ``action`` to many numbers in one request (see ``Numbers.bulk``)."""
+        call = self._bulk(
+            action, numbers, filter, trunk_id, application_id, dry_run, idempotency_key
+        )
+        answer = await self._client._request(call)
+        return answer if isinstance(answer, BulkPlan) else AsyncBulkJob(self._client, answer)
 
     def export(
         self, format: ExportFormat = "csv", **filters: Unpack[NumberFilters]

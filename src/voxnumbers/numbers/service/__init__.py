@@ -1,6 +1,7 @@
 """Rules of owned numbers: listing and buying, routing, release and the operator's
 transitions. Handlers and other features call these functions; they never commit."""
 
+from voxnumbers.numbers.service.common import actionable
 from voxnumbers.numbers.service.counts import fold_count_slots
 from voxnumbers.numbers.service.export import export_numbers
 from voxnumbers.numbers.service.lifecycle import activate, reinstate, suspend
@@ -14,26 +15,36 @@ from voxnumbers.numbers.service.listing import (
 )
 from voxnumbers.numbers.service.release import (
     cancel_release,
+    cancellation_status,
+    early_termination_fee,
     preview_release,
     release_number,
+    release_status,
     sweep_expired_releases,
 )
 from voxnumbers.numbers.service.routing import (
     assign_application,
     assign_trunk,
     count_routed,
+    route_numbers,
+    routing_change,
     unassign_application,
     unassign_trunk,
     unroute_all,
+    unroute_numbers,
+    unrouting_change,
 )
 
 __all__ = [
     "ListFilters",
+    "actionable",
     "activate",
     "assign_application",
     "assign_trunk",
     "cancel_release",
+    "cancellation_status",
     "count_routed",
+    "early_termination_fee",
     "export_numbers",
     "fold_count_slots",
     "get_number",
@@ -44,9 +55,14 @@ __all__ = [
     "readable_number",
     "reinstate",
     "release_number",
+    "release_status",
+    "route_numbers",
+    "routing_change",
     "suspend",
     "sweep_expired_releases",
     "unassign_application",
     "unassign_trunk",
     "unroute_all",
+    "unroute_numbers",
+    "unrouting_change",
 ]

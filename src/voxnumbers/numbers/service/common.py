@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.errors import Conflict, NotFound
-from voxnumbers.events.service import record_event
+from voxnumbers.events.service import record_event, record_events
 from voxnumbers.events.types import EventType
 from voxnumbers.kit.e164 import parse_e164
 from voxnumbers.kit.etags import IfMatch, require_match
@@ -34,12 +34,21 @@ async def owned_number(
     its current representation satisfies ``if_match``: checked on the locked row, so no
     other writer can change it between the check and the caller's write."""
     record = await repository.find_record(conn, account_id, parse_e164(raw_e164), for_update=lock)
+    record = actionable(record, now, cooled_off=cooled_off)
+    if if_match is not None:
+        require_match(if_match, repository.to_number(record))
+    return record
+
+
+def actionable(
+    record: NumberRecord | None, now: datetime, *, cooled_off: bool = False
+) -> NumberRecord:
+    """``record`` if the account may act on it: ``404`` when there is none, or when it is a
+    released number whose cooling-off is over, unless ``cooled_off`` asks for those too."""
     if record is None:
         raise NotFound("No such number in this account.")
     if record.status == "released" and not record.is_cooling_off(now) and not cooled_off:
         raise NotFound("No such number in this account.")
-    if if_match is not None:
-        require_match(if_match, repository.to_number(record))
     return record
 
 
@@ -49,6 +58,19 @@ def checked_status(record: NumberRecord, action: Action) -> str:
         return next_status(record.status, action)
     except InvalidTransition as exc:
         raise Conflict(f"{record.e164}: {exc}.") from exc
+
+
+async def record_number_events(
+    conn: AsyncConnection, account_id: str, e164s: list[str], type: EventType
+) -> None:
+    """``record_number_event`` for many numbers of the account at once."""
+    found = await repository.find_numbers(conn, account_id, e164s)
+    await record_events(
+        conn,
+        account_id,
+        type,
+        [(e164, {"number": to_json_data(found.get(e164))}) for e164 in e164s],
+    )
 
 
 async def record_number_event(

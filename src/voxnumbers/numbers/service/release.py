@@ -3,7 +3,7 @@ numbers to inventory when the period is over."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -21,7 +21,7 @@ from voxnumbers.numbers.service.common import checked_status, owned_number, reco
 from voxnumbers.settings import Settings
 
 
-def _early_termination_fee(record: NumberRecord, settings: Settings) -> int:
+def early_termination_fee(record: NumberRecord, settings: Settings) -> int:
     """The fee in cents: due while the number is younger than the minimum term."""
     young = utc_now() - record.created_at < timedelta(days=settings.minimum_term_days)
     return settings.early_termination_fee_cents if young else 0
@@ -32,7 +32,7 @@ async def preview_release(
 ) -> ReleasePreview:
     """What releasing the number would cost and change, without changing anything."""
     record = await owned_number(conn, account_id, e164, utc_now(), lock=False)
-    fee = _early_termination_fee(record, settings)
+    fee = early_termination_fee(record, settings)
     warnings = []
     if record.status == "pending":
         warnings.append("The number is pending: it can be released once it is active.")
@@ -69,8 +69,8 @@ async def release_number(
     given and the number's current tag is not in it."""
     now = utc_now()
     record = await owned_number(conn, account_id, e164, now, if_match=if_match)
-    status = checked_status(record, "release")
-    fee = _early_termination_fee(record, settings)
+    status = release_status(record)
+    fee = early_termination_fee(record, settings)
     available_after = now + timedelta(days=settings.cooling_off_days)
     await repository.update_number(
         conn,
@@ -111,9 +111,7 @@ async def cancel_release(
     peeked = await owned_number(conn, account_id, e164, now, lock=False, cooled_off=True)
     restorable = await _restorable_routing(conn, account_id, peeked)
     record = await owned_number(conn, account_id, e164, now, cooled_off=True, if_match=if_match)
-    status = checked_status(record, "cancel_release")
-    if not record.is_cooling_off(now):
-        raise Conflict(f"{record.e164}: the cooling-off period ended; buy it again instead.")
+    status = cancellation_status(record, now)
     trunk_id, application_id = restorable
     await repository.update_number(
         conn,
@@ -131,6 +129,20 @@ async def cancel_release(
     number = await repository.find_number(conn, account_id, record.e164)
     assert number is not None
     return number
+
+
+def release_status(record: NumberRecord) -> str:
+    """The status a release leads to; ``409`` when the number cannot be released."""
+    return checked_status(record, "release")
+
+
+def cancellation_status(record: NumberRecord, now: datetime) -> str:
+    """The status a cancelled release leads to; ``409`` when the number is not released or
+    its cooling-off period is over."""
+    status = checked_status(record, "cancel_release")
+    if not record.is_cooling_off(now):
+        raise Conflict(f"{record.e164}: the cooling-off period ended; buy it again instead.")
+    return status
 
 
 async def _restorable_routing(

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from voxnumbers.errors import ValidationFailed
+from voxnumbers.errors import ApiError, ValidationFailed
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.etags import IfMatch
 from voxnumbers.numbers import repository
 from voxnumbers.numbers.schemas import NumberRecord, Routing
-from voxnumbers.numbers.service.common import checked_status, owned_number, record_number_event
+from voxnumbers.numbers.service.common import (
+    actionable,
+    checked_status,
+    owned_number,
+    record_number_event,
+    record_number_events,
+)
 
 
 async def assign_trunk(
@@ -70,6 +76,81 @@ async def unassign_application(
     return await _unroute(conn, account_id, e164, "application_id", if_match)
 
 
+async def route_numbers(
+    conn: AsyncConnection,
+    account_id: str,
+    e164s: list[str],
+    *,
+    trunk_id: str | None = None,
+    application_id: str | None = None,
+) -> dict[str, bool | ApiError]:
+    """Route many numbers (canonical e164s) to a trunk or an application in a few
+    statements, under the rules of ``assign_trunk`` and ``assign_application`` and their
+    lock order (the target, then the numbers, in e164 order): for each number, whether it
+    changed, or the error its single-number endpoint answers. One event per change."""
+    now = utc_now()
+    field = "trunk_id" if trunk_id is not None else "application_id"
+    target_exists = await repository.routing_target_exists(
+        conn, account_id, trunk_id=trunk_id, application_id=application_id
+    )
+    records = await repository.lock_records(conn, account_id, e164s)
+    outcomes: dict[str, bool | ApiError] = {}
+    for e164 in e164s:
+        try:
+            record = actionable(records.get(e164), now)
+            changes = routing_change(record, trunk_id, application_id)
+            if not target_exists:
+                raise ValidationFailed.on(field, "does not exist in this account")
+        except ApiError as error:
+            outcomes[e164] = error
+            continue
+        outcomes[e164] = changes
+    changed = [e164 for e164, outcome in outcomes.items() if outcome is True]
+    await repository.set_routing(
+        conn, changed, trunk_id=trunk_id, application_id=application_id, updated_at=now
+    )
+    await record_number_events(conn, account_id, changed, "number.routing_changed")
+    return outcomes
+
+
+async def unroute_numbers(
+    conn: AsyncConnection, account_id: str, e164s: list[str]
+) -> dict[str, bool | ApiError]:
+    """Remove the trunk or application of many numbers (canonical e164s) in a few
+    statements, under the rules of ``unassign_trunk`` and ``unassign_application``: for
+    each number, whether it changed, or the error its single-number endpoint answers."""
+    now = utc_now()
+    records = await repository.lock_records(conn, account_id, e164s)
+    outcomes: dict[str, bool | ApiError] = {}
+    for e164 in e164s:
+        try:
+            outcomes[e164] = unrouting_change(actionable(records.get(e164), now))
+        except ApiError as error:
+            outcomes[e164] = error
+    changed = [e164 for e164, outcome in outcomes.items() if outcome is True]
+    await repository.set_routing(conn, changed, trunk_id=None, application_id=None, updated_at=now)
+    await record_number_events(conn, account_id, changed, "number.routing_changed")
+    return outcomes
+
+
+def routing_change(record: NumberRecord, trunk_id: str | None, application_id: str | None) -> bool:
+    """Whether routing the number to this target changes it; ``409`` when the number cannot
+    be routed (released)."""
+    checked_status(record, "route")
+    return (record.trunk_id, record.application_id) != (trunk_id, application_id)
+
+
+def unrouting_change(
+    record: NumberRecord, fields: tuple[str, ...] = ("trunk_id", "application_id")
+) -> bool:
+    """Whether removing these routing fields changes the number (idempotent: not when none
+    is set); ``409`` when it has one but cannot be routed."""
+    routed = any(getattr(record, field) is not None for field in fields)
+    if routed:
+        checked_status(record, "route")
+    return routed
+
+
 async def count_routed(
     conn: AsyncConnection,
     account_id: str,
@@ -112,33 +193,63 @@ async def _route(
     target_field: str,
     if_match: IfMatch | None,
 ) -> Routing:
+    _, e164 = await _route_changed(
+        conn,
+        account_id,
+        e164,
+        trunk_id=trunk_id,
+        application_id=application_id,
+        target_field=target_field,
+        if_match=if_match,
+    )
+    return await _routing_of(conn, account_id, e164)
+
+
+async def _route_changed(
+    conn: AsyncConnection,
+    account_id: str,
+    e164: str,
+    *,
+    trunk_id: str | None,
+    application_id: str | None,
+    target_field: str,
+    if_match: IfMatch | None,
+) -> tuple[bool, str]:
+    """Whether routing changed, and the number's canonical e164."""
     now = utc_now()
     # The lock order (docs/architecture.md): the routing target before the number.
     target_exists = await repository.routing_target_exists(
         conn, account_id, trunk_id=trunk_id, application_id=application_id
     )
     record = await owned_number(conn, account_id, e164, now, if_match=if_match)
-    checked_status(record, "route")
+    changes = routing_change(record, trunk_id, application_id)
     if not target_exists:
         raise ValidationFailed.on(target_field, "does not exist in this account")
-    if (record.trunk_id, record.application_id) != (trunk_id, application_id):
+    if changes:
         await repository.update_number(
             conn, record, trunk_id=trunk_id, application_id=application_id, updated_at=now
         )
         await record_number_event(conn, record, "number.routing_changed")
-    return await _routing_of(conn, account_id, record.e164)
+    return changes, record.e164
 
 
 async def _unroute(
     conn: AsyncConnection, account_id: str, e164: str, field: str, if_match: IfMatch | None
 ) -> Routing:
+    _, e164 = await _unroute_changed(conn, account_id, e164, field, if_match)
+    return await _routing_of(conn, account_id, e164)
+
+
+async def _unroute_changed(
+    conn: AsyncConnection, account_id: str, e164: str, field: str, if_match: IfMatch | None
+) -> tuple[bool, str]:
     now = utc_now()
     record = await owned_number(conn, account_id, e164, now, if_match=if_match)
-    if getattr(record, field) is not None:
-        checked_status(record, "route")
+    changes = unrouting_change(record, (field,))
+    if changes:
         await repository.update_number(conn, record, **{field: None, "updated_at": now})
         await record_number_event(conn, record, "number.routing_changed")
-    return await _routing_of(conn, account_id, record.e164)
+    return changes, record.e164
 
 
 async def _routing_of(conn: AsyncConnection, account_id: str, e164: str) -> Routing:

@@ -1,0 +1,1 @@
+"""Bulk jobs: change many numbers in one request, each under its single-number rules."""

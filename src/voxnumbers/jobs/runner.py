@@ -1,0 +1,117 @@
+"""The bulk job runner: a background task of every server process (and of tests).
+
+Each of its ``job_concurrency`` slots claims the oldest runnable job with a lease (one job
+of an account at a time, in creation order; jobs of other accounts in parallel), then works
+through it one committed batch at a time (``service.run_batch``), extending the lease with
+each. A process killed mid-job loses only the batch in hand, which rolled back with its
+outcomes: when the lease runs out, any instance claims the job and carries on with the
+numbers that have no outcome yet, so none is changed twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+
+import structlog
+
+from voxnumbers.jobs import service
+from voxnumbers.jobs.schemas import JobRecord
+from voxnumbers.kit.db import Database
+from voxnumbers.kit.ids import new_id
+from voxnumbers.settings import Settings
+
+log = structlog.get_logger("voxnumbers.jobs")
+# Longest wait for the batches in hand when the runner stops; past it they are cancelled
+# (rolled back) and resumed later.
+STOP_TIMEOUT_SECONDS = 10.0
+
+
+async def run_pending(database: Database, settings: Settings) -> int:
+    """Run every runnable job to its end, one after another, in this task; returns how many
+    were run. For commands and tests; servers run ``JobRunner``."""
+    runner = JobRunner(database, settings)
+    count = 0
+    while (job := await runner.claim()) is not None:
+        await runner.run(job)
+        count += 1
+    return count
+
+
+class JobRunner:
+    """Claims and runs bulk jobs until stopped."""
+
+    def __init__(self, database: Database, settings: Settings) -> None:
+        self.database = database
+        self.settings = settings
+        self.owner = new_id("run")
+        self.lease = timedelta(seconds=settings.job_lease_seconds)
+        self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        """Run the slots as tasks of the running event loop."""
+        self._tasks = [
+            asyncio.create_task(self._slot(), name=f"bulk-jobs-{index}")
+            for index in range(self.settings.job_concurrency)
+        ]
+
+    def wake(self) -> None:
+        """Look for a job now rather than at the next poll (a job was just created)."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        """End the slots after their current batch; the jobs they held are given back."""
+        self._stopping.set()
+        self._wake.set()
+        if not self._tasks:
+            return
+        _, pending = await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT_SECONDS)
+        for task in pending:
+            task.cancel()
+        for task in pending:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _slot(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                job = await self.claim()
+            except Exception:
+                log.warning("claiming a bulk job failed; retrying", exc_info=True)
+                job = None
+            if job is not None:
+                await self.run(job)
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.settings.job_poll_seconds)
+
+    async def claim(self) -> JobRecord | None:
+        """Lease the oldest runnable job, if there is one."""
+        return await self.database.run(lambda conn: service.claim_job(conn, self.owner, self.lease))
+
+    async def run(self, job: JobRecord) -> None:
+        """Batches of the job until it ends, the runner stops, or the database fails."""
+        after: str | None = None
+        log.info("bulk job started", job=job.id, account=job.account_id, action=job.action)
+        try:
+            while not self._stopping.is_set():
+                result, after = await self.database.run(
+                    lambda conn, after=after: service.run_batch(  # type: ignore[misc]
+                        conn, job.seq, self.owner, self.settings, after=after, lease=self.lease
+                    )
+                )
+                if result.finished is not None:
+                    log.info("bulk job ended", job=job.id, status=result.finished)
+                    return
+        except Exception:
+            log.warning("bulk job batch failed; it will be resumed", job=job.id, exc_info=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.settings.job_poll_seconds)
+        # Stopping (or failed): give the job back, so that any runner resumes it at once
+        # rather than when the lease runs out.
+        with contextlib.suppress(Exception):
+            await self.database.run(lambda conn: service.release_lease(conn, job.seq, self.owner))
