@@ -55,12 +55,20 @@ async def _populate(client, tenant: Tenant, e164: str) -> World:
     acl = await _created(client, tenant, f"/trunks/{trunk['id']}/ip-acl", {"ip": "192.0.2.10"})
     application = await _created(client, tenant, "/applications", {"name": "ivr"})
     webhook = await _created(client, tenant, "/webhooks", {"url": "https://example.com/hook"})
+    job = await client.post(
+        tenant.path("/numbers/bulk"),
+        json={"action": "unassign", "numbers": [e164]},
+        headers=tenant.bearer,
+    )
+    assert job.status_code == 202, job.text
+    assert job.headers["location"] == tenant.path(f"/jobs/{job.json()['id']}")
     ids = {
         "trunk_id": trunk["id"],
         "cred_id": credential["id"],
         "acl_id": acl["id"],
         "app_id": application["id"],
         "webhook_id": webhook["id"],
+        "job_id": job.json()["id"],
     }
     return World(tenant=tenant, e164=e164, ids=ids)
 
@@ -135,6 +143,12 @@ async def test_every_route_answers_404_for_the_other_worlds_objects(client, app,
         assert response.status_code == 404, (method, template, response.text)
         assert_error(response, 404)
     assert await snapshot(client, target) == before
+    # The job may have run meanwhile; what the other world's cancel must not have done:
+    job = await client.get(
+        target.tenant.path(f"/jobs/{target.ids['job_id']}"), headers=target.tenant.bearer
+    )
+    assert job.status_code == 200
+    assert job.json()["status"] != "cancelled"
 
 
 @pytest.mark.parametrize("direction", ["test key on live objects", "live key on test objects"])

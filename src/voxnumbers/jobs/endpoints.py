@@ -70,7 +70,7 @@ async def start_bulk(
     answer = await service.start_bulk(conn, caller.account_id, data, settings)
     if isinstance(answer, BulkPlan):
         return JsonResponse(answer, status_code=200)
-    location = f"/v1/account/{caller.account_id}/jobs/{answer.id}"
+    location = f"/v1/account/{caller.public_account_id}/jobs/{answer.id}"
     return JsonResponse(answer, status_code=202, headers={"Location": location})
 
 
