@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.accounts.schemas import Account, ApiKey, Caller
@@ -51,9 +51,18 @@ async def any_account(conn: AsyncConnection) -> bool:
     return (await conn.execute(select(accounts.c.id).limit(1))).first() is not None
 
 
-async def list_accounts(conn: AsyncConnection) -> list[Account]:
-    rows = await conn.execute(select(accounts).order_by(accounts.c.created_at, accounts.c.id))
+async def list_accounts(
+    conn: AsyncConnection, *, limit: int | None = None, offset: int = 0
+) -> list[Account]:
+    query = select(accounts).order_by(accounts.c.created_at, accounts.c.id)
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    rows = await conn.execute(query)
     return [Account(**row._mapping) for row in rows]
+
+
+async def count_accounts(conn: AsyncConnection) -> int:
+    return int((await conn.execute(select(func.count()).select_from(accounts))).scalar_one())
 
 
 async def insert_key(conn: AsyncConnection, key: ApiKey, digest: str) -> None:

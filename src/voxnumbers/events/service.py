@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from voxnumbers import audit
 from voxnumbers.errors import Conflict, NotFound, ValidationFailed
 from voxnumbers.events import repository
 from voxnumbers.events.schemas import (
@@ -100,6 +101,14 @@ async def create_webhook(
             "delete one first."
         )
     await repository.insert_endpoint(conn, endpoint, account_id)
+    await audit.record_change(
+        conn,
+        action="webhook.created",
+        object_type="webhook",
+        object_id=endpoint.id,
+        account_id=account_id,
+        after=endpoint,
+    )
     return endpoint
 
 
@@ -135,6 +144,14 @@ async def delete_webhook(conn: AsyncConnection, account_id: str, webhook_id: str
     endpoint = await get_webhook(conn, account_id, webhook_id)
     await repository.mark_endpoint_deleted(conn, webhook_id)
     await repository.fail_pending_deliveries(conn, webhook_id, reason="endpoint deleted")
+    await audit.record(
+        conn,
+        action="webhook.deleted",
+        object_type="webhook",
+        object_id=webhook_id,
+        account_id=account_id,
+        changes={"status": (endpoint.status, "deleted")},
+    )
     endpoint.status = "deleted"
     return endpoint
 

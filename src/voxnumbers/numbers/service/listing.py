@@ -236,7 +236,7 @@ async def purchase_number(
         ],
     )
     record = await owned_number(conn, account_id, e164, now, lock=False)
-    await record_number_event(conn, record, "number.purchased")
+    await record_number_event(conn, record, "number.purchased", created=True)
     number = await repository.find_number(conn, account_id, e164)
     assert number is not None
     return number
