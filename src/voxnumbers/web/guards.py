@@ -139,9 +139,10 @@ async def check_request_shape(request: Request[Any, Any, Any]) -> None:
         # alongside the transaction's, and raising there cancels that one mid-BEGIN, which
         # costs the pool its connection (invalidated) on every malformed header.
         parse_if_match(if_match)
-    unit_of_work(request).idempotent = await read_idempotency_key(
-        request, caller_of(request).account_id
-    )
+    if not request.route_handler.opt.get("read_only"):  # nothing to replay: it writes nothing
+        unit_of_work(request).idempotent = await read_idempotency_key(
+            request, caller_of(request).account_id
+        )
 
 
 def provide_settings(state: State) -> Settings:

@@ -196,8 +196,10 @@ class TransactionMiddleware:
             await self.app(scope, receive, send)
             return
         method = scope.get("method", "GET")
-        write = method not in SAFE_METHODS
         handler = scope.get("route_handler")
+        # ``opt={"read_only": True}``: a POST that changes nothing here (a webhook test,
+        # whose outbound call must not hold the write lock).
+        write = method not in SAFE_METHODS and not (handler and handler.opt.get("read_only"))
         snapshot = handler is None or handler.opt.get("snapshot", True)
         # A read whose answer streams from its transaction: ended once the stream is.
         streams = handler is not None and handler.opt.get("stream_in_transaction", False)
