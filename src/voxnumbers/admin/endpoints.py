@@ -178,7 +178,8 @@ async def reinstate_number(conn: Conn, e164: E164Path) -> Number:
 async def admin_audit_log(
     conn: Conn,
     account_id: Annotated[
-        str | None, Parameter(description="Only this account's changes.", max_length=40)
+        str | None,
+        Parameter(description="Only this account's changes.", min_length=1, max_length=40),
     ] = None,
     object_type: ObjectType = None,
     object_id: ObjectId = None,

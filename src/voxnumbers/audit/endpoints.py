@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from litestar import Router, get
@@ -22,24 +23,28 @@ ObjectType = Annotated[
     str | None,
     Parameter(
         description="Only changes of this type of object (`number`, `trunk`, `webhook`, …).",
+        min_length=1,
         max_length=200,
     ),
 ]
 ObjectId = Annotated[
     str | None,
     Parameter(
-        description="Only changes of this object (its id, or a number's e164).", max_length=200
+        description="Only changes of this object (its id, or a number's e164).",
+        min_length=1,
+        max_length=200,
     ),
 ]
 ActorId = Annotated[
     str | None,
     Parameter(
         description="Only changes made by this key (`key_…`) or operator token (`opt_…`).",
+        min_length=1,
         max_length=200,
     ),
 ]
 Since = Annotated[
-    str | None,
+    datetime | None,
     Parameter(
         description="Only changes at or after this time (ISO 8601, e.g. `2026-03-15T08:20:00Z`)."
     ),

@@ -140,7 +140,7 @@ async def list_entries(
     object_type: str | None = None,
     object_id: str | None = None,
     actor_id: str | None = None,
-    since: str | None = None,
+    since: datetime | None = None,
     cursor: str | None = None,
     limit: int = 20,
 ) -> AuditPage:
@@ -175,18 +175,12 @@ def _text_filter(name: str, value: str | None) -> str | None:
     return value
 
 
-def _since(value: str | None) -> datetime | None:
+def _since(value: datetime | None) -> datetime | None:
     if value is None:
         return None
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError as exc:
-        raise ValidationFailed.on(
-            "since", "must be an ISO 8601 time, e.g. 2026-03-15T08:20:00Z"
-        ) from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def _cursor_seq(cursor: str | None) -> int | None:

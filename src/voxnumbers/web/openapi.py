@@ -153,6 +153,9 @@ def _document_body(struct: dict[str, Any]) -> None:
         elif _is_text(field):
             field.setdefault("pattern", CONTROL_FREE)
         items = field.get("items")
+        for variant in field.get("oneOf", []):  # an optional list (``list | UNSET``)
+            if items is None and isinstance(variant, dict):
+                items = variant.get("items")
         if isinstance(items, dict) and name in _ITEMS:
             items.update(_ITEMS[name])
         elif isinstance(items, dict) and _is_text(items):
