@@ -32,6 +32,7 @@ from voxnumbers.kit.ids import new_id
 from voxnumbers.kit.pagination import pagination
 
 OPERATOR_MODE = "operator"
+_NO_OPERATOR = "A valid operator token is required (Authorization: Bearer tvx_op_...)."
 IMPORT_BATCH = 5_000
 
 
@@ -98,10 +99,10 @@ async def authenticate_operator(conn: AsyncConnection, authorization: str | None
     scheme, _, value = (authorization or "").strip().partition(" ")
     secret = value.strip()
     if scheme.lower() != "bearer" or not looks_like_operator_token(secret):
-        raise Unauthorized()
+        raise Unauthorized(_NO_OPERATOR)
     token_id = await repository.find_active_id_by_digest(conn, digest_key(secret))
     if token_id is None:
-        raise Unauthorized()
+        raise Unauthorized(_NO_OPERATOR)
     return Caller(account_id=token_id, key_id=token_id, mode=OPERATOR_MODE)
 
 
@@ -153,7 +154,7 @@ async def import_inventory(conn: AsyncConnection, upload: InventoryUpload) -> Im
     and put its numbers up for sale in the request's transaction."""
     checked = inventory.validate_csv_text(upload.csv)
     inventory.import_problems(checked, skip_invalid=upload.skip_invalid)
-    added = await inventory.import_entries(conn, checked, IMPORT_BATCH)
+    added = await inventory.import_entries(conn, checked.entries, IMPORT_BATCH)
     return ImportResult(
         added=added,
         present=len(checked.entries) - added,
