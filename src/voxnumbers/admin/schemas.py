@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated
 
 import msgspec
 
 from voxnumbers.kit.pagination import Pagination
+
+_CONTROL = "\\u0000-\\u001f\\u007f-\\u009f"
+# Free text that is not blank (trimmed), without control characters.
+NotBlank = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=200,
+        pattern=f"^[^\\S{_CONTROL}]*[^\\s{_CONTROL}][^{_CONTROL}]*$",
+        description="1 to 200 characters, not blank.",
+    ),
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +58,7 @@ class AccountPage(msgspec.Struct, kw_only=True):
 class AccountCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Body of ``POST /admin/v1/accounts``."""
 
-    name: str = msgspec.field()
+    name: NotBlank
 
 
 class KeyView(msgspec.Struct, kw_only=True):
@@ -81,7 +94,10 @@ class InventoryUpload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     as ``vox admin inventory import`` reads it. ``skip_invalid`` imports the valid rows and
     lists the others; without it one invalid row means nothing is imported (``400``)."""
 
-    csv: str
+    csv: Annotated[
+        str,
+        msgspec.Meta(pattern="^[^\\u0000]*$", description="The CSV file's text (lines and all)."),
+    ]
     skip_invalid: bool = False
 
 
@@ -102,4 +118,4 @@ class ImportResult(msgspec.Struct, kw_only=True):
 class SuspendRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Body of ``POST /admin/v1/numbers/{e164}/suspend``."""
 
-    reason: str
+    reason: NotBlank
