@@ -370,3 +370,20 @@ async def test_user_commands_work_when_no_plugin_is_installed(
     assert [n["e164"] for n in bare.ok("inventory", "search")] == [NUMBER]
     commands = bare("--help").stdout
     assert "numbers" in commands and "serve" not in commands
+
+
+async def test_webhook_deliveries_and_redeliver(vox: VoxCli, database: Database) -> None:
+    created = vox.ok("webhooks", "create", "--url", "https://example.com/vox")
+    await stock(database, entry(NUMBER))
+    vox.ok("numbers", "buy", NUMBER, "--country", "US")
+
+    [delivery] = vox.ok("webhooks", "deliveries", created["id"])
+    as_answered(delivery, vox.answer["data"][0])
+    assert (delivery["event_type"], delivery["status"], delivery["attempts"]) == (
+        "number.purchased",
+        "pending",
+        0,
+    )
+    again = vox.ok("webhooks", "redeliver", created["id"], delivery["id"])
+    assert again["id"] == delivery["id"] and again["status"] == "pending"
+    assert vox("webhooks", "redeliver", created["id"], "dlv_999999").exit_code == 1
