@@ -16,7 +16,7 @@ from voxnumbers.accounts.usage import KeyUsage
 from voxnumbers.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from voxnumbers.kit.apikeys import digest_key, generate_key, looks_like_key
 from voxnumbers.kit.clock import utc_now
-from voxnumbers.kit.ids import new_id
+from voxnumbers.kit.ids import is_well_formed, new_id
 
 
 async def create_account(conn: AsyncConnection, name: str) -> Account:
@@ -39,7 +39,7 @@ async def create_account(conn: AsyncConnection, name: str) -> Account:
 
 async def issue_key(conn: AsyncConnection, account_id: str, *, test: bool = False) -> IssuedKey:
     """A new key for the account; its secret is returned here and never again."""
-    if await repository.find_account(conn, account_id) is None:
+    if await _find_account(conn, account_id) is None:
         raise NotFound(f"No account {account_id!r}.")
     material = generate_key(test=test)
     key = ApiKey(
@@ -66,7 +66,7 @@ async def issue_key(conn: AsyncConnection, account_id: str, *, test: bool = Fals
 
 async def revoke_key(conn: AsyncConnection, key_id: str) -> ApiKey:
     """Revoke a key (idempotent); requests with it are refused from then on."""
-    before = await repository.find_key(conn, key_id)
+    before = await repository.find_key(conn, key_id) if is_well_formed(key_id, "key") else None
     if before is None:
         raise NotFound(f"No API key {key_id!r}.")
     await repository.revoke_key(conn, key_id, utc_now())
@@ -86,7 +86,7 @@ async def revoke_key(conn: AsyncConnection, key_id: str) -> ApiKey:
 
 
 async def list_keys(conn: AsyncConnection, account_id: str) -> list[ApiKey]:
-    if await repository.find_account(conn, account_id) is None:
+    if await _find_account(conn, account_id) is None:
         raise NotFound(f"No account {account_id!r}.")
     return await repository.list_keys(conn, account_id)
 
@@ -157,10 +157,18 @@ async def list_accounts(conn: AsyncConnection) -> list[Account]:
 
 async def get_account(conn: AsyncConnection, account_id: str) -> Account:
     """One account; ``404`` when there is none with this id."""
-    account = await repository.find_account(conn, account_id)
+    account = await _find_account(conn, account_id)
     if account is None:
         raise NotFound(f"No account {account_id!r}.")
     return account
+
+
+async def _find_account(conn: AsyncConnection, account_id: str) -> Account | None:
+    """The account, or None; an id that is not one of ours (``acc_`` and lower-case letters
+    and digits) is answered without asking the database, which refuses some of them (NUL)."""
+    if not is_well_formed(account_id, "acc"):
+        return None
+    return await repository.find_account(conn, account_id)
 
 
 async def list_accounts_page(

@@ -28,7 +28,7 @@ from voxnumbers.errors import NotFound, Unauthorized, ValidationFailed
 from voxnumbers.inventory import service as inventory
 from voxnumbers.kit.apikeys import digest_key, generate_operator_token, looks_like_operator_token
 from voxnumbers.kit.clock import utc_now
-from voxnumbers.kit.ids import new_id
+from voxnumbers.kit.ids import is_well_formed, new_id
 from voxnumbers.kit.pagination import pagination
 
 OPERATOR_MODE = "operator"
@@ -73,7 +73,9 @@ async def list_operator_tokens(conn: AsyncConnection) -> list[OperatorToken]:
 
 async def revoke_operator_token(conn: AsyncConnection, token_id: str) -> OperatorToken:
     """Revoke an operator token (idempotent); the admin API refuses it from then on."""
-    before = await repository.find_token(conn, token_id)
+    before = (
+        await repository.find_token(conn, token_id) if is_well_formed(token_id, "opt") else None
+    )
     if before is None:
         raise NotFound(f"No operator token {token_id!r}.")
     await repository.revoke_token(conn, token_id, utc_now())
