@@ -19,7 +19,10 @@ from litestar.openapi.spec import Components, SecurityScheme
 from voxnumbers import __version__
 from voxnumbers.accounts import service as accounts
 from voxnumbers.accounts.usage import KeyUsage
+from voxnumbers.admin import service as admin
+from voxnumbers.admin.endpoints import admin_handlers
 from voxnumbers.applications.endpoints import router as applications_router
+from voxnumbers.audit.endpoints import audit_router
 from voxnumbers.console.endpoints import route_handlers as console_pages
 from voxnumbers.console.web import console_router, template_config
 from voxnumbers.errors import InternalError
@@ -44,6 +47,7 @@ from voxnumbers.web.body import BodyLimits
 from voxnumbers.web.cors import cors_config, envelope_refused_preflight
 from voxnumbers.web.envelope import EXCEPTION_HANDLERS, error_messages
 from voxnumbers.web.guards import (
+    authorize_operator,
     authorize_request,
     check_request_shape,
     provide_caller,
@@ -88,7 +92,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             asyncio.create_task(
                 every(
                     settings.maintenance_interval_seconds,
-                    lambda: run_maintenance(db),
+                    lambda: run_maintenance(db, settings.audit_retention_days),
                     "maintenance",
                 )
             ),
@@ -124,6 +128,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             trunks_router,
             applications_router,
             jobs_router,
+            audit_router,
         ],
         guards=[authorize_request],
         dependencies={
@@ -135,8 +140,27 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         middleware=[TransactionMiddleware],
         security=[{"BearerAuth": []}, {"BasicAuth": []}],
     )
+    admin_api = Router(
+        path="/admin/v1",
+        route_handlers=admin_handlers,
+        guards=[authorize_operator],
+        dependencies={
+            "conn": Provide(provide_transaction),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+        },
+        before_request=check_request_shape,
+        middleware=[TransactionMiddleware],
+        security=[{"OperatorAuth": []}],
+        tags=["admin"],
+    )
     app = Litestar(
-        route_handlers=[api, console_router(console_pages), swagger_ui_assets(), *ops_handlers],
+        route_handlers=[
+            api,
+            admin_api,
+            console_router(console_pages),
+            swagger_ui_assets(),
+            *ops_handlers,
+        ],
         lifespan=[lifespan, rate_limits.lifespan],
         before_send=[rate_limits.add_headers, envelope_refused_preflight],
         cors_config=cors_config(settings),
@@ -162,6 +186,11 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
                         type="http",
                         scheme="basic",
                         description="User: account id; password: the key.",
+                    ),
+                    "OperatorAuth": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="An operator token `tvx_op_…` (admin API only).",
                     ),
                 }
             ),
@@ -199,6 +228,7 @@ async def _flush_key_usage(db: Database, usage: KeyUsage) -> None:
     try:
         async with db.transaction() as conn:
             await accounts.save_key_usage(conn, notes)
+            await admin.save_token_usage(conn, notes)
     except Exception:
         usage.restore(notes)
         log.warning("could not record API key usage; will retry", exc_info=True)

@@ -244,6 +244,11 @@ webhook_endpoints = Table(
     Column("secret", String(100), nullable=False),
     Column("status", String(16), nullable=False, server_default="active"),
     Column("created_at", Timestamp(), nullable=False),
+    # A disabled endpoint gets no new deliveries; deleting it is still ``status``.
+    Column("enabled", Boolean, nullable=False, server_default="1"),
+    # After a rotation the old secret still signs deliveries until it expires (24 h).
+    Column("previous_secret", String(100), nullable=True),
+    Column("previous_secret_expires_at", Timestamp(), nullable=True),
     Index(None, "account_id", "created_at", "id"),
 )
 
@@ -273,6 +278,7 @@ webhook_deliveries = Table(
     Column("next_attempt_at", Timestamp(), nullable=False),
     Column("locked_until", Timestamp(), nullable=True),
     Column("last_error", String(500), nullable=True),
+    Column("last_response_status", Integer, nullable=True),
     Column("created_at", Timestamp(), nullable=False),
     Column("delivered_at", Timestamp(), nullable=True),
     CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status"),
@@ -285,7 +291,8 @@ webhook_deliveries = Table(
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,
-    Column("account_id", String(40), ForeignKey("accounts.id"), primary_key=True),
+    # The key's owner: an account id, or an operator token id for the admin API.
+    Column("account_id", String(40), primary_key=True),
     Column("key", String(255), primary_key=True),
     Column("fingerprint", String(64), nullable=False),
     Column("response_status", Integer, nullable=False),
@@ -361,4 +368,42 @@ bulk_job_items = Table(
     Column("error_code", String(40), nullable=True),
     Column("error_message", String(500), nullable=True),
     CheckConstraint("outcome IN ('changed', 'unchanged', 'failed')", name="outcome"),
+)
+
+
+# Operator tokens (``tvx_op_…``) of the admin API; only the SHA-256 of a token is stored.
+operator_tokens = Table(
+    "operator_tokens",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("digest", String(64), nullable=False, unique=True),
+    Column("hint", String(40), nullable=False),
+    Column("created_at", Timestamp(), nullable=False),
+    Column("revoked_at", Timestamp(), nullable=True),
+    Column("last_used_at", Timestamp(), nullable=True),
+)
+
+# The audit log: who changed what, written in the same transaction as the change.
+# ``account_id`` is the account the object belongs to (null for operator-wide objects).
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("id", String(40), nullable=False, unique=True),
+    Column("at", Timestamp(), nullable=False),
+    Column("account_id", String(40), nullable=True),
+    Column("actor_type", String(16), nullable=False),
+    Column("actor_id", String(40), nullable=True),
+    Column("action", String(60), nullable=False),
+    Column("object_type", String(40), nullable=False),
+    Column("object_id", String(200), nullable=False),
+    Column("request_id", String(200), nullable=True),
+    Column("ip", String(64), nullable=True),
+    Column("changes", JSON, nullable=False),
+    CheckConstraint("actor_type IN ('key', 'operator', 'system')", name="actor_type"),
+    Index(None, "account_id", "seq"),
+    Index(None, "at"),
 )

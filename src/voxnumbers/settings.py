@@ -74,6 +74,13 @@ class Settings:
             "drops expired idempotency keys."
         },
     )
+    audit_retention_days: int = field(
+        default=365,
+        metadata={
+            "doc": "Days audit log entries are kept; maintenance deletes older ones.",
+            "min": 1,
+        },
+    )
     early_termination_fee_cents: int = field(
         default=2500,
         metadata={"doc": "Fee for releasing a number bought less than the minimum term ago."},

@@ -55,9 +55,20 @@ async def _populate(client, tenant: Tenant, e164: str) -> World:
     acl = await _created(client, tenant, f"/trunks/{trunk['id']}/ip-acl", {"ip": "192.0.2.10"})
     application = await _created(client, tenant, "/applications", {"name": "ivr"})
     webhook = await _created(client, tenant, "/webhooks", {"url": "https://example.com/hook"})
+    routed = await client.post(  # an event for the webhook: a delivery to name
+        tenant.path(f"/numbers/{e164}/assign"),
+        json={"trunk_id": trunk["id"]},
+        headers=tenant.bearer,
+    )
+    assert routed.status_code == 200, routed.text
+    deliveries = await client.get(
+        tenant.path(f"/webhooks/{webhook['id']}/deliveries"), headers=tenant.bearer
+    )
+    assert deliveries.status_code == 200, deliveries.text
     job = await client.post(
         tenant.path("/numbers/bulk"),
-        json={"action": "unassign", "numbers": [e164]},
+        # Routes the number where it already is: whenever the job runs, it changes nothing.
+        json={"action": "assign_trunk", "trunk_id": trunk["id"], "numbers": [e164]},
         headers=tenant.bearer,
     )
     assert job.status_code == 202, job.text
@@ -69,6 +80,7 @@ async def _populate(client, tenant: Tenant, e164: str) -> World:
         "app_id": application["id"],
         "webhook_id": webhook["id"],
         "job_id": job.json()["id"],
+        "delivery_id": deliveries.json()["data"][0]["id"],
     }
     return World(tenant=tenant, e164=e164, ids=ids)
 
@@ -103,6 +115,8 @@ def body_for(method: str, template: str, own: World) -> dict[str, Any] | None:
         return {"username": "intruder", "password": "correct horse battery"}
     if template.endswith("/ip-acl") and method == "POST":
         return {"ip": "192.0.2.20"}
+    if template.endswith("/webhooks/{webhook_id}") and method == "PATCH":
+        return {"enabled": False}
     return None
 
 

@@ -16,7 +16,7 @@ from voxnumbers.events.service import MAX_WEBHOOKS_PER_ACCOUNT
 from voxnumbers.events.signing import verify_signature
 from voxnumbers.settings import Settings
 
-WEBHOOK_KEYS = ["id", "url", "event_types", "status", "created_at"]
+WEBHOOK_KEYS = ["id", "url", "event_types", "status", "enabled", "created_at"]
 URL = "https://hooks.example.com/vox"  # never called: these tests run no worker
 
 

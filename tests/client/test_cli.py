@@ -389,3 +389,20 @@ async def test_whoami_says_the_account_and_the_keys_mode(vox: VoxCli, database: 
     assert stranger.exit_code == 1 and "UNAUTHORIZED, HTTP 401" in stranger.stderr
     elsewhere = vox("--account", "acc_0000000000000000", "whoami")
     assert elsewhere.exit_code == 1 and "FORBIDDEN, HTTP 403" in elsewhere.stderr
+
+
+async def test_webhook_deliveries_and_redeliver(vox: VoxCli, database: Database) -> None:
+    created = vox.ok("webhooks", "create", "--url", "https://example.com/vox")
+    await stock(database, entry(NUMBER))
+    vox.ok("numbers", "buy", NUMBER, "--country", "US")
+
+    [delivery] = vox.ok("webhooks", "deliveries", created["id"])
+    as_answered(delivery, vox.answer["data"][0])
+    assert (delivery["event_type"], delivery["status"], delivery["attempts"]) == (
+        "number.purchased",
+        "pending",
+        0,
+    )
+    again = vox.ok("webhooks", "redeliver", created["id"], delivery["id"])
+    assert again["id"] == delivery["id"] and again["status"] == "pending"
+    assert vox("webhooks", "redeliver", created["id"], "dlv_999999").exit_code == 1

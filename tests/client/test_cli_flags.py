@@ -25,6 +25,7 @@ LIST_COMMANDS: dict[str, tuple[str, ...]] = {
     f"{ACCOUNT}/trunks/{{trunk_id}}/ip-acl": ("trunks", "ip-acl", "list"),
     f"{ACCOUNT}/applications": ("applications", "list"),
     f"{ACCOUNT}/webhooks": ("webhooks", "list"),
+    f"{ACCOUNT}/webhooks/{{webhook_id}}/deliveries": ("webhooks", "deliveries"),
     f"{ACCOUNT}/events": ("events", "list"),
     f"{ACCOUNT}/jobs": ("jobs", "list"),
     f"{ACCOUNT}/jobs/{{job_id}}/results": ("jobs", "results"),

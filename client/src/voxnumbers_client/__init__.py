@@ -59,6 +59,7 @@ if TYPE_CHECKING:
         ReleasePreview,
         Trunk,
         TrunkCredential,
+        WebhookDelivery,
         WebhookEndpoint,
     )
     from voxnumbers_client._pagination import AsyncPage, AsyncPaginator, Page
@@ -142,6 +143,7 @@ _WHERE: dict[str, str] = {
     "VoxError": "voxnumbers_client._errors",
     "VoxResponseError": "voxnumbers_client._errors",
     "VoxTimeoutError": "voxnumbers_client._errors",
+    "WebhookDelivery": "voxnumbers_client._models",
     "WebhookEndpoint": "voxnumbers_client._models",
     "webhooks": "voxnumbers_client.webhooks",
 }
@@ -225,6 +227,7 @@ __all__ = [
     "VoxError",
     "VoxResponseError",
     "VoxTimeoutError",
+    "WebhookDelivery",
     "WebhookEndpoint",
     "__version__",
     "webhooks",

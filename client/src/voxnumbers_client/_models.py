@@ -203,16 +203,37 @@ class Application(Model):
 class WebhookEndpoint(Model):
     """Where the account's events are delivered.
 
-    ``event_types`` lists the types delivered (empty: every type); ``secret`` signs the
-    deliveries and is only returned when the endpoint is created.
+    ``event_types`` lists the types delivered (empty: every type); ``enabled`` is false for
+    an endpoint that gets no new deliveries; ``secret`` signs the deliveries and is only
+    returned when the endpoint is created.
     """
 
     id: str
     url: str
     event_types: tuple[str, ...] = ()
     status: str | None = None
+    enabled: bool | None = None
     secret: str | None = None
     created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDelivery(Model):
+    """One delivery of an event to an endpoint: ``status`` (``pending``, ``delivered``,
+    ``failed``), ``attempts``, the endpoint's ``last_response_status`` (``None`` when no
+    answer came) and, while pending, ``next_attempt_at``."""
+
+    id: str
+    event_id: str
+    event_type: str
+    status: str
+    attempts: int
+    created_at: datetime
+    e164: str | None = None
+    last_response_status: int | None = None
+    last_error: str | None = None
+    next_attempt_at: datetime | None = None
+    delivered_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.accounts.schemas import Account, ApiKey, Caller
@@ -66,11 +66,20 @@ async def any_account(conn: AsyncConnection) -> bool:
     return (await conn.execute(select(accounts.c.id).limit(1))).first() is not None
 
 
-async def list_accounts(conn: AsyncConnection) -> list[Account]:
-    rows = await conn.execute(
-        select(*_ACCOUNT_COLUMNS).where(_PUBLIC).order_by(accounts.c.created_at, accounts.c.id)
-    )
+async def list_accounts(
+    conn: AsyncConnection, *, limit: int | None = None, offset: int = 0
+) -> list[Account]:
+    """Public accounts (their live rows; a test world is not an account of its own)."""
+    query = select(*_ACCOUNT_COLUMNS).where(_PUBLIC).order_by(accounts.c.created_at, accounts.c.id)
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    rows = await conn.execute(query)
     return [Account(**row._mapping) for row in rows]
+
+
+async def count_accounts(conn: AsyncConnection) -> int:
+    query = select(func.count()).select_from(accounts).where(_PUBLIC)
+    return int((await conn.execute(query)).scalar_one())
 
 
 async def insert_key(conn: AsyncConnection, key: ApiKey, digest: str) -> None:

@@ -9,13 +9,14 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from voxnumbers import audit
 from voxnumbers.accounts import repository
 from voxnumbers.accounts.schemas import Account, ApiKey, Caller, IssuedKey
 from voxnumbers.accounts.usage import KeyUsage
 from voxnumbers.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from voxnumbers.kit.apikeys import digest_key, generate_key, looks_like_key
 from voxnumbers.kit.clock import utc_now
-from voxnumbers.kit.ids import new_id
+from voxnumbers.kit.ids import is_well_formed, new_id
 
 
 async def create_account(conn: AsyncConnection, name: str) -> Account:
@@ -25,12 +26,20 @@ async def create_account(conn: AsyncConnection, name: str) -> Account:
         raise ValidationFailed.on("name", "must be 1 to 200 characters")
     account = Account(id=new_id("acc"), name=name, status="active", created_at=utc_now())
     await repository.insert_account(conn, account)
+    await audit.record_change(
+        conn,
+        action="account.created",
+        object_type="account",
+        object_id=account.id,
+        account_id=account.id,
+        after=account,
+    )
     return account
 
 
 async def issue_key(conn: AsyncConnection, account_id: str, *, test: bool = False) -> IssuedKey:
     """A new key for the account; its secret is returned here and never again."""
-    if await repository.find_account(conn, account_id) is None:
+    if await _find_account(conn, account_id) is None:
         raise NotFound(f"No account {account_id!r}.")
     material = generate_key(test=test)
     key = ApiKey(
@@ -43,21 +52,41 @@ async def issue_key(conn: AsyncConnection, account_id: str, *, test: bool = Fals
         last_used_at=None,
     )
     await repository.insert_key(conn, key, material.digest)
+    await audit.record_change(
+        conn,
+        action="key.created",
+        object_type="key",
+        object_id=key.id,
+        account_id=account_id,
+        after=key,
+        extra={"secret": (None, "issued")},
+    )
     return IssuedKey(key=key, secret=material.secret)
 
 
 async def revoke_key(conn: AsyncConnection, key_id: str) -> ApiKey:
     """Revoke a key (idempotent); requests with it are refused from then on."""
-    if await repository.find_key(conn, key_id) is None:
+    before = await repository.find_key(conn, key_id) if is_well_formed(key_id, "key") else None
+    if before is None:
         raise NotFound(f"No API key {key_id!r}.")
     await repository.revoke_key(conn, key_id, utc_now())
     key = await repository.find_key(conn, key_id)
     assert key is not None
+    if key.revoked_at != before.revoked_at:
+        await audit.record_change(
+            conn,
+            action="key.revoked",
+            object_type="key",
+            object_id=key.id,
+            account_id=key.account_id,
+            before=before,
+            after=key,
+        )
     return key
 
 
 async def list_keys(conn: AsyncConnection, account_id: str) -> list[ApiKey]:
-    if await repository.find_account(conn, account_id) is None:
+    if await _find_account(conn, account_id) is None:
         raise NotFound(f"No account {account_id!r}.")
     return await repository.list_keys(conn, account_id)
 
@@ -124,3 +153,33 @@ async def any_account(conn: AsyncConnection) -> bool:
 
 async def list_accounts(conn: AsyncConnection) -> list[Account]:
     return await repository.list_accounts(conn)
+
+
+async def get_account(conn: AsyncConnection, account_id: str) -> Account:
+    """One account; ``404`` when there is none with this id."""
+    account = await _find_account(conn, account_id)
+    if account is None:
+        raise NotFound(f"No account {account_id!r}.")
+    return account
+
+
+async def _find_account(conn: AsyncConnection, account_id: str) -> Account | None:
+    """The account, or None; an id that is not one of ours (``acc_`` and lower-case letters
+    and digits) is answered without asking the database, which refuses some of them (NUL)."""
+    if not is_well_formed(account_id, "acc"):
+        return None
+    return await repository.find_account(conn, account_id)
+
+
+async def list_accounts_page(
+    conn: AsyncConnection, *, page: int, per_page: int
+) -> tuple[list[Account], int]:
+    """A page of every account, oldest first, and how many there are."""
+    total = await repository.count_accounts(conn)
+    offset = (page - 1) * per_page
+    items = (
+        await repository.list_accounts(conn, limit=per_page, offset=offset)
+        if offset < total
+        else []
+    )
+    return items, total

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from voxnumbers import audit
 from voxnumbers.applications import repository
 from voxnumbers.applications.schemas import (
     Application,
@@ -39,6 +40,15 @@ async def create_application(
         id=new_id("app"), account_id=account_id, created_at=now, updated_at=now, **fields
     )
     await repository.insert_application(conn, record)
+    await audit.record_change(
+        conn,
+        action="application.created",
+        object_type="application",
+        object_id=record.id,
+        account_id=account_id,
+        before=None,
+        after=record,
+    )
     return _view(record)
 
 
@@ -87,7 +97,17 @@ async def update_application(
         return _view(current)
     changes = {**_checked(given), "updated_at": utc_now()}
     await repository.update_application(conn, account_id, application_id, changes)
-    return _view(msgspec.structs.replace(current, **changes))
+    updated = msgspec.structs.replace(current, **changes)
+    await audit.record_change(
+        conn,
+        action="application.updated",
+        object_type="application",
+        object_id=application_id,
+        account_id=account_id,
+        before=current,
+        after=updated,
+    )
+    return _view(updated)
 
 
 async def delete_application(
@@ -116,6 +136,15 @@ async def delete_application(
     if routed:
         await numbers.unroute_all(conn, account_id, application_id=application_id)
     await repository.delete_application(conn, account_id, application_id)
+    await audit.record_change(
+        conn,
+        action="application.deleted",
+        object_type="application",
+        object_id=application_id,
+        account_id=account_id,
+        before=record,
+        after=None,
+    )
     return _view(record)
 
 

@@ -11,11 +11,14 @@ from rich.console import Console
 from rich.markup import escape
 
 from voxnumbers.errors import ApiError
+from voxnumbers.kit.actors import Actor, acting_as
 from voxnumbers.kit.db import Database, DatabaseUnavailable
 from voxnumbers.kit.jsonc import to_json_data
 from voxnumbers.settings import Settings, SettingsError
 
 T = TypeVar("T")
+# Changes made by operator commands, as the audit log names their actor.
+COMMAND_LINE = Actor("system", "cli")
 
 out = Console()
 err = Console(stderr=True)
@@ -55,7 +58,8 @@ def run_with_database(
     async def _main() -> T:
         database = open_database(settings)
         try:
-            return await work(database)
+            with acting_as(COMMAND_LINE):
+                return await work(database)
         finally:
             await database.dispose()
 

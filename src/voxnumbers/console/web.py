@@ -29,8 +29,9 @@ from voxnumbers.console import service
 from voxnumbers.console.forms import CSRF_FIELD, read_form
 from voxnumbers.console.schemas import ConsoleSession
 from voxnumbers.errors import Forbidden
+from voxnumbers.kit.actors import Actor, act_as
 from voxnumbers.web.envelope import EXCEPTION_HANDLERS
-from voxnumbers.web.guards import provide_settings
+from voxnumbers.web.guards import provide_settings, request_origin
 from voxnumbers.web.unitofwork import TransactionMiddleware, provide_transaction, unit_of_work
 
 T = TypeVar("T", bound=msgspec.Struct)
@@ -89,6 +90,7 @@ async def require_session(connection: ASGIConnection[Any, Any, Any, Any], _: Any
     if session is None:
         raise SignInRequired()
     connection.scope["state"][_SESSION] = session
+    act_as(Actor("key", session.key_id).from_request(*request_origin(connection)))
 
 
 async def provide_session(request: Request[Any, Any, Any]) -> ConsoleSession:

@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -149,11 +149,15 @@ async def _deliver(
     policy: DeliveryPolicy,
     clock: Callable[[], datetime],
 ) -> None:
-    error = await _send(http, delivery, policy)
+    body = encode_json(delivery.event)
+    secrets = (delivery.secret, *([delivery.previous_secret] if delivery.previous_secret else []))
+    error, status = await send_signed(http, delivery.url, body, secrets, policy.timeout_seconds)
     at = clock()
     async with database.transaction() as conn:
         if error is None:
-            recorded = await repository.mark_delivered(conn, delivery, at=at)
+            recorded = await repository.mark_delivered(
+                conn, delivery, at=at, response_status=status
+            )
         else:
             deadline = delivery.event.created_at + policy.max_age
             delay = backoff_delay(
@@ -168,6 +172,7 @@ async def _deliver(
                 error=error,
                 next_attempt_at=min(at + timedelta(seconds=delay), deadline),
                 give_up=at >= deadline,
+                response_status=status,
             )
     report = log.info if error is None else log.warning
     report(
@@ -181,24 +186,27 @@ async def _deliver(
     )
 
 
-async def _send(http: httpx.AsyncClient, delivery: Delivery, policy: DeliveryPolicy) -> str | None:
-    """POST the event; ``None`` on a 2xx answer, else what went wrong (no secrets, no body)."""
-    body = encode_json(delivery.event)
+async def send_signed(
+    http: httpx.AsyncClient, url: str, body: bytes, secrets: Sequence[str], limit_seconds: float
+) -> tuple[str | None, int | None]:
+    """POST ``body`` signed with each of ``secrets`` (current first). Returns what went
+    wrong (``None`` on a 2xx answer; never a secret nor the answer's body) and the
+    answer's status (``None`` when none came)."""
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
-        **signature_headers(body, delivery.secret, int(time.time())),
+        **signature_headers(body, secrets[0], int(time.time()), *secrets[1:]),
     }
     try:
-        async with asyncio.timeout(policy.timeout_seconds):
+        async with asyncio.timeout(limit_seconds):
             # Streamed and never read: a receiver's answer body is not our business.
-            async with http.stream("POST", delivery.url, content=body, headers=headers) as answer:
+            async with http.stream("POST", url, content=body, headers=headers) as answer:
                 status = answer.status_code
     except TimeoutError:
-        return "Timeout"
+        return "Timeout", None
     except Exception as exc:  # whatever the receiver does, it is a failed attempt, not a crash
-        return type(exc).__name__
-    return None if 200 <= status < 300 else f"HTTP {status}"
+        return type(exc).__name__, None
+    return (None if 200 <= status < 300 else f"HTTP {status}"), status
 
 
 class DeliveryWorker:

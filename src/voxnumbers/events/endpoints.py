@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Router, delete, get, post
+from litestar import Router, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -14,12 +14,18 @@ from voxnumbers.events import service
 from voxnumbers.events.schemas import (
     CreatedWebhook,
     EventPage,
+    RotatedSecret,
     Webhook,
+    WebhookDelivery,
+    WebhookDeliveryPage,
     WebhookPage,
+    WebhookPatch,
     WebhookRequest,
+    WebhookTestResult,
 )
 from voxnumbers.events.types import EventType
 from voxnumbers.kit.pagination import PER_PAGE_DEFAULT, PageNumber, PerPage
+from voxnumbers.settings import Settings
 from voxnumbers.web.openapi import error_responses
 
 WebhookId = Annotated[str, Parameter(description="The endpoint's id (`whk_…`).")]
@@ -87,11 +93,103 @@ async def delete_webhook(
     return await service.delete_webhook(conn, caller.account_id, webhook_id)
 
 
+@patch(
+    "/{webhook_id:str}",
+    summary="Update a webhook endpoint",
+    responses=error_responses(400, 404, 413, 415),
+)
+async def update_webhook(
+    conn: NamedDependency[AsyncConnection],
+    caller: NamedDependency[Caller],
+    webhook_id: WebhookId,
+    data: JSONBody[WebhookPatch],
+) -> Webhook:
+    """Change the ``url``, ``enabled`` or ``event_types`` given; the others stay."""
+    return await service.update_webhook(conn, caller.account_id, webhook_id, data)
+
+
+@post(
+    "/{webhook_id:str}/rotate-secret",
+    summary="Rotate a webhook endpoint's signing secret",
+    status_code=200,
+    responses=error_responses(404, 409),
+)
+async def rotate_secret(
+    conn: NamedDependency[AsyncConnection], caller: NamedDependency[Caller], webhook_id: WebhookId
+) -> RotatedSecret:
+    """A new ``secret``, shown only this once; for 24 h deliveries carry a signature with
+    each (``t=…,v1=<new>,v1=<old>``)."""
+    return await service.rotate_secret(conn, caller.account_id, webhook_id)
+
+
+@get(
+    "/{webhook_id:str}/deliveries",
+    summary="List a webhook endpoint's deliveries",
+    responses=error_responses(400, 404),
+)
+async def list_deliveries(
+    conn: NamedDependency[AsyncConnection],
+    caller: NamedDependency[Caller],
+    webhook_id: WebhookId,
+    page: PageNumber = 1,
+    per_page: PerPage = PER_PAGE_DEFAULT,
+) -> WebhookDeliveryPage:
+    """Status, attempts, last response status and next attempt of each, newest first."""
+    return await service.list_deliveries(
+        conn, caller.account_id, webhook_id, page=page, per_page=per_page
+    )
+
+
+@post(
+    "/{webhook_id:str}/deliveries/{delivery_id:str}/redeliver",
+    summary="Send a delivery again",
+    status_code=200,
+    responses=error_responses(404, 409),
+)
+async def redeliver(
+    conn: NamedDependency[AsyncConnection],
+    caller: NamedDependency[Caller],
+    webhook_id: WebhookId,
+    delivery_id: Annotated[str, Parameter(description="The delivery's id (`dlv_…`).")],
+) -> WebhookDelivery:
+    """Queue the delivery again, due now; answers its new state."""
+    return await service.redeliver(conn, caller.account_id, webhook_id, delivery_id)
+
+
+@post(
+    "/{webhook_id:str}/test",
+    summary="Send a test event to a webhook endpoint",
+    status_code=200,
+    responses=error_responses(404, 409),
+    opt={"read_only": True},
+)
+async def test_webhook(
+    conn: NamedDependency[AsyncConnection],
+    caller: NamedDependency[Caller],
+    settings: NamedDependency[Settings],
+    webhook_id: WebhookId,
+) -> WebhookTestResult:
+    """Send a signed ``webhook.test`` event now and answer the endpoint's response status."""
+    return await service.send_test_event(
+        conn, caller.account_id, webhook_id, limit_seconds=settings.webhook_timeout_seconds
+    )
+
+
 events_router = Router(
     path="/v1/account/{account_id:str}/events", route_handlers=[list_events], tags=["events"]
 )
 webhooks_router = Router(
     path="/v1/account/{account_id:str}/webhooks",
-    route_handlers=[create_webhook, list_webhooks, get_webhook, delete_webhook],
+    route_handlers=[
+        create_webhook,
+        list_webhooks,
+        get_webhook,
+        delete_webhook,
+        update_webhook,
+        rotate_secret,
+        list_deliveries,
+        redeliver,
+        test_webhook,
+    ],
     tags=["webhooks"],
 )

@@ -17,6 +17,7 @@ from voxnumbers.events.schemas import (
     EventFilter,
     EventPayload,
     Webhook,
+    WebhookDelivery,
 )
 from voxnumbers.kit.worlds import is_live
 from voxnumbers.schema import events, webhook_deliveries, webhook_endpoints
@@ -62,6 +63,7 @@ async def subscribed_endpoint_ids(conn: AsyncConnection, account_id: str, type: 
         select(webhook_endpoints.c.id, webhook_endpoints.c.event_types).where(
             webhook_endpoints.c.account_id == account_id,
             webhook_endpoints.c.status == "active",
+            webhook_endpoints.c.enabled.is_(True),
         )
     )
     return [row.id for row in rows if not row.event_types or type in row.event_types]
@@ -148,6 +150,7 @@ _ENDPOINT_COLUMNS = (
     webhook_endpoints.c.url,
     webhook_endpoints.c.event_types,
     webhook_endpoints.c.status,
+    webhook_endpoints.c.enabled,
     webhook_endpoints.c.created_at,
 )
 
@@ -285,6 +288,8 @@ async def claim_due(
             _d.locked_until,
             webhook_endpoints.c.url,
             webhook_endpoints.c.secret,
+            webhook_endpoints.c.previous_secret,
+            webhook_endpoints.c.previous_secret_expires_at,
             webhook_endpoints.c.status.label("endpoint_status"),
             events.c.id.label("event_id"),
             events.c.type,
@@ -309,6 +314,7 @@ async def claim_due(
                 endpoint_id=row.endpoint_id,
                 url=row.url,
                 secret=row.secret,
+                previous_secret=_honoured(row.previous_secret, row.previous_secret_expires_at, now),
                 attempts=row.attempts,
                 locked_until=row.locked_until,
                 event=EventPayload(
@@ -329,6 +335,13 @@ async def claim_due(
     return deliveries
 
 
+def _honoured(secret: str | None, expires_at: datetime | None, now: datetime) -> str | None:
+    """A rotated-out secret while it still signs deliveries."""
+    if secret is None or expires_at is None or expires_at <= now:
+        return None
+    return secret
+
+
 def _still_leased(delivery: Delivery) -> Any:
     return and_(
         _d.seq == delivery.seq,
@@ -337,7 +350,9 @@ def _still_leased(delivery: Delivery) -> Any:
     )
 
 
-async def mark_delivered(conn: AsyncConnection, delivery: Delivery, *, at: datetime) -> bool:
+async def mark_delivered(
+    conn: AsyncConnection, delivery: Delivery, *, at: datetime, response_status: int | None = None
+) -> bool:
     """Record a successful attempt; ``False`` if the lease was lost (nothing written)."""
     result = await conn.execute(
         update(webhook_deliveries)
@@ -348,6 +363,7 @@ async def mark_delivered(conn: AsyncConnection, delivery: Delivery, *, at: datet
             delivered_at=at,
             locked_until=None,
             last_error=None,
+            last_response_status=response_status,
         )
     )
     return bool(result.rowcount)
@@ -360,6 +376,7 @@ async def mark_attempt_failed(
     error: str,
     next_attempt_at: datetime,
     give_up: bool,
+    response_status: int | None = None,
 ) -> bool:
     """Record a failed attempt: retried at ``next_attempt_at``, or ``failed`` for good when
     ``give_up``. ``False`` if the lease was lost (nothing written)."""
@@ -372,6 +389,7 @@ async def mark_attempt_failed(
             next_attempt_at=next_attempt_at,
             locked_until=None,
             last_error=error[:500],
+            last_response_status=response_status,
         )
     )
     return bool(result.rowcount)
@@ -408,3 +426,94 @@ async def count_deliveries_by_status(
         .group_by(webhook_deliveries.c.status)
     )
     return {status: int(count) for status, count in (await conn.execute(query)).all()}
+
+
+# --- webhook management --------------------------------------------------------------------
+
+
+async def update_endpoint(conn: AsyncConnection, webhook_id: str, values: dict[str, Any]) -> None:
+    await conn.execute(
+        update(webhook_endpoints).where(webhook_endpoints.c.id == webhook_id).values(**values)
+    )
+
+
+async def endpoint_secrets(
+    conn: AsyncConnection, webhook_id: str, now: datetime, *, for_update: bool = False
+) -> tuple[str, str | None]:
+    """An endpoint's signing secret, and its previous one while that is still honoured."""
+    query = select(
+        webhook_endpoints.c.secret,
+        webhook_endpoints.c.previous_secret,
+        webhook_endpoints.c.previous_secret_expires_at,
+    ).where(webhook_endpoints.c.id == webhook_id)
+    if for_update:
+        query = query.with_for_update()
+    row = (await conn.execute(query)).one()
+    return row.secret, _honoured(row.previous_secret, row.previous_secret_expires_at, now)
+
+
+_DELIVERY_COLUMNS = (
+    _d.seq,
+    events.c.id.label("event_id"),
+    events.c.type.label("event_type"),
+    _d.e164,
+    _d.status,
+    _d.attempts,
+    _d.last_response_status,
+    _d.last_error,
+    _d.next_attempt_at,
+    _d.delivered_at,
+    _d.created_at,
+)
+
+
+def _delivery_view(row: Any) -> WebhookDelivery:
+    values = dict(row._mapping)
+    seq = values.pop("seq")
+    if values["status"] != "pending":
+        values["next_attempt_at"] = None
+    return WebhookDelivery(id=f"dlv_{seq}", **values)
+
+
+async def list_deliveries(
+    conn: AsyncConnection, endpoint_id: str, *, limit: int, offset: int
+) -> list[WebhookDelivery]:
+    """One page of an endpoint's deliveries, newest first."""
+    rows = await conn.execute(
+        select(*_DELIVERY_COLUMNS)
+        .join(events, events.c.seq == _d.event_seq)
+        .where(_d.endpoint_id == endpoint_id)
+        .order_by(_d.seq.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [_delivery_view(row) for row in rows]
+
+
+async def count_deliveries(conn: AsyncConnection, endpoint_id: str) -> int:
+    query = (
+        select(func.count()).select_from(webhook_deliveries).where(_d.endpoint_id == endpoint_id)
+    )
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def find_delivery(
+    conn: AsyncConnection, endpoint_id: str, seq: int
+) -> WebhookDelivery | None:
+    row = (
+        await conn.execute(
+            select(*_DELIVERY_COLUMNS)
+            .join(events, events.c.seq == _d.event_seq)
+            .where(_d.endpoint_id == endpoint_id, _d.seq == seq)
+        )
+    ).first()
+    return _delivery_view(row) if row else None
+
+
+async def queue_again(conn: AsyncConnection, seq: int, at: datetime) -> None:
+    """Make a delivery due again at ``at`` (a lease in flight is left to end)."""
+    await conn.execute(
+        update(webhook_deliveries)
+        .where(_d.seq == seq)
+        .values(status="pending", next_attempt_at=at, delivered_at=None)
+    )

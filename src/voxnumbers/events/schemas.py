@@ -43,13 +43,23 @@ class WebhookRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     event_types: list[str] = msgspec.field(default_factory=list)
 
 
+class WebhookPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Body of ``PATCH …/webhooks/{webhook_id}``: only the fields given change."""
+
+    url: str | msgspec.UnsetType = msgspec.UNSET
+    enabled: bool | msgspec.UnsetType = msgspec.UNSET
+    event_types: list[str] | msgspec.UnsetType = msgspec.UNSET
+
+
 class Webhook(msgspec.Struct, kw_only=True):
-    """A webhook endpoint as listed and read: never with its secret."""
+    """A webhook endpoint as listed and read: never with its secret. A disabled endpoint
+    gets no new deliveries."""
 
     id: str
     url: str
     event_types: list[EventType]
     status: WebhookStatus
+    enabled: bool
     created_at: datetime
 
 
@@ -62,6 +72,46 @@ class CreatedWebhook(Webhook, kw_only=True):
 class WebhookPage(msgspec.Struct, kw_only=True):
     data: list[Webhook]
     pagination: Pagination
+
+
+class RotatedSecret(msgspec.Struct, kw_only=True):
+    """A new signing secret, shown only this once; until ``previous_secret_expires_at``
+    deliveries are signed with both (``t=…,v1=<new>,v1=<old>``)."""
+
+    id: str
+    secret: str
+    previous_secret_expires_at: datetime
+
+
+class WebhookDelivery(msgspec.Struct, kw_only=True):
+    """One delivery of an event to an endpoint: where it stands. ``next_attempt_at`` is
+    null unless it is still ``pending``."""
+
+    id: str
+    event_id: str
+    event_type: EventType
+    e164: str | None
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    last_response_status: int | None
+    last_error: str | None
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+    created_at: datetime
+
+
+class WebhookDeliveryPage(msgspec.Struct, kw_only=True):
+    data: list[WebhookDelivery]
+    pagination: Pagination
+
+
+class WebhookTestResult(msgspec.Struct, kw_only=True):
+    """What the endpoint answered a ``webhook.test`` event: its status (null when no answer
+    came), and what went wrong otherwise (``Timeout``, ``ConnectError``, …)."""
+
+    delivered: bool
+    response_status: int | None
+    error: str | None
 
 
 class EventPayload(msgspec.Struct, kw_only=True):
@@ -85,6 +135,7 @@ class Delivery(msgspec.Struct, kw_only=True):
     endpoint_id: str
     url: str
     secret: str
+    previous_secret: str | None = None  # still honoured after a rotation
     attempts: int
     locked_until: datetime
     event: EventPayload

@@ -7,25 +7,35 @@ the rest serves ``/v1/account/{account_id}/events`` and ``…/webhooks``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any, cast
 from urllib.parse import urlsplit
 
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from voxnumbers import audit
 from voxnumbers.errors import Conflict, NotFound, ValidationFailed
 from voxnumbers.events import repository
+from voxnumbers.events.delivery import DeliveryPolicy, new_http_client, send_signed
 from voxnumbers.events.schemas import (
     CreatedWebhook,
     EventFilter,
     EventPage,
+    RotatedSecret,
     Webhook,
+    WebhookDelivery,
+    WebhookDeliveryPage,
     WebhookPage,
+    WebhookPatch,
     WebhookRequest,
+    WebhookTestResult,
 )
 from voxnumbers.events.types import EVENT_TYPES, EventType
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.e164 import parse_e164_query
 from voxnumbers.kit.ids import is_well_formed, new_id
+from voxnumbers.kit.jsonc import encode_json
 from voxnumbers.kit.pagination import offset_of, pagination
 
 MAX_URL_LENGTH = 2000
@@ -136,6 +146,7 @@ async def create_webhook(
         url=webhook_url(request.url),
         event_types=subscribed_types(request.event_types),
         status="active",
+        enabled=True,
         created_at=utc_now(),
         secret=new_id("whsec", 32),
     )
@@ -145,6 +156,14 @@ async def create_webhook(
             "delete one first."
         )
     await repository.insert_endpoint(conn, endpoint, account_id)
+    await audit.record_change(
+        conn,
+        action="webhook.created",
+        object_type="webhook",
+        object_id=endpoint.id,
+        account_id=account_id,
+        after=endpoint,
+    )
     return endpoint
 
 
@@ -180,6 +199,14 @@ async def delete_webhook(conn: AsyncConnection, account_id: str, webhook_id: str
     endpoint = await get_webhook(conn, account_id, webhook_id)
     await repository.mark_endpoint_deleted(conn, webhook_id)
     await repository.fail_pending_deliveries(conn, webhook_id, reason="endpoint deleted")
+    await audit.record(
+        conn,
+        action="webhook.deleted",
+        object_type="webhook",
+        object_id=webhook_id,
+        account_id=account_id,
+        changes={"status": (endpoint.status, "deleted")},
+    )
     endpoint.status = "deleted"
     return endpoint
 
@@ -229,3 +256,139 @@ async def delivery_backlog(conn: AsyncConnection) -> dict[str, int]:
     """Webhook deliveries still to send (``pending``) and given up on (``failed``), over
     every account: what operators watch (``/metrics``)."""
     return await repository.count_deliveries_by_status(conn, ("pending", "failed"))
+
+
+# --- webhook management --------------------------------------------------------------------
+
+ROTATION_OVERLAP = timedelta(hours=24)
+TEST_EVENT_TYPE = "webhook.test"
+
+
+async def update_webhook(
+    conn: AsyncConnection, account_id: str, webhook_id: str, patch: WebhookPatch
+) -> Webhook:
+    """Change only the fields given (``url``, ``enabled``, ``event_types``)."""
+    current = await get_webhook(conn, account_id, webhook_id)
+    values: dict[str, Any] = {}
+    if patch.url is not msgspec.UNSET:
+        values["url"] = webhook_url(patch.url)
+    if patch.enabled is not msgspec.UNSET:
+        values["enabled"] = patch.enabled
+    if patch.event_types is not msgspec.UNSET:
+        values["event_types"] = subscribed_types(patch.event_types)
+    if not values:
+        return current
+    await repository.update_endpoint(conn, webhook_id, values)
+    updated = msgspec.structs.replace(current, **values)
+    await audit.record_change(
+        conn,
+        action="webhook.updated",
+        object_type="webhook",
+        object_id=webhook_id,
+        account_id=account_id,
+        before=current,
+        after=updated,
+    )
+    return updated
+
+
+async def rotate_secret(conn: AsyncConnection, account_id: str, webhook_id: str) -> RotatedSecret:
+    """A new signing secret, returned this once; the current one keeps signing deliveries
+    (as a second ``v1``) for ``ROTATION_OVERLAP``. A secret rotated out earlier and still
+    honoured is dropped: only the two newest sign."""
+    await get_webhook(conn, account_id, webhook_id)
+    now = utc_now()
+    current, _ = await repository.endpoint_secrets(conn, webhook_id, now, for_update=True)
+    rotated = RotatedSecret(
+        id=webhook_id,
+        secret=new_id("whsec", 32),
+        previous_secret_expires_at=now + ROTATION_OVERLAP,
+    )
+    await repository.update_endpoint(
+        conn,
+        webhook_id,
+        {
+            "secret": rotated.secret,
+            "previous_secret": current,
+            "previous_secret_expires_at": rotated.previous_secret_expires_at,
+        },
+    )
+    await audit.record(
+        conn,
+        action="webhook.secret_rotated",
+        object_type="webhook",
+        object_id=webhook_id,
+        account_id=account_id,
+        changes={
+            "secret": (current, rotated.secret),
+            "previous_secret_expires_at": (None, rotated.previous_secret_expires_at),
+        },
+    )
+    return rotated
+
+
+async def list_deliveries(
+    conn: AsyncConnection, account_id: str, webhook_id: str, *, page: int, per_page: int
+) -> WebhookDeliveryPage:
+    """A page of an endpoint's deliveries, newest first, with the exact total."""
+    await get_webhook(conn, account_id, webhook_id)
+    total = await repository.count_deliveries(conn, webhook_id)
+    offset = offset_of(page, per_page)
+    items = (
+        await repository.list_deliveries(conn, webhook_id, limit=per_page, offset=offset)
+        if offset < total
+        else []
+    )
+    return WebhookDeliveryPage(data=items, pagination=pagination(total, len(items), page, per_page))
+
+
+async def redeliver(
+    conn: AsyncConnection, account_id: str, webhook_id: str, delivery_id: str
+) -> WebhookDelivery:
+    """Queue a delivery again, due now, whatever its status (its attempts are kept); the
+    worker sends it in order with the number's other pending deliveries."""
+    await get_webhook(conn, account_id, webhook_id)
+    seq = _delivery_seq(delivery_id)
+    before = await repository.find_delivery(conn, webhook_id, seq) if seq is not None else None
+    if before is None or seq is None:
+        raise NotFound("No such delivery of this webhook endpoint.")
+    await repository.queue_again(conn, seq, utc_now())
+    after = await repository.find_delivery(conn, webhook_id, seq)
+    assert after is not None
+    await audit.record(
+        conn,
+        action="webhook.delivery_requeued",
+        object_type="webhook_delivery",
+        object_id=delivery_id,
+        account_id=account_id,
+        changes={"status": (before.status, after.status)},
+    )
+    return after
+
+
+async def send_test_event(
+    conn: AsyncConnection, account_id: str, webhook_id: str, *, limit_seconds: float
+) -> WebhookTestResult:
+    """Send a ``webhook.test`` event to the endpoint now, signed like every delivery, and
+    answer what it answered. Nothing is recorded: it is not an event of the account."""
+    endpoint = await get_webhook(conn, account_id, webhook_id)
+    secret, previous = await repository.endpoint_secrets(conn, webhook_id, utc_now())
+    payload = {
+        "id": new_id("evt", 20),
+        "type": TEST_EVENT_TYPE,
+        "created_at": utc_now(),
+        "data": {"webhook_id": webhook_id},
+    }
+    secrets = (secret, *([previous] if previous else []))
+    async with new_http_client(DeliveryPolicy(timeout_seconds=limit_seconds)) as http:
+        error, status = await send_signed(
+            http, endpoint.url, encode_json(payload), secrets, limit_seconds
+        )
+    return WebhookTestResult(delivered=error is None, response_status=status, error=error)
+
+
+def _delivery_seq(delivery_id: str) -> int | None:
+    prefix, _, digits = delivery_id.partition("_")
+    if prefix != "dlv" or not digits.isascii() or not digits.isdigit() or len(digits) > 18:
+        return None
+    return int(digits)

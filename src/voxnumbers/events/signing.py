@@ -23,11 +23,16 @@ def compute_signature(body: bytes, secret: str, timestamp: int) -> str:
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def signature_headers(body: bytes, secret: str, timestamp: int) -> dict[str, str]:
-    """The two headers a delivery of ``body`` carries."""
-    signature = compute_signature(body, secret, timestamp)
+def signature_headers(
+    body: bytes, secret: str, timestamp: int, *older_secrets: str
+) -> dict[str, str]:
+    """The two headers a delivery of ``body`` carries: one ``v1`` per secret, the current
+    one first (``t=…,v1=<new>,v1=<old>`` while a rotated secret is still honoured)."""
+    signatures = ",".join(
+        f"v1={compute_signature(body, each, timestamp)}" for each in (secret, *older_secrets)
+    )
     return {
-        SIGNATURE_HEADER: f"t={timestamp},v1={signature}",
+        SIGNATURE_HEADER: f"t={timestamp},{signatures}",
         TIMESTAMP_HEADER: str(timestamp),
     }
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import gc
+import io
 import os
 import re
 import signal
@@ -131,6 +132,23 @@ def read_inventory_file(
                     result.problems.append(outcome)
                 else:
                     result.entries.append(outcome)
+    return result
+
+
+def read_inventory_text(text: str, *, added_at: datetime | None = None) -> ValidatedFile:
+    """Validate an inventory CSV given as text (an upload to the admin API), with the same
+    rules and messages as ``read_inventory_file``, in this process."""
+    result = ValidatedFile()
+    lines = iter(io.StringIO(text, newline=""))
+    layout, first_line = _header(lines)
+    if isinstance(layout, Problem):
+        return ValidatedFile(problems=[layout], readable=False)
+    for outcome in _validated(_chunks(lines, first_line), layout, added_at or utc_now(), 1):
+        result.rows += 1
+        if isinstance(outcome, Problem):
+            result.problems.append(outcome)
+        else:
+            result.entries.append(outcome)
     return result
 
 

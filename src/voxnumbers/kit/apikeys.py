@@ -51,3 +51,22 @@ def key_hint(secret: str) -> str:
 def looks_like_key(secret: str) -> bool:
     """Cheap shape check before any database lookup."""
     return secret.startswith((LIVE_PREFIX, TEST_PREFIX)) and 16 < len(secret) < 200
+
+
+OPERATOR_PREFIX = "tvx_op_"
+
+
+def generate_operator_token() -> NewKey:
+    """A new random operator token ``tvx_op_…`` (the admin API's credential)."""
+    secret = OPERATOR_PREFIX + random_token(_SECRET_LENGTH, _ALPHABET)
+    return NewKey(
+        secret=secret,
+        digest=digest_key(secret),
+        hint=f"{OPERATOR_PREFIX}…{secret[-4:]}",
+        mode="operator",
+    )
+
+
+def looks_like_operator_token(secret: str) -> bool:
+    """Cheap shape check before any database lookup."""
+    return secret.startswith(OPERATOR_PREFIX) and 16 < len(secret) < 200

@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from voxnumbers import audit
 from voxnumbers.errors import Conflict, NotFound, ValidationFailed
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.etags import IfMatch, require_match
@@ -60,7 +61,17 @@ async def create_trunk(
         updated_at=now,
     )
     await repository.insert_trunk(conn, record)
-    return _trunk_view(record, sip_domain)
+    view = _trunk_view(record, sip_domain)
+    await audit.record_change(
+        conn,
+        action="trunk.created",
+        object_type="trunk",
+        object_id=view.id,
+        account_id=account_id,
+        before=None,
+        after=view,
+    )
+    return view
 
 
 async def list_trunks(
@@ -109,7 +120,17 @@ async def replace_trunk(
         updated_at=utc_now(),
     )
     await repository.replace_trunk(conn, replaced)
-    return _trunk_view(replaced, sip_domain)
+    view = _trunk_view(replaced, sip_domain)
+    await audit.record_change(
+        conn,
+        action="trunk.replaced",
+        object_type="trunk",
+        object_id=view.id,
+        account_id=account_id,
+        before=_trunk_view(current, sip_domain),
+        after=view,
+    )
+    return view
 
 
 async def delete_trunk(
@@ -139,7 +160,17 @@ async def delete_trunk(
     if routed:
         await numbers.unroute_all(conn, account_id, trunk_id=trunk_id)
     await repository.delete_trunk(conn, account_id, trunk_id)
-    return _trunk_view(record, sip_domain, status="deleted")
+    view = _trunk_view(record, sip_domain, status="deleted")
+    await audit.record_change(
+        conn,
+        action="trunk.deleted",
+        object_type="trunk",
+        object_id=trunk_id,
+        account_id=account_id,
+        before=_trunk_view(record, sip_domain),
+        after=view,
+    )
+    return view
 
 
 def trunk_sip_domain(trunk_id: str, sip_domain: str) -> str:
@@ -232,6 +263,16 @@ async def create_credential(
     await repository.insert_credential(
         conn, credential, account_id=account_id, password_hash=password_hash
     )
+    await audit.record_change(
+        conn,
+        action="credential.created",
+        object_type="credential",
+        object_id=credential.id,
+        account_id=account_id,
+        before=None,
+        after=credential,
+        extra={"password": (None, "set")},
+    )
     return credential
 
 
@@ -263,6 +304,16 @@ async def delete_credential(
     if credential is None:
         raise NotFound("No such credential on this trunk.")
     await repository.delete_credential(conn, account_id, credential_id)
+    await audit.record_change(
+        conn,
+        action="credential.deleted",
+        object_type="credential",
+        object_id=credential.id,
+        account_id=account_id,
+        before=credential,
+        after=None,
+        extra={"password": ("set", None)},
+    )
     return credential
 
 
@@ -306,6 +357,15 @@ async def create_acl_entry(
         created_at=utc_now(),
     )
     await repository.insert_acl_entry(conn, entry, account_id=account_id)
+    await audit.record_change(
+        conn,
+        action="ip_acl.created",
+        object_type="ip_acl",
+        object_id=entry.id,
+        account_id=account_id,
+        before=None,
+        after=entry,
+    )
     return entry
 
 
@@ -337,6 +397,15 @@ async def delete_acl_entry(
     if entry is None:
         raise NotFound("No such IP ACL entry on this trunk.")
     await repository.delete_acl_entry(conn, account_id, entry_id)
+    await audit.record_change(
+        conn,
+        action="ip_acl.deleted",
+        object_type="ip_acl",
+        object_id=entry.id,
+        account_id=account_id,
+        before=entry,
+        after=None,
+    )
     return entry
 
 

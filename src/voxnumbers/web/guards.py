@@ -17,12 +17,15 @@ from litestar.params import ParameterKwarg
 
 from voxnumbers.accounts import service as accounts
 from voxnumbers.accounts.schemas import Caller
+from voxnumbers.admin import service as admin
 from voxnumbers.errors import FieldProblem, UnsupportedMediaType, ValidationFailed
+from voxnumbers.kit.actors import Actor, act_as
 from voxnumbers.kit.etags import IF_MATCH, parse_if_match
 from voxnumbers.kit.text import has_control_characters
 from voxnumbers.settings import Settings
 from voxnumbers.web.idempotency import read_idempotency_key
 from voxnumbers.web.json import check_json_body
+from voxnumbers.web.requestid import request_id_of
 from voxnumbers.web.unitofwork import SAFE_METHODS, is_retry, unit_of_work
 
 _CALLER = "caller"
@@ -52,9 +55,26 @@ async def authorize_request(
     the rate limit, so a key probing other accounts is counted like any other request).
     One guard rather than three: Litestar copies the route handler for every guard it runs."""
     await require_api_key(connection)
+    act_as(Actor("key", caller_of(connection).key_id).from_request(*request_origin(connection)))
     if not is_retry(connection.scope):  # a retried request was counted on its first run
         await connection.app.state.rate_limits.check(caller_of(connection), connection.scope)
     require_own_account(connection)
+
+
+async def authorize_operator(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """The guard of every ``/admin/v1`` route: an operator token (``401`` for anything else,
+    customer keys included), then its rate limit, counted per token like a key's."""
+    authorization = connection.headers.get("authorization")
+    caller = await unit_of_work(connection).first_statement(
+        lambda conn: admin.authenticate_operator(conn, authorization)
+    )
+    connection.scope["state"][_CALLER] = caller
+    connection.app.state.key_usage.seen(caller.key_id)
+    act_as(Actor("operator", caller.key_id).from_request(*request_origin(connection)))
+    if not is_retry(connection.scope):
+        await connection.app.state.rate_limits.check(caller, connection.scope)
 
 
 async def require_api_key(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
@@ -72,6 +92,12 @@ def require_own_account(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
     account_id = connection.path_params.get("account_id")
     if account_id is not None:
         accounts.authorize_account(caller_of(connection), account_id)
+
+
+def request_origin(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[str, str | None]:
+    """The request id and client address the audit log records with a change."""
+    client = connection.scope.get("client")
+    return request_id_of(connection.scope), client[0] if client else None
 
 
 def caller_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Caller:
@@ -113,9 +139,10 @@ async def check_request_shape(request: Request[Any, Any, Any]) -> None:
         # alongside the transaction's, and raising there cancels that one mid-BEGIN, which
         # costs the pool its connection (invalidated) on every malformed header.
         parse_if_match(if_match)
-    unit_of_work(request).idempotent = await read_idempotency_key(
-        request, caller_of(request).account_id
-    )
+    if not request.route_handler.opt.get("read_only"):  # nothing to replay: it writes nothing
+        unit_of_work(request).idempotent = await read_idempotency_key(
+            request, caller_of(request).account_id
+        )
 
 
 def provide_settings(state: State) -> Settings:

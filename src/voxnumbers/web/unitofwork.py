@@ -41,6 +41,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.errors import ServiceUnavailable
+from voxnumbers.kit.actors import SYSTEM, acting_as
 from voxnumbers.kit.db import (
     DEFAULT_RETRY,
     Database,
@@ -198,15 +199,30 @@ class TransactionMiddleware:
             await self.app(scope, receive, send)
             return
         method = scope.get("method", "GET")
-        write = method not in SAFE_METHODS
         handler = scope.get("route_handler")
+        # ``opt={"read_only": True}``: a POST that changes nothing here (a webhook test,
+        # whose outbound call must not hold the write lock).
+        write = method not in SAFE_METHODS and not (handler and handler.opt.get("read_only"))
         snapshot = handler is None or handler.opt.get("snapshot", True)
         # A read whose answer streams from its transaction: ended once the stream is.
         streams = handler is not None and handler.opt.get("stream_in_transaction", False)
+        body = _ReplayableBody(receive) if write else None
+        with acting_as(SYSTEM):  # the guard says who acts; nothing of it outlives the request
+            await self._run(scope, receive, send, body, write, snapshot, streams)
+
+    async def _run(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        body: _ReplayableBody | None,
+        write: bool,
+        snapshot: bool,
+        streams: bool,
+    ) -> None:
         database: Database = scope["litestar_app"].state.database
         initial_state = dict(scope["state"])
         exception_handlers = ScopeState.from_scope(scope).exception_handlers
-        body = _ReplayableBody(receive) if write else None
         for attempt in range(1, self.retry.attempts + 1):
             if attempt > 1:
                 await asyncio.sleep(self.retry.pause(attempt - 1))

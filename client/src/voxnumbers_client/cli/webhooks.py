@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from voxnumbers_client._models import WebhookEndpoint
+from voxnumbers_client._models import WebhookDelivery, WebhookEndpoint
 from voxnumbers_client._params import PageParams
 from voxnumbers_client.cli._options import (
     AllOption,
@@ -72,3 +72,30 @@ def delete_webhook(
     """Remove an endpoint; no more events are delivered to it."""
     confirm(f"Delete webhook endpoint {webhook_id}?", yes)
     print_item(client_of(ctx).webhooks.delete(webhook_id), output)
+
+
+@app.command("deliveries")
+@api_options(PageParams)
+def list_deliveries(
+    ctx: typer.Context,
+    webhook_id: WebhookIdArgument,
+    params: dict[str, Any],
+    all_pages: AllOption = False,
+    limit: LimitOption = None,
+    output: OutputOption = None,
+) -> None:
+    """List an endpoint's deliveries, newest first: status, attempts, last response status,
+    next attempt."""
+    result = client_of(ctx).webhooks.deliveries(webhook_id, **walking(params, all_pages, limit))
+    print_page(result, WebhookDelivery, output, all_pages=all_pages, noun="deliveries", limit=limit)
+
+
+@app.command("redeliver")
+def redeliver(
+    ctx: typer.Context,
+    webhook_id: WebhookIdArgument,
+    delivery_id: Annotated[str, typer.Argument(help="The delivery's id (dlv_…).")],
+    output: OutputOption = None,
+) -> None:
+    """Queue a delivery again, due now."""
+    print_item(client_of(ctx).webhooks.redeliver(webhook_id, delivery_id), output)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Unpack
 
-from voxnumbers_client._models import WebhookEndpoint
+from voxnumbers_client._models import WebhookDelivery, WebhookEndpoint
 from voxnumbers_client._pagination import AsyncPaginator, Page, PageRequest, page_parser
 from voxnumbers_client._params import PageParams
 from voxnumbers_client._request import APIRequest, compact, encode_query
@@ -37,6 +37,17 @@ class _WebhookRequests(Resource):
         path = self._path("webhooks", webhook_id)
         return APIRequest("DELETE", path, WebhookEndpoint.from_json, idempotency_key=key)
 
+    def _deliveries(self, webhook_id: str, params: PageParams) -> PageRequest[WebhookDelivery]:
+        query = encode_query(PageParams, params)
+        parse = page_parser(WebhookDelivery.from_json)
+        return APIRequest("GET", self._path("webhooks", webhook_id, "deliveries"), parse, query)
+
+    def _redeliver(
+        self, webhook_id: str, delivery_id: str, key: str | None
+    ) -> APIRequest[WebhookDelivery]:
+        path = self._path("webhooks", webhook_id, "deliveries", delivery_id, "redeliver")
+        return APIRequest("POST", path, WebhookDelivery.from_json, idempotency_key=key)
+
 
 class Webhooks(_WebhookRequests, SyncResource):
     """Webhook endpoints; verify deliveries with :mod:`voxnumbers_client.webhooks`."""
@@ -67,6 +78,16 @@ class Webhooks(_WebhookRequests, SyncResource):
         """Remove an endpoint; no more events are delivered to it."""
         return self._client._request(self._delete(webhook_id, idempotency_key))
 
+    def deliveries(self, webhook_id: str, **params: Unpack[PageParams]) -> Page[WebhookDelivery]:
+        """List an endpoint's deliveries, newest first."""
+        return self._client._page(self._deliveries(webhook_id, params))
+
+    def redeliver(
+        self, webhook_id: str, delivery_id: str, *, idempotency_key: str | None = None
+    ) -> WebhookDelivery:
+        """Queue a delivery again, due now."""
+        return self._client._request(self._redeliver(webhook_id, delivery_id, idempotency_key))
+
 
 class AsyncWebhooks(_WebhookRequests, AsyncResource):
     """Webhook endpoints, for :class:`~voxnumbers_client.AsyncClient`."""
@@ -95,6 +116,19 @@ class AsyncWebhooks(_WebhookRequests, AsyncResource):
     ) -> WebhookEndpoint:
         """Remove an endpoint."""
         return await self._client._request(self._delete(webhook_id, idempotency_key))
+
+    def deliveries(
+        self, webhook_id: str, **params: Unpack[PageParams]
+    ) -> AsyncPaginator[WebhookDelivery]:
+        """List an endpoint's deliveries, newest first."""
+        return self._client._page(self._deliveries(webhook_id, params))
+
+    async def redeliver(
+        self, webhook_id: str, delivery_id: str, *, idempotency_key: str | None = None
+    ) -> WebhookDelivery:
+        """Queue a delivery again, due now."""
+        call = self._redeliver(webhook_id, delivery_id, idempotency_key)
+        return await self._client._request(call)
 
 
 __all__ = ["AsyncWebhooks", "Webhooks"]

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from voxnumbers import audit
 from voxnumbers.errors import Conflict, NotFound
 from voxnumbers.events.service import record_event, record_events
 from voxnumbers.events.types import EventType
@@ -73,11 +75,38 @@ async def record_number_events(
     )
 
 
+# What the audit log compares before and after a change of a number.
+AUDITED_FIELDS = ("account_id", "status", "trunk_id", "application_id", "available_after")
+
+
 async def record_number_event(
-    conn: AsyncConnection, record: NumberRecord, type: EventType, **data: Any
+    conn: AsyncConnection,
+    record: NumberRecord,
+    type: EventType,
+    *,
+    created: bool = False,
+    changes: dict[str, tuple[Any, Any]] | None = None,
+    **data: Any,
 ) -> None:
-    """An event about a number, carrying the number as the API shows it after the change."""
+    """An event about a number, carrying the number as the API shows it after the change,
+    and its audit entry: ``record`` is the number before the change (after it, and
+    ``created``, for a purchase); ``changes`` replaces the comparison when the caller knows
+    them better."""
     number = await repository.find_number(conn, record.account_id, record.e164)
     payload: dict[str, Any] = {"number": to_json_data(number) if number else None}
     payload.update(data)
     await record_event(conn, record.account_id, type, record.e164, payload)
+    if changes is None:
+        after = await repository.find_record(conn, record.account_id, record.e164)
+        before = None if created else msgspec.structs.asdict(record)
+        changes = audit.changes_between(
+            before, msgspec.structs.asdict(after) if after else None, AUDITED_FIELDS
+        )
+    await audit.record(
+        conn,
+        action=type,
+        object_type="number",
+        object_id=record.e164,
+        account_id=record.account_id,
+        changes=changes,
+    )

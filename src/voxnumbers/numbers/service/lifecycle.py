@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from voxnumbers.errors import NotFound
+from voxnumbers.errors import NotFound, ValidationFailed
 from voxnumbers.events.types import EventType
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.e164 import parse_e164
@@ -21,6 +23,9 @@ async def activate(conn: AsyncConnection, e164: str) -> Number:
 
 async def suspend(conn: AsyncConnection, e164: str, reason: str) -> Number:
     """Active to suspended (for example for billing), with the reason in the event."""
+    reason = reason.strip()
+    if not reason or len(reason) > 200:
+        raise ValidationFailed.on("reason", "must be 1 to 200 characters")
     return await _transition(conn, e164, "suspend", "number.suspended", reason=reason)
 
 
@@ -30,7 +35,7 @@ async def reinstate(conn: AsyncConnection, e164: str) -> Number:
 
 
 async def _transition(
-    conn: AsyncConnection, raw_e164: str, action: Action, event: EventType, **data: str
+    conn: AsyncConnection, raw_e164: str, action: Action, event: EventType, **data: Any
 ) -> Number:
     record = await repository.find_owned_record(conn, parse_e164(raw_e164))
     if record is None:

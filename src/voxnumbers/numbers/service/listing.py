@@ -275,7 +275,7 @@ def _owned_row(account_id: str, entry: InventoryEntry, now: datetime) -> dict[st
 
 async def _purchased(conn: AsyncConnection, account_id: str, e164: str, now: datetime) -> Number:
     record = await owned_number(conn, account_id, e164, now, lock=False)
-    await record_number_event(conn, record, "number.purchased")
+    await record_number_event(conn, record, "number.purchased", created=True)
     number = await repository.find_number(conn, account_id, e164)
     assert number is not None
     return number

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from voxnumbers import audit
 from voxnumbers.errors import Conflict
 from voxnumbers.events.service import record_event
 from voxnumbers.inventory import repository as inventory
@@ -170,6 +171,14 @@ async def return_to_inventory(conn: AsyncConnection, record: NumberRecord) -> No
         await _restock(conn, record)
     await record_event(
         conn, record.account_id, "number.returned_to_inventory", record.e164, {"e164": record.e164}
+    )
+    await audit.record(
+        conn,
+        action="number.returned_to_inventory",
+        object_type="number",
+        object_id=record.e164,
+        account_id=record.account_id,
+        changes={"account_id": (record.account_id, None), "status": (record.status, None)},
     )
 
 

@@ -176,10 +176,19 @@ async def unroute_all(
     changed = await repository.unroute_all(
         conn, account_id, utc_now(), trunk_id=trunk_id, application_id=application_id
     )
+    field, target = (
+        ("trunk_id", trunk_id) if trunk_id is not None else ("application_id", application_id)
+    )
     for e164 in changed:
         record = await repository.find_record(conn, account_id, e164)
         assert record is not None
-        await record_number_event(conn, record, "number.routing_changed", reason="target_deleted")
+        await record_number_event(
+            conn,
+            record,
+            "number.routing_changed",
+            changes={field: (target, None)},
+            reason="target_deleted",
+        )
     return len(changed)
 
 
