@@ -346,6 +346,8 @@ bulk_jobs = Table(
     Column("finished_at", Timestamp(), nullable=True),
     Column("lease_owner", String(40), nullable=True),
     Column("locked_until", Timestamp(), nullable=True),
+    # The key that created the job: the audit log attributes the job's changes to it.
+    Column("created_by", String(40), nullable=True),
     CheckConstraint(
         "status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')", name="status"
     ),

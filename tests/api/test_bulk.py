@@ -708,3 +708,31 @@ async def test_a_cancel_while_the_job_runs_stops_it_between_batches(database, te
             if (await number(client, tenant, e164))["status"] == "released"
         ]
         assert len(released) == final["changed"]
+
+
+async def test_a_jobs_changes_are_audited_as_made_by_the_key_that_created_it(
+    client, database, tenant
+):
+    await bought(client, tenant, *US_NUMBERS[:4])
+    trunk = await new_trunk(client, tenant)
+
+    response = await bulk(
+        client, tenant, action="assign_trunk", trunk_id=trunk, numbers=US_NUMBERS[:4]
+    )
+    assert response.status_code == 202, response.text
+    job_id = response.json()["id"]
+    assert (await finished(client, tenant, job_id))["status"] == "succeeded"
+
+    log = await client.get(tenant.path("/audit-log"), params={"limit": 100}, headers=tenant.bearer)
+    assert log.status_code == 200, log.text
+    entries = log.json()["data"]
+    routed = [e for e in entries if e["action"] == "number.routing_changed"]
+    assert sorted(e["object"]["id"] for e in routed) == sorted(US_NUMBERS[:4])
+    for entry_ in routed:
+        assert entry_["actor"] == {"type": "key", "id": tenant.key_id}
+        assert entry_["changes"] == {"trunk_id": [None, trunk]}
+    job_entries = [(e["action"], e["changes"]) for e in entries if e["object"]["id"] == job_id]
+    assert job_entries == [
+        ("job.finished", {"status": ["running", "succeeded"]}),
+        ("job.created", {"status": [None, "queued"], "action": [None, "assign_trunk"]}),
+    ]

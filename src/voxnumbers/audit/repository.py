@@ -15,8 +15,9 @@ from voxnumbers.schema import audit_log
 _a = audit_log.c
 
 
-async def insert_entry(conn: AsyncConnection, values: dict[str, Any]) -> None:
-    await conn.execute(audit_log.insert().values(**values))
+async def insert_entries(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(audit_log.insert(), rows)
 
 
 async def list_entries(

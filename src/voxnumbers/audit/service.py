@@ -46,24 +46,54 @@ async def record(
     """Write an audit entry for a change made in ``conn``'s transaction, attributed to the
     current actor (``kit.actors.acting_as``). ``changes`` maps each changed field to
     ``(old, new)``; secret fields are redacted whatever they hold."""
-    actor = current_actor()
-    request_id = actor.request_id[:_MAX_REQUEST_ID] if actor.request_id else None
-    await repository.insert_entry(
-        conn,
-        {
-            "id": new_id("aud", 20),
-            "at": utc_now(),
-            "account_id": account_id,
-            "actor_type": actor.type,
-            "actor_id": actor.id,
-            "action": action,
-            "object_type": object_type,
-            "object_id": object_id,
-            "request_id": request_id,
-            "ip": actor.ip[:64] if actor.ip else None,
-            "changes": redacted(changes or {}),
-        },
+    await repository.insert_entries(
+        conn, [_entry(action, object_type, object_id, account_id, changes, utc_now())]
     )
+
+
+async def record_many(
+    conn: AsyncConnection,
+    *,
+    action: str,
+    object_type: str,
+    account_id: str | None,
+    changes: Mapping[str, Mapping[str, Any]],
+) -> None:
+    """``record`` for many objects changed alike (a bulk job's batch), in one statement:
+    ``changes`` maps each object's id to its changes."""
+    now = utc_now()
+    await repository.insert_entries(
+        conn,
+        [
+            _entry(action, object_type, object_id, account_id, changed, now)
+            for object_id, changed in changes.items()
+        ],
+    )
+
+
+def _entry(
+    action: str,
+    object_type: str,
+    object_id: str,
+    account_id: str | None,
+    changes: Mapping[str, Any] | None,
+    at: datetime,
+) -> dict[str, Any]:
+    """An entry's row, attributed to the current actor."""
+    actor = current_actor()
+    return {
+        "id": new_id("aud", 20),
+        "at": at,
+        "account_id": account_id,
+        "actor_type": actor.type,
+        "actor_id": actor.id,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "request_id": actor.request_id[:_MAX_REQUEST_ID] if actor.request_id else None,
+        "ip": actor.ip[:64] if actor.ip else None,
+        "changes": redacted(changes or {}),
+    }
 
 
 async def record_change(

@@ -18,6 +18,7 @@ import structlog
 
 from voxnumbers.jobs import service
 from voxnumbers.jobs.schemas import JobRecord
+from voxnumbers.kit.actors import SYSTEM, Actor, acting_as
 from voxnumbers.kit.db import Database
 from voxnumbers.kit.ids import new_id
 from voxnumbers.settings import Settings
@@ -99,11 +100,13 @@ class JobRunner:
         log.info("bulk job started", job=job.id, account=job.account_id, action=job.action)
         try:
             while not self._stopping.is_set():
-                result, after = await self.database.run(
-                    lambda conn, after=after: service.run_batch(  # type: ignore[misc]
-                        conn, job.seq, self.owner, self.settings, after=after, lease=self.lease
+                # The job's changes are audited as made by the key that created it.
+                with acting_as(Actor("key", job.created_by) if job.created_by else SYSTEM):
+                    result, after = await self.database.run(
+                        lambda conn, after=after: service.run_batch(  # type: ignore[misc]
+                            conn, job.seq, self.owner, self.settings, after=after, lease=self.lease
+                        )
                     )
-                )
                 if result.finished is not None:
                     log.info("bulk job ended", job=job.id, status=result.finished)
                     return

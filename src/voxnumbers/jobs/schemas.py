@@ -137,6 +137,7 @@ class JobRecord(msgspec.Struct, kw_only=True):
     finished_at: datetime | None
     lease_owner: str | None
     locked_until: datetime | None
+    created_by: str | None = None  # the key that created it (its changes are audited as its)
 
     @property
     def is_finished(self) -> bool:

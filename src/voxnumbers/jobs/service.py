@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from voxnumbers import audit
 from voxnumbers.errors import ApiError, Conflict, NotFound, ValidationFailed
 from voxnumbers.events.service import record_event
 from voxnumbers.jobs import repository
@@ -31,6 +32,7 @@ from voxnumbers.jobs.schemas import (
     JobResultPage,
 )
 from voxnumbers.jobs.schemas import Conflict as PlannedConflict
+from voxnumbers.kit.actors import current_actor
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.e164 import parse_e164
 from voxnumbers.kit.ids import is_well_formed, new_id
@@ -150,6 +152,7 @@ async def start_bulk(
         status="queued",
         matched=len(selection.listed) if selection.listed is not None else 0,
         created_at=now,
+        created_by=current_actor().id,
     )
     if selection.listed is not None:
         await repository.insert_listed_items(conn, seq, account_id, selection.listed)
@@ -160,6 +163,14 @@ async def start_bulk(
         await repository.set_matched(conn, seq, matched)
     job = await repository.find_job(conn, account_id, job_id)
     assert job is not None
+    await audit.record(
+        conn,
+        action="job.created",
+        object_type="job",
+        object_id=job_id,
+        account_id=account_id,
+        changes={"status": (None, "queued"), "action": (None, request.action)},
+    )
     return job_view(job)
 
 
@@ -339,6 +350,14 @@ async def _finish(conn: AsyncConnection, job: JobRecord, status: str) -> JobReco
     assert ended is not None
     await record_event(
         conn, job.account_id, "job.finished", None, {"job": to_json_data(job_view(ended))}
+    )
+    await audit.record(
+        conn,
+        action="job.finished",
+        object_type="job",
+        object_id=job.id,
+        account_id=job.account_id,
+        changes={"status": (job.status, status)},
     )
     return ended
 

@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("finished_at", voxnumbers.kit.db.Timestamp(timezone=True), nullable=True),
         sa.Column("lease_owner", sa.String(length=40), nullable=True),
         sa.Column("locked_until", voxnumbers.kit.db.Timestamp(timezone=True), nullable=True),
+        sa.Column("created_by", sa.String(length=40), nullable=True),
         sa.CheckConstraint(
             "status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')",
             name=op.f("ck_bulk_jobs_status"),

@@ -109,7 +109,7 @@ async def route_numbers(
     await repository.set_routing(
         conn, changed, trunk_id=trunk_id, application_id=application_id, updated_at=now
     )
-    await record_number_events(conn, account_id, changed, "number.routing_changed")
+    await record_number_events(conn, account_id, records, changed, "number.routing_changed")
     return outcomes
 
 
@@ -129,7 +129,7 @@ async def unroute_numbers(
             outcomes[e164] = error
     changed = [e164 for e164, outcome in outcomes.items() if outcome is True]
     await repository.set_routing(conn, changed, trunk_id=None, application_id=None, updated_at=now)
-    await record_number_events(conn, account_id, changed, "number.routing_changed")
+    await record_number_events(conn, account_id, records, changed, "number.routing_changed")
     return outcomes
 
 
