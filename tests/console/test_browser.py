@@ -213,6 +213,32 @@ def test_a_post_without_the_csrf_token_is_refused(visit: Visit, api: httpx.Clien
     assert ok(api.get("/trunks"))["pagination"]["total"] == before
 
 
+def test_a_bulk_jobs_progress_is_shown_live_until_it_ends(visit: Visit, api: httpx.Client) -> None:
+    # 50,000 numbers nobody owns here: each batch fails them (NOT_FOUND), so the job
+    # changes nothing and takes long enough to be seen running.
+    strangers = [f"+1{area}555{i:04d}" for area in (212, 646, 718, 917, 347) for i in range(10_000)]
+    page = visit.sign_in()
+    page.get_by_role("link", name="Jobs").click()
+    page.wait_for_url(re.compile(r"/console/jobs$"))
+    created = api.post("/numbers/bulk", json={"action": "unassign", "numbers": strangers})
+    assert created.status_code == 202, created.text
+    job_id = created.json()["id"]
+
+    page.goto(f"/console/jobs/{job_id}")
+    first = page.locator("#progress dd[data-status]").get_attribute("data-status")
+    assert first in ("queued", "running")
+    page.evaluate("window.sameDocument = true")  # gone if the page were loaded again
+    page.wait_for_selector("#progress dd[data-status=succeeded]", timeout=120_000)
+    assert page.evaluate("window.sameDocument") is True
+    progress = page.locator("#progress").inner_text()
+    assert "50000 of 50000 numbers processed" in progress
+    assert "Failed\n50000" in progress
+    assert page.get_by_role("button", name="Cancel the job").count() == 0
+    page.get_by_role("link", name="All jobs").click()
+    assert job_id in page.locator("table.list").inner_text()
+    assert visit.foreign_requests() == []
+
+
 def test_every_input_has_a_label_and_pages_fit_360_px(phone: Visit) -> None:
     page = phone.sign_in()
     for path in [
@@ -222,6 +248,7 @@ def test_every_input_has_a_label_and_pages_fit_360_px(phone: Visit) -> None:
         "/console/applications",
         "/console/events",
         "/console/webhooks",
+        "/console/jobs",
     ]:
         page.goto(path)
         unlabelled = page.evaluate(

@@ -43,6 +43,7 @@ from voxnumbers.events import service as events
 from voxnumbers.events.schemas import WebhookRequest
 from voxnumbers.events.types import EVENT_TYPES
 from voxnumbers.inventory import service as inventory
+from voxnumbers.jobs import service as jobs
 from voxnumbers.numbers import service as numbers
 from voxnumbers.numbers.endpoints import EXPORT_MEDIA_TYPES
 from voxnumbers.numbers.schemas import (
@@ -422,8 +423,45 @@ async def delete_webhook(request: AnyRequest, conn: Conn, session: Session, webh
     return see_other(request, f"{PREFIX}/webhooks")
 
 
-# Bulk jobs (API.md §9) get their page here: ``/jobs`` listing the account's jobs, each
-# job's progress polled by htmx (``hx-trigger="every 1s"``) until it ends.
+# --- bulk jobs -------------------------------------------------------------------------------
+# ``/jobs`` lists the account's jobs; a job's page shows its progress, which htmx asks for
+# again every second (``_job_progress.html``) until the job ends.
+
+FINISHED_JOBS = frozenset({"succeeded", "failed", "cancelled"})
+PROBLEMS_SHOWN = 50
+
+
+@get("/jobs")
+async def list_jobs(request: AnyRequest, conn: Conn, session: Session) -> Template:
+    query = query_of(request, PageQuery)
+    result = await jobs.list_jobs(
+        conn, session.account_id, status=None, page=query.page, per_page=query.per_page
+    )
+    return page(request, "jobs.html", session, result=result)
+
+
+@get("/jobs/{job_id:str}")
+async def show_job(request: AnyRequest, conn: Conn, session: Session, job_id: str) -> Template:
+    job = await jobs.get_job(conn, session.account_id, job_id)
+    problems = await jobs.list_results(
+        conn, session.account_id, job_id, outcome="failed", page=1, per_page=PROBLEMS_SHOWN
+    )
+    return page(
+        request,
+        "job.html",
+        session,
+        partial="_job_progress.html",
+        job=job,
+        finished=job.status in FINISHED_JOBS,
+        problems=problems,
+    )
+
+
+@post("/jobs/{job_id:str}/cancel")
+async def cancel_job(request: AnyRequest, conn: Conn, session: Session, job_id: str) -> Any:
+    await jobs.cancel_job(conn, session.account_id, job_id)
+    return see_other(request, f"{PREFIX}/jobs/{job_id}")
+
 
 route_handlers = [
     show_sign_in,
@@ -457,4 +495,7 @@ route_handlers = [
     list_webhooks,
     create_webhook,
     delete_webhook,
+    list_jobs,
+    show_job,
+    cancel_job,
 ]
