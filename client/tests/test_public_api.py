@@ -68,6 +68,7 @@ EXPECTED_ALL = [
     "VoxError",
     "VoxResponseError",
     "VoxTimeoutError",
+    "WebhookDelivery",
     "WebhookEndpoint",
     "__version__",
     "webhooks",

@@ -7,7 +7,7 @@ import typer
 from voxnumbers_client.cli._output import OutputOption, print_row
 from voxnumbers_client.cli._state import client_of
 
-app = typer.Typer()
+app = typer.Typer(add_completion=False)
 
 
 @app.command()
