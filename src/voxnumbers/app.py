@@ -21,6 +21,7 @@ from voxnumbers.accounts import service as accounts
 from voxnumbers.accounts.usage import KeyUsage
 from voxnumbers.admin import service as admin
 from voxnumbers.admin.endpoints import admin_handlers
+from voxnumbers.admin.schemas import UPLOAD_MAX_BYTES
 from voxnumbers.applications.endpoints import router as applications_router
 from voxnumbers.audit.endpoints import audit_router
 from voxnumbers.console.endpoints import route_handlers as console_pages
@@ -63,6 +64,7 @@ from voxnumbers.web.unitofwork import TransactionMiddleware, provide_transaction
 log = structlog.get_logger("voxnumbers")
 # The one route whose bodies may be larger: a bulk request lists up to 100,000 numbers.
 BULK_ROUTE = ("POST", re.compile(r"^/v1/account/[^/]+/numbers/bulk/?$"))
+UPLOAD_ROUTE = ("POST", re.compile(r"^/admin/v1/inventory/import/?$"))
 
 
 def create_app(settings: Settings, database: Database | None = None) -> Litestar:
@@ -213,7 +215,10 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         BodyLimits(
             app.asgi_handler,
             settings.max_body_bytes,
-            larger={BULK_ROUTE: max(settings.max_body_bytes, BULK_MAX_BODY_BYTES)},
+            larger={
+                BULK_ROUTE: max(settings.max_body_bytes, BULK_MAX_BODY_BYTES),
+                UPLOAD_ROUTE: max(settings.max_body_bytes, UPLOAD_MAX_BYTES),
+            },
         ),
         observe=metrics.observe,
         answer_unhandled=lambda request_id: error_messages(InternalError(), request_id),

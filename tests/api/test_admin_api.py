@@ -155,6 +155,17 @@ async def test_inventory_upload_is_validated_row_by_row(client, database, operat
     assert_error(await client.delete("/admin/v1/inventory/12", headers=auth(operator)), 400, "e164")
 
 
+async def test_an_upload_larger_than_the_apis_body_limit_is_imported_whole(client, operator):
+    rows = [f"+1{area}555{i:04d},1.00" for area in (212, 646) for i in range(2_000)]
+    csv = HEADER + "\n".join(rows) + "\n"
+    assert len(csv) > 64 * 1024  # the limit of every other request body
+    r = await client.post("/admin/v1/inventory/import", json={"csv": csv}, headers=auth(operator))
+    assert r.status_code == 200, r.text
+    assert r.json() == {"added": 4_000, "present": 0, "invalid": 0, "problems": []}
+    r = await client.get("/admin/v1/inventory", headers=auth(operator))
+    assert r.json()["pagination"]["total"] == 4_000
+
+
 async def test_a_header_that_cannot_be_used_refuses_the_upload(client, operator):
     r = await client.post(
         "/admin/v1/inventory/import", json={"csv": "number,fee\n"}, headers=auth(operator)

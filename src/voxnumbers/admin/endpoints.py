@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.admin import service
 from voxnumbers.admin.schemas import (
+    UPLOAD_MAX_BYTES,
     AccountCreate,
     AccountPage,
     AccountView,
@@ -102,6 +103,7 @@ async def revoke_key(conn: Conn, key_id: KeyId) -> KeyView:
     "/inventory/import",
     summary="Put numbers up for sale from CSV",
     status_code=200,
+    request_max_body_size=UPLOAD_MAX_BYTES,
     responses=error_responses(400, 409, 413, 415),
 )
 async def import_inventory(conn: Conn, data: JSONBody[InventoryUpload]) -> ImportResult:

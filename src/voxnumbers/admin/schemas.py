@@ -89,6 +89,11 @@ class KeyCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     test: bool = False
 
 
+# The largest body of ``POST /admin/v1/inventory/import`` (its own limit, above the API's
+# ``max_body_bytes``): half a million rows of a typical file.
+UPLOAD_MAX_BYTES = 16 * 1024 * 1024
+
+
 class InventoryUpload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Body of ``POST /admin/v1/inventory/import``: the CSV file's text, header row first,
     as ``vox admin inventory import`` reads it. ``skip_invalid`` imports the valid rows and
