@@ -44,7 +44,7 @@ import asyncpg
 import httpx
 from sqlalchemy import bindparam, update
 
-from bench.common import LOAD_CORE, OUT, POSTGRES_ADMIN_URL, ROOT, Target
+from bench.common import LOAD_CORE, OUT, POSTGRES_ADMIN_URL, ROOT, Target, replace_section
 from bench.fault.server import create_tenant, run_vox, vox_environment
 from bench.run import DASH, RESULTS, Server, X, _backends, _git, _service_env, machine, versions
 from voxnumbers.kit.clock import utc_now
@@ -434,14 +434,7 @@ def write_section(results: list[Result], args: argparse.Namespace) -> None:
     for result in results:
         lines += _table(result)
     lines.append(SECTION_END)
-    text = RESULTS.read_text() if RESULTS.exists() else ""
-    if SECTION_START in text and SECTION_END in text:
-        before, rest = text.split(SECTION_START, 1)
-        after = rest.split(SECTION_END, 1)[1]
-        text = before + "\n".join(lines) + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n"
-    RESULTS.write_text(text)
+    replace_section(RESULTS, SECTION_START, SECTION_END, lines)
     print(f"wrote the Bulk section of {RESULTS.relative_to(ROOT)}")
 
 

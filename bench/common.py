@@ -85,3 +85,16 @@ def save_state(kind: str, numbers: int, entry: dict[str, Any]) -> None:
     state.setdefault(kind, {})[str(numbers)] = entry
     STATE_FILE.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
     STATE_FILE.chmod(0o600)
+
+
+def replace_section(results: Path, start: str, end: str, lines: list[str]) -> None:
+    """Write ``lines`` (which begin with the ``start`` marker and end with ``end``) into the
+    report in place of the section between those markers, or at its end if it has none."""
+    text = results.read_text() if results.exists() else ""
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        after = rest.split(end, 1)[1]
+        text = before + "\n".join(lines) + after
+    else:
+        text = text.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n"
+    results.write_text(text)

@@ -33,7 +33,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.common import LOAD_CORE, OUT, POSTGRES_ADMIN_URL, ROOT, Target
+from bench.common import LOAD_CORE, OUT, POSTGRES_ADMIN_URL, ROOT, Target, replace_section
 from bench.fault.load import numbers_for_sale
 from bench.fault.server import create_tenant, import_inventory, run_vox, vox_environment
 from bench.run import DASH, RESULTS, Server, X, _backends, _git, _service_env, machine, versions
@@ -278,14 +278,7 @@ def write_section(results: dict[str, tuple[Load, Load]], args: argparse.Namespac
     for kind, (one, spread) in results.items():
         lines += _table(kind, one, spread)
     lines.append(SECTION_END)
-    text = RESULTS.read_text() if RESULTS.exists() else ""
-    if SECTION_START in text and SECTION_END in text:
-        before, rest = text.split(SECTION_START, 1)
-        after = rest.split(SECTION_END, 1)[1]
-        text = before + "\n".join(lines) + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n"
-    RESULTS.write_text(text)
+    replace_section(RESULTS, SECTION_START, SECTION_END, lines)
     print(f"wrote the Writes section of {RESULTS.relative_to(ROOT)}")
 
 
