@@ -217,17 +217,25 @@ _REGIONS = [
 ]
 _FEES = [0, 1, 5, 10, 99, 100, 125, 1999, 123456]
 _TRUNK, _APPLICATION = 'trunk_"odd,1', "app_new\nline"
+# Values PostgreSQL's plain COPY leaves unquoted (no separator, line break or empty string),
+# some of which CSV quotes all the same.
+_ORDINARY_REGIONS = ["CA", "Île-de-France", 'Say "hi"', "a,b", "back\\slash", "東京", "emoji 😀"]
 
 
-async def _stock_awkward(database: Database, tenant: Tenant, count: int) -> None:
+async def _stock_awkward(
+    database: Database, tenant: Tenant, count: int, *, ordinary: bool = False
+) -> None:
     """``count`` numbers with every awkward value above, in few distinct purchase times (so
     that batches end inside runs of equal times), some with microseconds (PostgreSQL keeps
-    them; SQLite stores seconds)."""
+    them; SQLite stores seconds). ``ordinary``: the values of ``_ORDINARY_REGIONS`` and plain
+    ids instead, one batch with a region CSV quotes, the others with none."""
     stamp = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    regions = _ORDINARY_REGIONS if ordinary else _REGIONS
+    trunk, application = ("trk_plain", "app_plain") if ordinary else (_TRUNK, _APPLICATION)
     async with database.transaction() as conn:
         for table, values in (
-            (trunks, {"id": _TRUNK, "auth_type": "ip", "origination_uris": []}),
-            (applications, {"id": _APPLICATION}),
+            (trunks, {"id": trunk, "auth_type": "ip", "origination_uris": []}),
+            (applications, {"id": application}),
         ):
             await conn.execute(
                 table.insert().values(
@@ -248,14 +256,14 @@ async def _stock_awkward(database: Database, tenant: Tenant, count: int) -> None
                     "account_id": tenant.account_id,
                     "country": ["US", "GB", "DE"][i % 3],
                     "type": ["local", "toll_free", "mobile"][i % 3],
-                    "region": _REGIONS[i % len(_REGIONS)],
+                    "region": regions[i % len(regions)] if not ordinary or i < 7 else "CA",
                     "capabilities": i % 8,
                     "monthly_fee_cents": _FEES[i % len(_FEES)],
                     "setup_fee_cents": _FEES[(i * 5) % len(_FEES)],
                     "needs_provisioning": False,
                     "status": ["active", "pending", "suspended", "active", "released"][i % 5],
-                    "trunk_id": _TRUNK if route == 1 else None,
-                    "application_id": _APPLICATION if route == 2 else None,
+                    "trunk_id": trunk if route == 1 else None,
+                    "application_id": application if route == 2 else None,
                     "created_at": created,
                     "updated_at": created + timedelta(hours=i % 7, seconds=i),
                     "released_at": None,
@@ -264,11 +272,12 @@ async def _stock_awkward(database: Database, tenant: Tenant, count: int) -> None
                     "previous_application_id": None,
                 }
             )
-        # A number the API would refuse, stored all the same, needing quotes.
-        rows.append({**rows[0], "e164": '+1"5,5\r'})
+        if not ordinary:  # A number the API would refuse, stored all the same, needing quotes.
+            rows.append({**rows[0], "e164": '+1"5,5\r'})
         await repository.insert_numbers(conn, rows)
 
 
+@pytest.mark.parametrize("ordinary", [False, True], ids=["awkward", "ordinary"])
 @pytest.mark.parametrize(
     "query",
     [
@@ -281,15 +290,20 @@ async def _stock_awkward(database: Database, tenant: Tenant, count: int) -> None
     ],
 )
 async def test_exported_bytes_are_the_number_objects_across_batches(
-    client, database: Database, monkeypatch: pytest.MonkeyPatch, query: dict[str, str]
+    client,
+    database: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    query: dict[str, str],
+    ordinary: bool,
 ):
-    """Both formats, with batches of 7 rows (and SQLite's slices of 3): every row, once, in
-    order, byte for byte what the number object of the list gives through the definition
-    of the format (``csv.writer`` of its fields; the API's JSON)."""
+    """Both formats, with batches of 7 rows and slices of 3: every row, once, in order,
+    byte for byte what the number object of the list gives through the definition of the
+    format (``csv.writer`` of its fields; the API's JSON). Awkward values take PostgreSQL's
+    batches written by the database, ordinary ones its plain text written by the service."""
     monkeypatch.setattr(export, "BATCH_ROWS", 7)
     monkeypatch.setattr(export, "_SLICE_ROWS", 3)
     tenant = await make_tenant(database)
-    await _stock_awkward(database, tenant, 120)
+    await _stock_awkward(database, tenant, 120, ordinary=ordinary)
     if "capabilities" in query:
         query = {**{k: v for k, v in query.items() if k != "capabilities"}, "capability": "voice"}
     filters = ListFilters(

@@ -381,6 +381,9 @@ def _create_engine(
             "server_settings": {
                 "statement_timeout": str(int(statement_timeout * 1000)),
                 "application_name": "voxnumbers",
+                # Dates as text (the export's plain COPY) in ISO form whatever the server's
+                # default.
+                "DateStyle": "ISO",
                 # asyncpg prepares every statement. Left to choose, PostgreSQL plans a
                 # prepared list statement afresh at every run for a big account (a custom
                 # plan looks cheaper than the generic one by its row estimates) and reuses

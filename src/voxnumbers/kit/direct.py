@@ -105,10 +105,16 @@ def _processors(found: Any) -> Processors:
 
 
 async def fetch_all(
-    conn: AsyncConnection, query: Select[Any], parameters: Mapping[str, Any]
+    conn: AsyncConnection,
+    query: Select[Any],
+    parameters: Mapping[str, Any],
+    *,
+    many: bool = False,
 ) -> Sequence[Sequence[Any]]:
     """The rows of ``query`` with ``parameters``, as ``(await conn.execute(query,
     parameters)).all()`` returns them (by position), read on the driver when it can be.
+    ``many``: a read of many rows (thousands), which SQLite runs on a worker thread rather
+    than on the event loop.
 
     ``query`` is compiled once and remembered (the last 512): pass statements built once,
     with ``bindparam`` for what changes (module constants, ``lru_cache``d builders).
@@ -121,7 +127,7 @@ async def fetch_all(
     driver = pooled.driver_connection if pooled is not None else None
     run: Callable[[str, list[Any]], Awaitable[list[Any]]]
     if isinstance(driver, InlineConnection):
-        run = driver.fetch_all
+        run = partial(driver.fetch_all, on_thread=many)
     elif (
         isinstance(driver, asyncpg.Connection)
         and not driver.is_closed()  # SQLAlchemy's path tells the pool of a closed one

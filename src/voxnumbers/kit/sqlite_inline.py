@@ -73,11 +73,17 @@ class InlineConnection:
         awaiting: from SQLAlchemy's synchronous ``begin`` event, with no greenlet switch."""
         self._conn.execute("BEGIN")
 
-    async def fetch_all(self, sql: str, parameters: Sequence[Any]) -> list[Any]:
+    async def fetch_all(
+        self, sql: str, parameters: Sequence[Any], *, on_thread: bool = False
+    ) -> list[Any]:
         """The rows of one ``SELECT`` (inline, or on a thread when it runs long), without
-        SQLAlchemy's cursor in between (``kit.direct``)."""
+        SQLAlchemy's cursor in between (``kit.direct``). ``on_thread``: on a worker thread
+        from the start, rows included (a read of many rows: the event loop goes on, and
+        SQLite's part of the work runs beside it)."""
         cursor = self._conn.cursor()
         try:
+            if on_thread:
+                return await _on_thread(_fetch_all, cursor, sql, parameters)
             await self.run(cursor, sql, parameters)
             return cursor.fetchall()
         finally:
@@ -283,6 +289,11 @@ def _execute(cursor: sqlite3.Cursor, sql: str, parameters: Any) -> None:
         cursor.execute(sql)
     else:
         cursor.execute(sql, parameters)
+
+
+def _fetch_all(cursor: sqlite3.Cursor, sql: str, parameters: Any) -> list[Any]:
+    _execute(cursor, sql, parameters)
+    return cursor.fetchall()
 
 
 async def _on_thread(function: Callable[..., T], *args: Any) -> T:

@@ -6,15 +6,17 @@ with ``Z`` to the second, nothing for ``null``, RFC 4180 quoting; NDJSON one
 object per line, as the API encodes it (``kit.jsonc``).
 
 It streams in batches of rows read in one snapshot, each batch turned into bytes at once,
-not row by row through the number object: on PostgreSQL the database writes the lines
-itself (``COPY``, ``repository.exported_lines``); on SQLite the rows come as stored and are
-written here, with lookups for what repeats (days, fees, capabilities) and one ``msgspec``
-call per batch. ``reference_csv_line`` and ``reference_json_line`` are the definition both
-paths are tested against.
+not row by row through the number object. The database sends the columns as stored: on
+PostgreSQL as ``COPY``'s plain text (``repository.exported_batches``, the next batch read
+while one is written out), on SQLite as rows. The lines are written here, with lookups for
+what repeats (days, fees, capabilities) and one ``msgspec`` call per slice.
+``reference_csv_line`` and ``reference_json_line`` are the definition every path is tested
+against.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -53,33 +55,54 @@ async def export_numbers(
     if fmt == "csv":
         yield reference_csv_line(EXPORT_COLUMNS)
     if conn.dialect.name == "postgresql":
-        lines = repository.exported_lines(conn, account_id, where, order, fmt, BATCH_ROWS)
-        async with _closed(_uncancelled(lines)) as batches:
-            async for pieces in batches:
-                for chunk in _chunked(pieces):
-                    yield chunk
+        plain = _plain_csv_lines if fmt == "csv" else _plain_json_lines
+        read = repository.exported_batches(conn, account_id, where, order, fmt, BATCH_ROWS)
+        async with _closed(_read_ahead(read)) as batches:
+            async for batch in batches:
+                if batch.lines is not None:
+                    for chunk in _chunked(batch.lines):
+                        yield chunk
+                    continue
+                lines = batch.plain.decode().split("\n")
+                lines.pop()  # after the last line's end
+                for start in range(0, len(lines), _SLICE_ROWS):
+                    yield plain(lines[start : start + _SLICE_ROWS])
         return
     encode = _csv_lines if fmt == "csv" else _json_lines
     stored = repository.stored_rows(conn, account_id, where, order, BATCH_ROWS)
-    async with _closed(_uncancelled(stored)) as batches:
+    async with _closed(_read_ahead(stored)) as batches:
         async for rows in batches:
-            # Encoded a slice at a time: memory follows the slice, and the event loop
-            # (which runs SQLite's reads too) is never held for a whole batch.
+            # Encoded a slice at a time: memory follows the slice, and the event loop is
+            # never held for a whole batch (SQLite reads the next one on a worker thread).
             for start in range(0, len(rows), _SLICE_ROWS):
                 yield encode(rows[start : start + _SLICE_ROWS])
 
 
-async def _uncancelled(batches: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
-    """``batches``, each read shielded from cancellation (a statement cancelled halfway
-    leaves the driver's connection busy, or SQLite's reading on a worker thread, when the
-    transaction ends), and closed when this is closed (``async for`` closes neither)."""
-    async with _closed(batches):
+async def _read_ahead(batches: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
+    """``batches``, the next one read while the one before is being written out: the
+    database works on a batch while the server turns the previous one into lines and sends
+    them. Each read runs to its end even when the stream is cancelled (a statement cancelled
+    halfway leaves the driver's connection busy, or SQLite's reading on a worker thread,
+    when the transaction ends), and ``batches`` is closed when this is (``async for``
+    closes nothing)."""
+    reading = asyncio.create_task(_next(batches))
+    try:
         while True:
             with anyio.CancelScope(shield=True):
-                batch = await anext(batches, None)
+                batch = await reading
             if batch is None:
                 return
+            reading = asyncio.create_task(_next(batches))
             yield batch
+    finally:
+        with anyio.CancelScope(shield=True):
+            with contextlib.suppress(Exception):  # raised to the reader already, if read
+                await reading
+            await batches.aclose()
+
+
+async def _next(batches: AsyncGenerator[T, None]) -> T | None:
+    return await anext(batches, None)
 
 
 @contextlib.asynccontextmanager
@@ -285,6 +308,122 @@ def _json_lines(rows: Sequence[Sequence[Any]]) -> bytes:
             ) in rows
         ]
     )
+
+
+# -- PostgreSQL: plain COPY text to lines -------------------------------------------------
+# A row: the columns of the number object as stored, separated by ``PLAIN_SEPARATOR``;
+# capabilities (mask) and fees (cents) as integers, NULL as nothing, times as UTC
+# ``YYYY-MM-DD HH:MM:SS`` with a fraction only when there is one (see
+# ``repository.ExportBatch``). Nothing in it is quoted, so nothing needs unquoting.
+
+_SEPARATOR = repository.PLAIN_SEPARATOR
+_PLAIN_CAPABILITY_TEXT = {str(mask): text for mask, text in enumerate(_CAPABILITY_TEXT)}
+
+
+def _plain_csv_lines(rows: list[str]) -> bytes:
+    """The CSV lines of plain rows: the texts as they are when none of the slice needs CSV
+    quoting (a comma, a double quote or a CR: none the API stores), else each through the
+    table of its quoted form. Seconds only, as ``iso_z`` writes them."""
+    caps, fees = _PLAIN_CAPABILITY_TEXT, _plain_fee_texts()
+    text = "".join(rows)
+    if any(mark in text for mark in _QUOTED):
+        return _quoted_plain_csv_lines(rows)
+    return "".join(
+        [
+            f"{e164},{country},{type_},{region},{status},{caps[mask]},{fees[monthly]},"
+            f"{fees[setup]},{CURRENCY},{trunk},{application},"
+            f"{created[:10]}T{created[11:19]}Z,{updated[:10]}T{updated[11:19]}Z\n"
+            for (
+                e164,
+                country,
+                type_,
+                region,
+                status,
+                mask,
+                monthly,
+                setup,
+                trunk,
+                application,
+                created,
+                updated,
+            ) in [row.split(_SEPARATOR) for row in rows]
+        ]
+    ).encode()
+
+
+def _quoted_plain_csv_lines(rows: list[str]) -> bytes:
+    caps, fees = _PLAIN_CAPABILITY_TEXT, _plain_fee_texts()
+    lines = []
+    for row in rows:
+        fields = row.split(_SEPARATOR)
+        fields[5], fields[6], fields[7] = caps[fields[5]], fees[fields[6]], fees[fields[7]]
+        trunk, application, created, updated = fields[8:]
+        fields[8:] = [CURRENCY, trunk, application, _csv_time(created), _csv_time(updated)]
+        lines.append(reference_csv_line(fields))
+    return b"".join(lines)
+
+
+def _csv_time(plain: str) -> str:
+    return f"{plain[:10]}T{plain[11:19]}Z"
+
+
+def _plain_json_lines(rows: list[str]) -> bytes:
+    """The NDJSON lines of plain rows, one ``msgspec`` call for all of them."""
+    caps, fees = _PLAIN_CAPABILITY_JSON, _plain_fee_raws()
+    return _ENCODER.encode_lines(
+        [
+            _ExportedNumber(
+                e164,
+                country,
+                type_,
+                region,
+                status,
+                caps[mask],
+                fees[monthly],
+                fees[setup],
+                CURRENCY,
+                trunk or None,
+                application or None,
+                f"{created[:10]}T{created[11:]}Z" if len(created) == 19 else _json_time(created),
+                f"{updated[:10]}T{updated[11:]}Z" if len(updated) == 19 else _json_time(updated),
+            )
+            for (
+                e164,
+                country,
+                type_,
+                region,
+                status,
+                mask,
+                monthly,
+                setup,
+                trunk,
+                application,
+                created,
+                updated,
+            ) in [row.split(_SEPARATOR) for row in rows]
+        ]
+    )
+
+
+_PLAIN_CAPABILITY_JSON = {str(mask): raw for mask, raw in enumerate(_CAPABILITY_JSON)}
+
+
+def _json_time(plain: str) -> str:
+    """A time with a fraction of a second as the API's encoder writes it."""
+    moment = datetime.fromisoformat(plain).replace(tzinfo=UTC)
+    return msgspec.json.decode(encode_json(moment), type=str)
+
+
+@cache
+def _plain_fee_texts() -> _Lookup:
+    """Cents (as text) to the money's text."""
+    return _Lookup(lambda cents: _fee_texts()[int(cents)])
+
+
+@cache
+def _plain_fee_raws() -> _Lookup:
+    """Cents (as text) to the money's JSON."""
+    return _Lookup(lambda cents: _fee_raws()[int(cents)])
 
 
 class _Lookup(dict[Any, Any]):
