@@ -30,6 +30,7 @@ import shlex
 import shutil
 import signal
 import sqlite3
+import statistics
 import subprocess
 import sys
 import threading
@@ -431,6 +432,12 @@ class Runner:
         measure.rss_mb = sampler.peak
         return measure
 
+    def burst(self, scenario: Scenario, env: dict[str, str]) -> float:
+        """Requests/s of one short measurement (``--pair-seconds``), warm already."""
+        url = f"http://127.0.0.1:{self.server.port}{scenario.target}"
+        self.settle()
+        return wrk(url, self.args.pair_seconds, self.args.connections, env).rps
+
     def unloaded(self, scenario: Scenario, env: dict[str, str], numbers: list[Path]) -> Measure:
         """One connection: the latency of a request when nothing waits in line."""
         if numbers:
@@ -473,6 +480,18 @@ class ScenarioResult:
     naive_unloaded: Measure | None = None
     db: dict[str, Any] | None = None
     sql: list[str] = field(default_factory=list)
+    # Big list scenarios: req/s over the small account's twin in each alternating pair
+    # (``--pairs``), the two measured back to back.
+    paired_vs_small: list[float] = field(default_factory=list)
+
+    def vs_small(self, small: ScenarioResult | None) -> float | None:
+        """The big scenario's req/s over its small twin's: the median of the alternating
+        pairs when measured, else the ratio of the two scenarios' own measurements."""
+        if self.paired_vs_small:
+            return statistics.median(self.paired_vs_small)
+        if small and small.service and small.service.rps and self.service:
+            return self.service.rps / small.service.rps
+        return None
 
 
 @dataclass
@@ -499,9 +518,7 @@ def list_ratios(results: list[ScenarioResult]) -> dict[str, dict[str, float | No
             continue
         small = by_key.get(r.scenario.key.replace("big-", "small-", 1))
         ratios[r.scenario.title] = {
-            "vs_small": r.service.rps / small.service.rps
-            if small and small.service and small.service.rps
-            else None,
+            "vs_small": r.vs_small(small),
             "vs_naive": r.service.rps / r.naive.rps if r.naive and r.naive.rps else None,
         }
     return ratios
@@ -765,6 +782,7 @@ def run_database(kind: str, args: argparse.Namespace) -> DatabaseRun:
                 scenario, env, naive_lists if purchase else []
             )
             _progress(kind, "(c) naive", scenario, result.naive, result.naive_unloaded)
+        _measure_pairs(kind, on_service, results, accounts)
         peak_rss = service.peak_rss_mb()
         if args.profile_seconds > 0:
             profiles = [
@@ -787,6 +805,34 @@ def run_database(kind: str, args: argparse.Namespace) -> DatabaseRun:
         time.monotonic() - started,
         profiles,
     )
+
+
+def _measure_pairs(
+    kind: str, runner: Runner, results: list[ScenarioResult], accounts: dict[str, Any]
+) -> None:
+    """The big account's list scenarios against their small twins, alternately: ``--pairs``
+    pairs of ``--pair-seconds`` bursts, big then small, then small then big (ABBA), each
+    pair's ratio from two measurements seconds apart. Measured minutes apart, as the
+    scenarios themselves are, the two requests/s carry whatever else the machine did in
+    between; the two sides of a pair carry the same."""
+    by_key = {r.scenario.key: r for r in results}
+    for big in results:
+        small = by_key.get(big.scenario.key.replace("big-", "small-", 1))
+        if big.scenario.role != "big" or big.scenario.kind != "list" or small is None:
+            continue
+        if not (big.service and small.service):
+            continue
+        big.paired_vs_small = []
+        for number in range(runner.args.pairs):
+            order = (big, small) if number % 2 == 0 else (small, big)
+            rps = {
+                r.scenario.role: runner.burst(r.scenario, _auth_env(accounts, r.scenario))
+                for r in order
+            }
+            if rps["small"]:
+                big.paired_vs_small.append(rps["big"] / rps["small"])
+        shown = ", ".join(f"{v:.2f}" for v in big.paired_vs_small)
+        print(f"[{kind}] pairs  {big.scenario.title}: ÷small {shown}", flush=True)
 
 
 def _service_env(db_target: Target, port: int) -> dict[str, str]:
@@ -1186,8 +1232,8 @@ def targets(run: DatabaseRun) -> list[tuple[str, str, bool | None]]:
     for r in run.results:
         if r.scenario.role == "big" and r.scenario.kind == "list" and r.service:
             small = _result(run, r.scenario.key.replace("big-", "small-", 1))
-            if small and small.service:
-                pairs.append((r.service.rps / small.service.rps, r.scenario))
+            if (ratio := r.vs_small(small)) is not None:
+                pairs.append((ratio, r.scenario))
     if pairs:
         worst, scenario = min(pairs, key=lambda p: p[0])
         rows.append(
@@ -1492,7 +1538,10 @@ def _spread_section(run: DatabaseRun) -> list[str]:
         "",
         f"Big account's page 1 req/s over the small account's (target ≥ {BIG_VS_SMALL}{X}) "
         f"and over naive (c) (target ≥ {BIG_VS_NAIVE:.0f}{X}); runs 1 to {n - 1} measured the "
-        "list scenarios alone, the last is the run above.",
+        "list scenarios alone, the last is the run above. ÷small is the median of the "
+        "alternating pairs when `--pairs` is set: the big scenario and its small twin "
+        "measured back to back, in ABBA order, for `--pair-seconds` each, so that both sides "
+        "of a ratio see the same machine.",
         "",
         f"| scenario | ÷small {runs} | spread | ÷naive {runs} | spread |",
         "|---|" + "--:|" * (2 * n + 2),
@@ -1636,6 +1685,16 @@ def main(argv: list[str] | None = None) -> None:
         help="consecutive runs per database: the list scenarios alone N - 1 times, then all; "
         "the report gives the list's ratios in each run and their spread",
     )
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=4,
+        help="alternating pairs of bursts, big account then small (then small then big), "
+        "for the list's ÷small ratio (0: the scenarios' own measurements)",
+    )
+    parser.add_argument(
+        "--pair-seconds", type=float, default=2, help="seconds of each burst of a pair"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument(
         "--render",
@@ -1700,6 +1759,8 @@ def _explicit_command(args: argparse.Namespace) -> str:
         "cursor_walk_seconds",
         "profile_seconds",
         "runs",
+        "pairs",
+        "pair_seconds",
     ):
         value = getattr(args, name)
         text = str(value) if isinstance(value, int) else f"{value:g}"  # 2000000, not 2e+06
@@ -1733,6 +1794,7 @@ def _run_from_dict(raw: dict[str, Any]) -> DatabaseRun:
                 naive_unloaded=None if scenario.kind == "cursor" else measure(r["naive_unloaded"]),
                 db=r["db"],
                 sql=r["sql"],
+                paired_vs_small=r.get("paired_vs_small", []),
             )
         )
     profiles = [ServerProfile.of(p) for p in raw.get("profiles", [])]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.run import _other_benchmarks
+from bench.run import Measure, Scenario, ScenarioResult, _other_benchmarks, list_ratios
 
 REPORT = """# Benchmark results
 
@@ -52,3 +52,26 @@ def test_a_report_with_no_other_section_keeps_nothing(tmp_path: Path) -> None:
 
     assert _other_benchmarks(report) == ""
     assert _other_benchmarks(tmp_path / "missing.md") == ""
+
+
+def _measured(rps: float) -> Measure:
+    return Measure(requests=int(rps), seconds=1.0, rps=rps, p50_ms=1.0, p99_ms=2.0, errors=0)
+
+
+def _list_result(role: str, rps: float, pairs: list[float] | None = None) -> ScenarioResult:
+    scenario = Scenario(
+        key=f"{role}-p1-no filter-20", title=f"{role}: page 1", role=role, kind="list"
+    )
+    return ScenarioResult(scenario, service=_measured(rps), paired_vs_small=pairs or [])
+
+
+def test_the_big_accounts_ratio_is_the_median_of_its_alternating_pairs() -> None:
+    small = _list_result("small", 1000.0)
+    big = _list_result("big", 500.0, pairs=[0.7, 1.1, 0.95, 1.0])
+    assert list_ratios([big, small])["big: page 1"]["vs_small"] == 0.975
+
+
+def test_without_pairs_the_ratio_is_of_the_two_scenarios_own_measurements() -> None:
+    small = _list_result("small", 1000.0)
+    big = _list_result("big", 500.0)
+    assert list_ratios([big, small])["big: page 1"]["vs_small"] == 0.5
