@@ -81,17 +81,22 @@ async def downgrade_to(database: Database, revision: str) -> Migration:
     ``docs/operations.md``, "Rolling back a release"). A ``revision`` above the database's
     is refused (``MigrationError``): this never upgrades."""
     target = resolve_revision(revision)
-    return await _run(database, target, allow="down")
+    return await _run(database, target, down_only=True)
 
 
 async def migrate_to(database: Database, revision: str = HEAD) -> Migration:
     """Bring the schema to ``revision`` (``head``, ``base`` or a revision id), applying or
     reverting migrations as needed, in one transaction."""
     target = resolve_revision(revision)
-    return await _run(database, target, allow="any")
+    return await _run(database, target, down_only=False)
 
 
-async def _run(database: Database, target: str | None, *, allow: str) -> Migration:
+async def _run(database: Database, target: str | None, *, down_only: bool) -> Migration:
+    # Most runs (every start of ``vox serve`` on SQLite) find the schema at its target:
+    # they need no write lock, and no check of every foreign key of the database.
+    if await current_revision(database) == target:
+        return Migration(target, target, "none", ())
+
     def _migrate(sync_conn: Any) -> Migration:
         order = revisions()
         before = _current_revision(sync_conn, order)
@@ -99,7 +104,7 @@ async def _run(database: Database, target: str | None, *, allow: str) -> Migrati
         config = alembic_config()
         config.attributes["connection"] = sync_conn
         if wanted > now:
-            if allow == "down":
+            if down_only:
                 raise MigrationError(
                     f"the database is at {before or BASE}, below {target}: nothing to downgrade"
                 )
