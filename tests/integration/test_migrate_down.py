@@ -215,7 +215,7 @@ async def test_down_to_0007_keeps_the_live_rows_and_up_again_serves_them(
     assert live_answers["/numbers"]["pagination"]["total"] == len(LIVE_NUMBERS)
     assert (await _live_answers(database, test))["/numbers"]["pagination"]["total"] == 2
     before = await _rows(database)
-    assert before["bulk_job_items"] and before["audit_log"] and before["console_sessions"]
+    assert [table for table, rows in before.items() if not rows] == []
     operator_keys = [
         row
         for row in before["idempotency_keys"]
