@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from alembic import command
 from alembic.config import Config
@@ -39,7 +39,7 @@ class Migration:
 
     before: str | None
     after: str | None
-    direction: str  # "up", "down", or "none" when the schema was at the target already
+    direction: Literal["up", "down", "none"]  # none: the schema was at the target already
     steps: tuple[str, ...]
 
 
