@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from argon2 import PasswordHasher
@@ -324,3 +325,22 @@ async def test_a_database_migrated_by_a_newer_version_is_left_alone(migrated: Da
     finally:
         async with database.transaction() as conn:
             await conn.execute(text("UPDATE alembic_version SET version_num = '0010'"))
+
+
+async def test_a_downgrade_that_fails_halfway_leaves_the_database_as_it_was(
+    migrated: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = migrated
+    await _populate(database)
+    before = await _rows(database)
+    downgrade = command.downgrade
+
+    def _fails_after_two_steps(config: Any, revision: str) -> None:
+        downgrade(config, "0008")  # 0010 and 0009 reverted, in the run's transaction
+        raise RuntimeError("the third step failed")
+
+    monkeypatch.setattr(command, "downgrade", _fails_after_two_steps)
+    with pytest.raises(RuntimeError, match="the third step failed"):
+        await downgrade_to(database, "0007")
+    assert await current_revision(database) == "0010"
+    assert await _rows(database) == before
