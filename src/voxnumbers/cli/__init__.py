@@ -16,6 +16,9 @@ def register(app: typer.Typer) -> None:
     from voxnumbers.cli.worker import worker
 
     app.command(help="Run the API server (migrates SQLite and creates demo data first).")(serve)
-    app.command(help="Apply database migrations (SQLite and PostgreSQL).")(migrate)
+    app.command(
+        help="Migrate the database schema (SQLite and PostgreSQL): to the latest version, "
+        "or up or down to --to REVISION."
+    )(migrate)
     app.command(help="Deliver webhooks until interrupted (beside or in `vox serve`).")(worker)
     app.add_typer(admin_app, name="admin", help="Operator commands: accounts, keys, inventory.")

@@ -10,24 +10,69 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from voxnumbers.cli.runtime import err, load_settings, out, run_with_database
-from voxnumbers.kit.db import Database
-from voxnumbers.migrations import pending_migrations, upgrade_to_head
+from voxnumbers.kit.db import Database, ForeignKeyViolation
+from voxnumbers.migrations import (
+    BASE,
+    HEAD,
+    Migration,
+    MigrationError,
+    UnknownRevision,
+    migrate_to,
+    pending_migrations,
+    resolve_revision,
+    upgrade_to_head,
+)
 from voxnumbers.ops.metrics import MULTIPROCESS_DIRECTORY
 from voxnumbers.settings import Settings
 
 
-def migrate() -> None:
-    """Bring the database schema to the latest version."""
+def migrate(
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            metavar="REVISION",
+            help="Bring the schema up or down to this revision: head (the latest), base (no "
+            "schema) or a revision id such as 0007. Going down deletes what the older "
+            "schema has no place for (see docs/operations.md, Rolling back a release).",
+        ),
+    ] = HEAD,
+) -> None:
+    """Bring the database schema to the latest version, or up or down to --to, in one
+    transaction: a failure changes nothing."""
+    try:
+        resolve_revision(to)
+    except UnknownRevision as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True, highlight=False)
+        raise typer.Exit(2) from None
 
-    async def _migrate(database: Database) -> list[str]:
-        pending = await pending_migrations(database)
-        await upgrade_to_head(database)
-        return pending
+    async def _migrate(database: Database) -> Migration:
+        return await migrate_to(database, to)
 
-    applied = run_with_database(_migrate)
-    out.print(f"applied {len(applied)} migration(s)" if applied else "schema is up to date")
+    try:
+        migration = run_with_database(_migrate)
+    except (MigrationError, ForeignKeyViolation) as exc:
+        err.print(
+            f"[red]error:[/red] {escape(str(exc))}; nothing was changed",
+            soft_wrap=True,
+            highlight=False,
+        )
+        raise typer.Exit(1) from None
+    out.print(describe_migration(migration, to), highlight=False, soft_wrap=True)
+
+
+def describe_migration(migration: Migration, target: str) -> str:
+    """One line: what ``vox migrate`` did."""
+    at = migration.after or BASE
+    steps = ", ".join(migration.steps)
+    if migration.direction == "up":
+        return f"applied {len(migration.steps)} migration(s): {steps}; the schema is at {at}"
+    if migration.direction == "down":
+        return f"reverted {len(migration.steps)} migration(s): {steps}; the schema is at {at}"
+    return f"schema is up to date ({at})" if target == HEAD else f"schema is already at {at}"
 
 
 def serve(

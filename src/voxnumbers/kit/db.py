@@ -302,6 +302,49 @@ class Database:
         if failure is not None:
             raise failure
 
+    @asynccontextmanager
+    async def schema_change(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction for changing the schema (migrations), which commits on
+        success and rolls back on error, as ``transaction``; a failure changes nothing.
+
+        On PostgreSQL that is all: DDL is transactional and every constraint is checked as
+        the change goes. On SQLite a change that rebuilds a table (copy, drop, rename) cannot
+        run with foreign keys on: dropping a table other tables reference fails, or cascades
+        into them. So this follows SQLite's procedure for such changes (``ALTER TABLE``,
+        "Making Other Kinds Of Table Schema Changes"): foreign keys off on this connection
+        outside the transaction (inside one the pragma does nothing), the change in one
+        transaction, ``PRAGMA foreign_key_check`` before the commit (a row that references
+        nothing rolls everything back with ``ForeignKeyViolation``), foreign keys on again.
+        A connection whose foreign keys cannot be turned on again is discarded, never
+        returned to the pool."""
+        if not self.is_sqlite:
+            async with self.transaction() as conn:
+                yield conn
+            return
+        failure: BaseException | None = None
+        try:
+            async with self._connect() as conn:
+                await conn.run_sync(_set_sqlite_foreign_keys, False)
+                try:
+                    await conn.execution_options(**{_WRITE: True})
+                    async with conn.begin():
+                        try:
+                            yield conn
+                            violations = await conn.run_sync(_sqlite_foreign_key_check)
+                            if violations:
+                                raise ForeignKeyViolation(violations)
+                        except BaseException as exc:
+                            failure = exc
+                            raise
+                finally:
+                    await _restore_sqlite_foreign_keys(conn)
+        except Exception as exc:
+            if failure is None:
+                _raise_unavailable(exc, connecting=False)
+                raise
+        if failure is not None:
+            raise failure
+
     async def run(
         self,
         work: Callable[[AsyncConnection], Awaitable[T]],
@@ -326,6 +369,50 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class ForeignKeyViolation(Exception):
+    """A schema change on SQLite left rows that reference rows that do not exist; it was
+    rolled back. ``violations``: how many such rows, by (table, referenced table)."""
+
+    def __init__(self, rows: list[tuple[str, str]]) -> None:
+        self.violations: dict[tuple[str, str], int] = {}
+        for table, parent in rows:
+            self.violations[table, parent] = self.violations.get((table, parent), 0) + 1
+        broken = ", ".join(
+            f"{count} in {table} (to {parent})"
+            for (table, parent), count in sorted(self.violations.items())
+        )
+        super().__init__(f"rows would reference rows that do not exist: {broken}")
+
+
+def _set_sqlite_foreign_keys(sync_conn: Connection, on: bool) -> None:
+    """``PRAGMA foreign_keys`` of this connection, outside any transaction: checked after,
+    because inside one SQLite ignores it without a word. On the driver's connection, not
+    through ``Connection.execute``, which would begin a transaction first."""
+    cursor = sync_conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+        cursor.execute("PRAGMA foreign_keys")
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    if row is None or bool(row[0]) != on:
+        raise RuntimeError(f"SQLite refused PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
+def _sqlite_foreign_key_check(sync_conn: Connection) -> list[tuple[str, str]]:
+    """(table, referenced table) of every row whose foreign key references nothing."""
+    rows = sync_conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+    return [(str(row[0]), str(row[2])) for row in rows]
+
+
+async def _restore_sqlite_foreign_keys(conn: AsyncConnection) -> None:
+    try:
+        await conn.run_sync(_set_sqlite_foreign_keys, True)
+    except Exception:
+        # Never hand a connection without foreign keys to the next unit of work.
+        await conn.invalidate()
 
 
 def _raise_unavailable(exc: Exception, *, connecting: bool) -> None:
