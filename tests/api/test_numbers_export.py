@@ -217,9 +217,18 @@ _REGIONS = [
 ]
 _FEES = [0, 1, 5, 10, 99, 100, 125, 1999, 123456]
 _TRUNK, _APPLICATION = 'trunk_"odd,1', "app_new\nline"
-# Values PostgreSQL's plain COPY leaves unquoted (no separator, line break or empty string),
+# Values PostgreSQL's plain COPY leaves unquoted (no separator, quote or line break),
 # some of which CSV quotes all the same.
-_ORDINARY_REGIONS = ["CA", "Île-de-France", 'Say "hi"', "a,b", "back\\slash", "東京", "emoji 😀"]
+_ORDINARY_REGIONS = [
+    "CA",
+    "",
+    "Île-de-France",
+    'Say "hi"',
+    "a,b",
+    "back\\slash",
+    "東京",
+    "emoji 😀",
+]
 
 
 async def _stock_awkward(

@@ -432,23 +432,28 @@ _PLAIN_COLUMNS: tuple[Any, ...] = (
 )
 # COPY's CSV mode: the header is written by the service. One JSON line is one column, whose
 # delimiter and quote are control characters JSON never leaves unescaped: never quoted.
-# The plain columns are separated by the unit separator and quoted with SOH: a batch holding
-# SOH had a value quoted (the separator, a line break, an empty string), NULL is nothing.
-PLAIN_SEPARATOR, PLAIN_QUOTE = "\x1f", "\x01"
+# The plain columns are separated by the unit separator, NULL is STX, and the quote is SOH:
+# a batch holding SOH had a value quoted (one holding the separator, SOH or a line break,
+# or one equal to STX).
+PLAIN_SEPARATOR, PLAIN_QUOTE, PLAIN_NULL = "\x1f", "\x01", "\x02"
 COPY_OPTIONS: dict[str, dict[str, str]] = {
     "csv": {"format": "csv"},
     "ndjson": {"format": "csv", "delimiter": "\x02", "quote": "\x01"},
-    "plain": {"format": "csv", "delimiter": PLAIN_SEPARATOR, "quote": PLAIN_QUOTE},
+    "plain": {
+        "format": "csv",
+        "delimiter": PLAIN_SEPARATOR,
+        "quote": PLAIN_QUOTE,
+        "null": PLAIN_NULL,
+    },
 }
 
 
 @lru_cache(maxsize=256)
-def _export_query(
-    shape: _Shape, order: ListOrder, fmt: str, *, after: bool, until: bool, raw: bool
-) -> Any:
-    """The rows of a filter of this shape in ``order``, after a keyset position and up to
-    (and including) another: formatted lines for ``COPY`` (PostgreSQL), or with ``raw`` the
-    number's columns with timestamps as stored (SQLite's Unix seconds, no conversion)."""
+def _export_query(shape: _Shape, order: ListOrder, fmt: str, *, after: bool, raw: bool) -> Any:
+    """The first ``limit`` rows of a filter of this shape in ``order``, after a keyset
+    position: for ``COPY`` (PostgreSQL) the plain columns or formatted lines, or with
+    ``raw`` the number's columns with timestamps as stored (SQLite's Unix seconds, no
+    conversion)."""
     if raw:
         columns: Sequence[Any] = [
             type_coerce(column, BigInteger) if isinstance(column.type, Timestamp) else column
@@ -463,19 +468,15 @@ def _export_query(
     if after:
         bound = tuple_(bindparam("after_value", type_=key_type), bindparam("after_e164"))
         query = query.where(mark < bound if order.descending else mark > bound)
-    if until:
-        bound = tuple_(bindparam("until_value", type_=key_type), bindparam("until_e164"))
-        query = query.where(mark >= bound if order.descending else mark <= bound)
     keys = (column.desc(), numbers.c.e164.desc()) if order.descending else (column, numbers.c.e164)
-    query = query.order_by(*keys)
-    return query.limit(bindparam("limit")) if raw else query
+    return query.order_by(*keys).limit(bindparam("limit"))
 
 
 class ExportBatch(NamedTuple):
     """One batch of an export on PostgreSQL: its rows as ``plain`` text (one a line, the
     columns of the number object as stored separated by ``PLAIN_SEPARATOR``, times as UTC
-    ``YYYY-MM-DD HH:MM:SS``, NULL as nothing, nothing quoted), or, when a value needed
-    quoting, the export's own ``lines`` written by the database."""
+    ``YYYY-MM-DD HH:MM:SS``, NULL as ``PLAIN_NULL``, nothing quoted), or, when a value
+    needed quoting, the export's own ``lines`` written by the database."""
 
     plain: bytes
     lines: list[bytes] | None = None
@@ -491,33 +492,63 @@ async def exported_batches(
 ) -> AsyncGenerator[ExportBatch, None]:
     """PostgreSQL: every matching number, ``size`` rows at a time, in ``order``.
 
-    Each batch is one ``COPY`` over a key range: the key ``size`` rows on is read first
-    (from the index alone), so every statement is short and its output, read whole before
-    it is passed on, never waits for the client. A batch whose plain text holds a quoted
-    value is read again as ``fmt``'s lines (``csv`` rows without the header, or ``ndjson``)
-    written by the database, whose formatting is the definition's."""
+    Each batch is one ``COPY`` of the next ``size`` rows after the last one's key (the
+    statement's values are written into it, as ``COPY`` takes no parameters, so it is
+    planned for them: an index range in the list's order cut by the ``LIMIT``); it is read
+    whole before it is passed on, so it never waits for the client. A batch whose plain
+    text holds a quoted value is read again, the same rows, as ``fmt``'s lines (``csv``
+    rows without the header, or ``ndjson``) written by the database, whose formatting is
+    the definition's."""
     shape, after = _shape(where), None
     while True:
         parameters = _parameters(account_id, where)
-        parameters["offset"] = size - 1
+        parameters["limit"] = size
         if after is not None:
             parameters.update(after_value=after.value, after_e164=after.e164)
-        found = await fetch_all(conn, _boundary_query(shape, order, after is not None), parameters)
-        until = Position(value=found[0][0], e164=found[0][1]) if found else None
-        if until is not None:
-            parameters.update(until_value=until.value, until_e164=until.e164)
-        bounds = {"after": after is not None, "until": until is not None, "raw": False}
-        query = _export_query(shape, order, "plain", **bounds)
+        query = _export_query(shape, order, "plain", after=after is not None, raw=False)
         plain = b"".join(await copy_out(conn, query, parameters, **COPY_OPTIONS["plain"]))
+        if not plain:
+            return
         if PLAIN_QUOTE.encode() in plain:
-            query = _export_query(shape, order, fmt, **bounds)
+            query = _export_query(shape, order, fmt, after=after is not None, raw=False)
             lines = await copy_out(conn, query, parameters, **COPY_OPTIONS[fmt])
             yield ExportBatch(plain=b"", lines=lines)
-        elif plain:
+            after = await _last_position(conn, account_id, where, order, parameters)
+        else:
             yield ExportBatch(plain=plain)
-        if until is None:
+            after = _plain_position(plain, order) if plain.count(b"\n") == size else None
+        if after is None:
             return
-        after = until
+
+
+def _plain_position(plain: bytes, order: ListOrder) -> Position:
+    """The keyset position of the last row of a batch's plain text."""
+    last = plain[plain.rfind(b"\n", 0, len(plain) - 1) + 1 : -1].decode()
+    fields = last.split(PLAIN_SEPARATOR)
+    if order.column == "e164":
+        return Position(value=fields[0], e164=fields[0])
+    text = fields[_PLAIN_TIME_INDEX[order.column]]
+    return Position(value=datetime.fromisoformat(text).replace(tzinfo=UTC), e164=fields[0])
+
+
+_PLAIN_TIME_INDEX = {"created_at": 10, "updated_at": 11}
+
+
+async def _last_position(
+    conn: AsyncConnection,
+    account_id: str,
+    where: NumberFilter,
+    order: ListOrder,
+    parameters: dict[str, Any],
+) -> Position | None:
+    """The keyset position of the last of the ``limit`` rows after ``parameters``' position
+    (a batch whose text could not be split), or ``None`` when there are fewer rows."""
+    shape = _shape(where)
+    boundary = {**parameters, "offset": parameters["limit"] - 1}
+    found = await fetch_all(
+        conn, _boundary_query(shape, order, "after_value" in parameters), boundary
+    )
+    return Position(value=found[0][0], e164=found[0][1]) if found else None
 
 
 @lru_cache(maxsize=256)
@@ -545,7 +576,7 @@ async def stored_rows(
     parameters["limit"] = size
     after = False
     while True:
-        query = _export_query(shape, order, "", after=after, until=False, raw=True)
+        query = _export_query(shape, order, "", after=after, raw=True)
         rows = await fetch_all(conn, query, parameters, many=True)
         if rows:
             yield rows

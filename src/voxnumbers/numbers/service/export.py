@@ -318,20 +318,26 @@ def _json_lines(rows: Sequence[Sequence[Any]]) -> bytes:
 
 _SEPARATOR = repository.PLAIN_SEPARATOR
 _PLAIN_CAPABILITY_TEXT = {str(mask): text for mask, text in enumerate(_CAPABILITY_TEXT)}
+# NULL (a number without a trunk or an application) as CSV writes it, and as JSON's null.
+_CSV_NULL: dict[str, str] = {repository.PLAIN_NULL: ""}
+_JSON_NULL: dict[str, str | None] = {repository.PLAIN_NULL: None}
 
 
 def _plain_csv_lines(rows: list[str]) -> bytes:
-    """The CSV lines of plain rows: the texts as they are when none of the slice needs CSV
-    quoting (a comma, a double quote or a CR: none the API stores), else each through the
-    table of its quoted form. Seconds only, as ``iso_z`` writes them."""
-    caps, fees = _PLAIN_CAPABILITY_TEXT, _plain_fee_texts()
-    text = "".join(rows)
-    if any(mark in text for mark in _QUOTED):
-        return _quoted_plain_csv_lines(rows)
+    """The CSV lines of plain rows, by lookups as for SQLite's rows: each text field but
+    the number through the table of its quoted form, the numbers checked together (a slice
+    with a number that needs quoting, none the API stores, is written field by field).
+    Seconds only, as ``iso_z`` writes them."""
+    caps, fees, quoted = _PLAIN_CAPABILITY_TEXT, _plain_fee_texts(), _plain_quoted()
+    split = [row.split(_SEPARATOR) for row in rows]
+    numbers = "".join([fields[0] for fields in split])
+    if any(mark in numbers for mark in _QUOTED):
+        return _quoted_plain_csv_lines(split)
     return "".join(
         [
-            f"{e164},{country},{type_},{region},{status},{caps[mask]},{fees[monthly]},"
-            f"{fees[setup]},{CURRENCY},{trunk},{application},"
+            f"{e164},{quoted[country]},{quoted[type_]},{quoted[region]},{quoted[status]},"
+            f"{caps[mask]},{fees[monthly]},{fees[setup]},{CURRENCY},{quoted[trunk]},"
+            f"{quoted[application]},"
             f"{created[:10]}T{created[11:19]}Z,{updated[:10]}T{updated[11:19]}Z\n"
             for (
                 e164,
@@ -346,19 +352,24 @@ def _plain_csv_lines(rows: list[str]) -> bytes:
                 application,
                 created,
                 updated,
-            ) in [row.split(_SEPARATOR) for row in rows]
+            ) in split
         ]
     ).encode()
 
 
-def _quoted_plain_csv_lines(rows: list[str]) -> bytes:
+def _quoted_plain_csv_lines(split: list[list[str]]) -> bytes:
     caps, fees = _PLAIN_CAPABILITY_TEXT, _plain_fee_texts()
     lines = []
-    for row in rows:
-        fields = row.split(_SEPARATOR)
+    for fields in split:
         fields[5], fields[6], fields[7] = caps[fields[5]], fees[fields[6]], fees[fields[7]]
         trunk, application, created, updated = fields[8:]
-        fields[8:] = [CURRENCY, trunk, application, _csv_time(created), _csv_time(updated)]
+        fields[8:] = [
+            CURRENCY,
+            _CSV_NULL.get(trunk, trunk),
+            _CSV_NULL.get(application, application),
+            _csv_time(created),
+            _csv_time(updated),
+        ]
         lines.append(reference_csv_line(fields))
     return b"".join(lines)
 
@@ -369,7 +380,7 @@ def _csv_time(plain: str) -> str:
 
 def _plain_json_lines(rows: list[str]) -> bytes:
     """The NDJSON lines of plain rows, one ``msgspec`` call for all of them."""
-    caps, fees = _PLAIN_CAPABILITY_JSON, _plain_fee_raws()
+    caps, fees, null = _PLAIN_CAPABILITY_JSON, _plain_fee_raws(), _JSON_NULL
     return _ENCODER.encode_lines(
         [
             _ExportedNumber(
@@ -382,8 +393,8 @@ def _plain_json_lines(rows: list[str]) -> bytes:
                 fees[monthly],
                 fees[setup],
                 CURRENCY,
-                trunk or None,
-                application or None,
+                null.get(trunk, trunk),
+                null.get(application, application),
                 f"{created[:10]}T{created[11:]}Z" if len(created) == 19 else _json_time(created),
                 f"{updated[:10]}T{updated[11:]}Z" if len(updated) == 19 else _json_time(updated),
             )
@@ -412,6 +423,12 @@ def _json_time(plain: str) -> str:
     """A time with a fraction of a second as the API's encoder writes it."""
     moment = datetime.fromisoformat(plain).replace(tzinfo=UTC)
     return msgspec.json.decode(encode_json(moment), type=str)
+
+
+@cache
+def _plain_quoted() -> _Lookup:
+    """Plain text to its CSV field (quoted when it must be), NULL to nothing."""
+    return _Lookup(lambda text: "" if text == repository.PLAIN_NULL else _csv_field(text))
 
 
 @cache
