@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import string
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio.to_thread
 import msgspec
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers import audit
 from voxnumbers.errors import Conflict, NotFound, ValidationFailed
+from voxnumbers.kit.account_rows import AccountRows
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.etags import IfMatch, require_match
 from voxnumbers.kit.ids import new_id
@@ -41,6 +42,7 @@ _HASHER = PasswordHasher()
 _USERNAME_CHARACTERS = frozenset(string.ascii_letters + string.digits + "._-")
 
 IpInterface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
+Child = TypeVar("Child", Credential, IpAclEntry)
 
 
 # --- trunks ---------------------------------------------------------------------------------
@@ -224,6 +226,25 @@ async def _find_trunk(
     return record
 
 
+async def _remove_from_trunk(
+    conn: AsyncConnection,
+    rows: AccountRows[Child],
+    account_id: str,
+    trunk_id: str,
+    child_id: str,
+    *,
+    what: str,
+) -> Child:
+    """Delete one of a trunk's credentials or ACL entries (``rows``) and answer it; ``404``
+    when the trunk is not the account's or ``child_id`` is not on it."""
+    await _find_trunk(conn, account_id, trunk_id)
+    child = await rows.find(conn, account_id, child_id, parent_id=trunk_id)
+    if child is None:
+        raise NotFound(f"No such {what} on this trunk.")
+    await rows.delete(conn, account_id, child_id)
+    return child
+
+
 # --- credentials ----------------------------------------------------------------------------
 
 
@@ -269,13 +290,9 @@ async def delete_credential(
     conn: AsyncConnection, account_id: str, trunk_id: str, credential_id: str
 ) -> Credential:
     """Remove a credential from a trunk; answers what was removed."""
-    await _find_trunk(conn, account_id, trunk_id)
-    credential = await repository.CREDENTIALS.find(
-        conn, account_id, credential_id, parent_id=trunk_id
+    credential = await _remove_from_trunk(
+        conn, repository.CREDENTIALS, account_id, trunk_id, credential_id, what="credential"
     )
-    if credential is None:
-        raise NotFound("No such credential on this trunk.")
-    await repository.CREDENTIALS.delete(conn, account_id, credential_id)
     await audit.record_change(
         conn,
         "credential.deleted",
@@ -346,11 +363,9 @@ async def delete_acl_entry(
     conn: AsyncConnection, account_id: str, trunk_id: str, entry_id: str
 ) -> IpAclEntry:
     """Remove an entry from a trunk's IP ACL; answers what was removed."""
-    await _find_trunk(conn, account_id, trunk_id)
-    entry = await repository.ACL_ENTRIES.find(conn, account_id, entry_id, parent_id=trunk_id)
-    if entry is None:
-        raise NotFound("No such IP ACL entry on this trunk.")
-    await repository.ACL_ENTRIES.delete(conn, account_id, entry_id)
+    entry = await _remove_from_trunk(
+        conn, repository.ACL_ENTRIES, account_id, trunk_id, entry_id, what="IP ACL entry"
+    )
     await audit.record_change(conn, "ip_acl.deleted", entry.id, account_id=account_id, before=entry)
     return entry
 
