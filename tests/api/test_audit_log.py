@@ -143,7 +143,7 @@ async def test_a_rolled_back_change_leaves_no_entry(client, database, monkeypatc
         raise RuntimeError("the database went away mid-delete")
 
     # The forced delete unroutes the number (its audit entry written), then fails.
-    monkeypatch.setattr(trunks_repository, "delete_trunk", failing_delete)
+    monkeypatch.setattr(trunks_repository.TRUNKS, "delete", failing_delete)
     r = await client.delete(
         tenant.path(f"/trunks/{trunk['id']}"), params={"force": "true"}, headers=tenant.bearer
     )

@@ -27,12 +27,7 @@ async def create_account(conn: AsyncConnection, name: str) -> Account:
     account = Account(id=new_id("acc"), name=name, status="active", created_at=utc_now())
     await repository.insert_account(conn, account)
     await audit.record_change(
-        conn,
-        action="account.created",
-        object_type="account",
-        object_id=account.id,
-        account_id=account.id,
-        after=account,
+        conn, "account.created", account.id, account_id=account.id, after=account
     )
     return account
 
@@ -54,9 +49,8 @@ async def issue_key(conn: AsyncConnection, account_id: str, *, test: bool = Fals
     await repository.insert_key(conn, key, material.digest)
     await audit.record_change(
         conn,
-        action="key.created",
-        object_type="key",
-        object_id=key.id,
+        "key.created",
+        key.id,
         account_id=account_id,
         after=key,
         extra={"secret": (None, "issued")},
@@ -74,13 +68,7 @@ async def revoke_key(conn: AsyncConnection, key_id: str) -> ApiKey:
     assert key is not None
     if key.revoked_at != before.revoked_at:
         await audit.record_change(
-            conn,
-            action="key.revoked",
-            object_type="key",
-            object_id=key.id,
-            account_id=key.account_id,
-            before=before,
-            after=key,
+            conn, "key.revoked", key.id, account_id=key.account_id, before=before, after=key
         )
     return key
 

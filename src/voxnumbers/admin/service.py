@@ -57,9 +57,8 @@ async def create_operator_token(conn: AsyncConnection, name: str) -> IssuedOpera
     await repository.insert_token(conn, token, material.digest)
     await audit.record_change(
         conn,
-        action="operator_token.created",
-        object_type="operator_token",
-        object_id=token.id,
+        "operator_token.created",
+        token.id,
         account_id=None,
         after=token,
         extra={"token": (None, "issued")},
@@ -83,13 +82,7 @@ async def revoke_operator_token(conn: AsyncConnection, token_id: str) -> Operato
     assert token is not None
     if token.revoked_at != before.revoked_at:
         await audit.record_change(
-            conn,
-            action="operator_token.revoked",
-            object_type="operator_token",
-            object_id=token_id,
-            account_id=None,
-            before=before,
-            after=token,
+            conn, "operator_token.revoked", token_id, account_id=None, before=before, after=token
         )
     return token
 

@@ -17,17 +17,14 @@ from voxnumbers.applications.schemas import (
     ApplicationPatch,
     ApplicationRecord,
 )
-from voxnumbers.errors import Conflict, NotFound, ValidationFailed
+from voxnumbers.errors import NotFound, ValidationFailed
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.etags import IfMatch, require_match
-from voxnumbers.kit.ids import is_well_formed, new_id
-from voxnumbers.kit.pagination import offset_of, pagination
+from voxnumbers.kit.ids import new_id
 from voxnumbers.kit.text import has_control_characters
 from voxnumbers.numbers import service as numbers
 
 URL_FIELDS = ("answer_url", "hangup_url", "fallback_url")
-# Ids are ``app_`` and lower-case letters and digits (kit.ids); anything else cannot exist
-# and is answered without asking the database.
 
 
 async def create_application(
@@ -39,15 +36,9 @@ async def create_application(
     record = ApplicationRecord(
         id=new_id("app"), account_id=account_id, created_at=now, updated_at=now, **fields
     )
-    await repository.insert_application(conn, record)
+    await repository.APPLICATIONS.insert(conn, record)
     await audit.record_change(
-        conn,
-        action="application.created",
-        object_type="application",
-        object_id=record.id,
-        account_id=account_id,
-        before=None,
-        after=record,
+        conn, "application.created", record.id, account_id=account_id, after=record
     )
     return _view(record)
 
@@ -56,17 +47,10 @@ async def list_applications(
     conn: AsyncConnection, account_id: str, *, page: int, per_page: int
 ) -> ApplicationPage:
     """A page of the account's applications, oldest first, with the exact total."""
-    total = await repository.count_applications(conn, account_id)
-    offset = offset_of(page, per_page)
-    records = (
-        await repository.list_applications(conn, account_id, limit=per_page, offset=offset)
-        if offset < total
-        else []
+    records, paging = await repository.APPLICATIONS.read_page(
+        conn, account_id, page=page, per_page=per_page
     )
-    return ApplicationPage(
-        data=[_view(record) for record in records],
-        pagination=pagination(total, len(records), page, per_page),
-    )
+    return ApplicationPage(data=[_view(record) for record in records], pagination=paging)
 
 
 async def get_application(
@@ -96,13 +80,12 @@ async def update_application(
     if not given:
         return _view(current)
     changes = {**_checked(given), "updated_at": utc_now()}
-    await repository.update_application(conn, account_id, application_id, changes)
+    await repository.APPLICATIONS.update(conn, account_id, application_id, changes)
     updated = msgspec.structs.replace(current, **changes)
     await audit.record_change(
         conn,
-        action="application.updated",
-        object_type="application",
-        object_id=application_id,
+        "application.updated",
+        application_id,
         account_id=account_id,
         before=current,
         after=updated,
@@ -127,23 +110,16 @@ async def delete_application(
     """
     record = await _find(conn, account_id, application_id, for_update=True)
     require_match(if_match, _view(record))
-    routed = await numbers.count_routed(conn, account_id, application_id=application_id)
-    if routed and not force:
-        raise Conflict(
-            f"{routed} number(s) still route to this application: unassign them first, "
-            "or delete with ?force=true to unassign them."
-        )
-    if routed:
-        await numbers.unroute_all(conn, account_id, application_id=application_id)
-    await repository.delete_application(conn, account_id, application_id)
+    await numbers.unroute_before_delete(
+        conn, account_id, force=force, application_id=application_id
+    )
+    await repository.APPLICATIONS.delete(conn, account_id, application_id)
     await audit.record_change(
         conn,
-        action="application.deleted",
-        object_type="application",
-        object_id=application_id,
+        "application.deleted",
+        application_id,
         account_id=account_id,
         before=record,
-        after=None,
     )
     return _view(record)
 
@@ -199,10 +175,8 @@ def _view(record: ApplicationRecord) -> Application:
 async def _find(
     conn: AsyncConnection, account_id: str, application_id: str, *, for_update: bool = False
 ) -> ApplicationRecord:
-    record = (
-        await repository.find_application(conn, account_id, application_id, for_update=for_update)
-        if is_well_formed(application_id, "app")
-        else None
+    record = await repository.APPLICATIONS.find(
+        conn, account_id, application_id, for_update=for_update
     )
     if record is None:
         raise NotFound("No such application in this account.")

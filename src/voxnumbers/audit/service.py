@@ -98,18 +98,19 @@ def _entry(
 
 async def record_change(
     conn: AsyncConnection,
-    *,
     action: str,
-    object_type: str,
     object_id: str,
+    *,
     account_id: str | None,
     before: Any = None,
     after: Any = None,
     extra: Mapping[str, tuple[Any, Any]] | None = None,
 ) -> None:
-    """``record`` with the changes found by comparing two states of an object (dataclasses
-    or structs; ``None`` before a creation or after a deletion), field by field, leaving out
-    its id and timestamps; ``extra`` adds changes the states do not show (a password set)."""
+    """``record`` of ``action`` (``<object type>.<what happened>``: ``trunk.created``) with
+    the changes found by comparing two states of the object (dataclasses or structs; ``None``
+    before a creation or after a deletion), field by field, leaving out its id and
+    timestamps; ``extra`` adds changes the states do not show (a password set)."""
+    object_type = action.partition(".")[0]
     old, new = _as_data(before), _as_data(after)
     fields = [name for name in {**(old or {}), **(new or {})} if name not in _NOT_COMPARED]
     changes: dict[str, tuple[Any, Any]] = changes_between(old, new, fields)

@@ -10,7 +10,6 @@ from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.events.schemas import (
-    CreatedWebhook,
     Delivery,
     DeliveryState,
     Event,
@@ -19,6 +18,7 @@ from voxnumbers.events.schemas import (
     Webhook,
     WebhookDelivery,
 )
+from voxnumbers.kit.account_rows import AccountRows
 from voxnumbers.kit.worlds import is_live
 from voxnumbers.schema import events, webhook_deliveries, webhook_endpoints
 
@@ -145,61 +145,10 @@ async def count_events(conn: AsyncConnection, account_id: str, where: EventFilte
 
 # --- webhook endpoints ---------------------------------------------------------------------
 
-_ENDPOINT_COLUMNS = (
-    webhook_endpoints.c.id,
-    webhook_endpoints.c.url,
-    webhook_endpoints.c.event_types,
-    webhook_endpoints.c.status,
-    webhook_endpoints.c.enabled,
-    webhook_endpoints.c.created_at,
+# Active endpoints only: a deleted one is not found, listed nor counted.
+WEBHOOKS = AccountRows(
+    webhook_endpoints, Webhook, id_prefix="whk", visible=webhook_endpoints.c.status == "active"
 )
-
-
-async def insert_endpoint(conn: AsyncConnection, endpoint: CreatedWebhook, account_id: str) -> None:
-    await conn.execute(
-        webhook_endpoints.insert().values(
-            id=endpoint.id,
-            account_id=account_id,
-            url=endpoint.url,
-            event_types=endpoint.event_types,
-            secret=endpoint.secret,
-            status=endpoint.status,
-            created_at=endpoint.created_at,
-        )
-    )
-
-
-def _active_endpoints(query: Select[Any], account_id: str) -> Select[Any]:
-    return query.where(
-        webhook_endpoints.c.account_id == account_id, webhook_endpoints.c.status == "active"
-    )
-
-
-async def list_endpoints(
-    conn: AsyncConnection, account_id: str, *, limit: int, offset: int
-) -> list[Webhook]:
-    """One page of the account's active endpoints, oldest first."""
-    query = (
-        _active_endpoints(select(*_ENDPOINT_COLUMNS), account_id)
-        .order_by(webhook_endpoints.c.created_at, webhook_endpoints.c.id)
-        .limit(limit)
-        .offset(offset)
-    )
-    return [Webhook(**row._mapping) for row in await conn.execute(query)]
-
-
-async def count_endpoints(conn: AsyncConnection, account_id: str) -> int:
-    query = _active_endpoints(select(func.count()).select_from(webhook_endpoints), account_id)
-    return int((await conn.execute(query)).scalar_one())
-
-
-async def find_endpoint(conn: AsyncConnection, account_id: str, webhook_id: str) -> Webhook | None:
-    """An active endpoint of the account (deleted ones and other accounts' are not found)."""
-    query = _active_endpoints(select(*_ENDPOINT_COLUMNS), account_id).where(
-        webhook_endpoints.c.id == webhook_id
-    )
-    row = (await conn.execute(query)).first()
-    return Webhook(**row._mapping) if row else None
 
 
 async def mark_endpoint_deleted(conn: AsyncConnection, webhook_id: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import partial
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -34,9 +35,9 @@ from voxnumbers.events.schemas import (
 from voxnumbers.events.types import EVENT_TYPES, EventType
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.e164 import parse_e164_query
-from voxnumbers.kit.ids import is_well_formed, new_id
+from voxnumbers.kit.ids import new_id
 from voxnumbers.kit.jsonc import encode_json
-from voxnumbers.kit.pagination import offset_of, pagination
+from voxnumbers.kit.pagination import read_page
 
 MAX_URL_LENGTH = 2000
 MAX_WEBHOOKS_PER_ACCOUNT = 20
@@ -127,13 +128,10 @@ async def list_events(
         type=_event_type_filter(type), e164=parse_e164_query(e164) if e164 is not None else None
     )
     total = await repository.count_events(conn, account_id, where)
-    offset = offset_of(page, per_page)
-    items = (
-        await repository.list_events(conn, account_id, where, limit=per_page, offset=offset)
-        if offset < total
-        else []
+    items, paging = await read_page(
+        partial(repository.list_events, conn, account_id, where), total, page, per_page
     )
-    return EventPage(data=items, pagination=pagination(total, len(items), page, per_page))
+    return EventPage(data=items, pagination=paging)
 
 
 async def create_webhook(
@@ -150,19 +148,14 @@ async def create_webhook(
         created_at=utc_now(),
         secret=new_id("whsec", 32),
     )
-    if await repository.count_endpoints(conn, account_id) >= MAX_WEBHOOKS_PER_ACCOUNT:
+    if await repository.WEBHOOKS.count(conn, account_id) >= MAX_WEBHOOKS_PER_ACCOUNT:
         raise Conflict(
             f"An account can have at most {MAX_WEBHOOKS_PER_ACCOUNT} webhook endpoints; "
             "delete one first."
         )
-    await repository.insert_endpoint(conn, endpoint, account_id)
+    await repository.WEBHOOKS.insert(conn, endpoint, account_id=account_id)
     await audit.record_change(
-        conn,
-        action="webhook.created",
-        object_type="webhook",
-        object_id=endpoint.id,
-        account_id=account_id,
-        after=endpoint,
+        conn, "webhook.created", endpoint.id, account_id=account_id, after=endpoint
     )
     return endpoint
 
@@ -171,23 +164,15 @@ async def list_webhooks(
     conn: AsyncConnection, account_id: str, *, page: int, per_page: int
 ) -> WebhookPage:
     """A page of the account's endpoints (without secrets), oldest first."""
-    total = await repository.count_endpoints(conn, account_id)
-    offset = offset_of(page, per_page)
-    items = (
-        await repository.list_endpoints(conn, account_id, limit=per_page, offset=offset)
-        if offset < total
-        else []
+    items, paging = await repository.WEBHOOKS.read_page(
+        conn, account_id, page=page, per_page=per_page
     )
-    return WebhookPage(data=items, pagination=pagination(total, len(items), page, per_page))
+    return WebhookPage(data=items, pagination=paging)
 
 
 async def get_webhook(conn: AsyncConnection, account_id: str, webhook_id: str) -> Webhook:
     """One of the account's endpoints; deleted ones and other accounts' are not found."""
-    endpoint = (
-        await repository.find_endpoint(conn, account_id, webhook_id)
-        if is_well_formed(webhook_id, "whk")
-        else None
-    )
+    endpoint = await repository.WEBHOOKS.find(conn, account_id, webhook_id)
     if endpoint is None:
         raise NotFound("No such webhook endpoint in this account.")
     return endpoint
@@ -281,13 +266,7 @@ async def update_webhook(
     await repository.update_endpoint(conn, webhook_id, values)
     updated = msgspec.structs.replace(current, **values)
     await audit.record_change(
-        conn,
-        action="webhook.updated",
-        object_type="webhook",
-        object_id=webhook_id,
-        account_id=account_id,
-        before=current,
-        after=updated,
+        conn, "webhook.updated", webhook_id, account_id=account_id, before=current, after=updated
     )
     return updated
 
@@ -333,13 +312,10 @@ async def list_deliveries(
     """A page of an endpoint's deliveries, newest first, with the exact total."""
     await get_webhook(conn, account_id, webhook_id)
     total = await repository.count_deliveries(conn, webhook_id)
-    offset = offset_of(page, per_page)
-    items = (
-        await repository.list_deliveries(conn, webhook_id, limit=per_page, offset=offset)
-        if offset < total
-        else []
+    items, paging = await read_page(
+        partial(repository.list_deliveries, conn, webhook_id), total, page, per_page
     )
-    return WebhookDeliveryPage(data=items, pagination=pagination(total, len(items), page, per_page))
+    return WebhookDeliveryPage(data=items, pagination=paging)
 
 
 async def redeliver(

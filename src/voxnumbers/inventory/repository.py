@@ -210,9 +210,13 @@ async def _copy_entries(conn: AsyncConnection, entries: Sequence[InventoryEntry]
     return int(added)
 
 
+def _unchanged(value: Any) -> Any:
+    return value
+
+
 def _rows(conn: AsyncConnection, entries: Sequence[InventoryEntry]) -> list[tuple[Any, ...]]:
     """The entries as tuples of database values (``added_at`` as the column type stores it)."""
-    stored = _inv.added_at.type.bind_processor(conn.dialect) or (lambda moment: moment)
+    stored = _inv.added_at.type.bind_processor(conn.dialect) or _unchanged
     return [
         (
             entry.e164,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import partial
 from operator import attrgetter
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -22,7 +23,7 @@ from voxnumbers.inventory.testmode import generated_inventory
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.e164 import digits_filter, is_country_code, parse_e164
 from voxnumbers.kit.money import CURRENCY, cents_to_decimal
-from voxnumbers.kit.pagination import offset_of, pagination
+from voxnumbers.kit.pagination import offset_of, pagination, read_page
 from voxnumbers.kit.worlds import is_live, public_id_of
 from voxnumbers.numbers.capabilities import to_list, to_mask
 
@@ -56,14 +57,10 @@ async def search_inventory(
     if account_id is not None and not is_live(account_id):
         return await _search_test_inventory(conn, account_id, search, now, page, per_page)
     total = await repository.count_available(conn, search, now)
-    offset = offset_of(page, per_page)
-    # Past the end there is nothing to read (and a huge page's offset overflows SQL integers).
-    items = (
-        await repository.search_available(conn, search, now, limit=per_page, offset=offset)
-        if offset < total
-        else []
+    items, paging = await read_page(
+        partial(repository.search_available, conn, search, now), total, page, per_page
     )
-    return AvailableNumberPage(data=items, pagination=pagination(total, len(items), page, per_page))
+    return AvailableNumberPage(data=items, pagination=paging)
 
 
 async def _search_test_inventory(

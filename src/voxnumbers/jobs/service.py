@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -38,7 +39,7 @@ from voxnumbers.kit.e164 import parse_e164
 from voxnumbers.kit.ids import is_well_formed, new_id
 from voxnumbers.kit.jsonc import to_json_data
 from voxnumbers.kit.money import CURRENCY, cents_to_decimal
-from voxnumbers.kit.pagination import offset_of, pagination
+from voxnumbers.kit.pagination import read_page
 from voxnumbers.numbers import repository as numbers_repository
 from voxnumbers.numbers import service as numbers
 from voxnumbers.numbers.schemas import NumberFilter, NumberRecord
@@ -299,14 +300,10 @@ async def list_jobs(
 ) -> JobPage:
     """A page of the account's jobs, newest first, with the exact total."""
     total = await repository.count_jobs(conn, account_id, status)
-    offset = offset_of(page, per_page)
-    jobs = (
-        await repository.list_jobs(conn, account_id, status, limit=per_page, offset=offset)
-        if offset < total
-        else []
+    jobs, paging = await read_page(
+        partial(repository.list_jobs, conn, account_id, status), total, page, per_page
     )
-    items = [job_view(job) for job in jobs]
-    return JobPage(data=items, pagination=pagination(total, len(items), page, per_page))
+    return JobPage(data=[job_view(job) for job in jobs], pagination=paging)
 
 
 async def list_results(
@@ -321,13 +318,10 @@ async def list_results(
     """A page of what the job did to each number it has processed, in its order."""
     job = await _owned_job(conn, account_id, job_id)
     total = await repository.count_results(conn, job.seq, outcome)
-    offset = offset_of(page, per_page)
-    items = (
-        await repository.list_results(conn, job.seq, outcome, limit=per_page, offset=offset)
-        if offset < total
-        else []
+    items, paging = await read_page(
+        partial(repository.list_results, conn, job.seq, outcome), total, page, per_page
     )
-    return JobResultPage(data=items, pagination=pagination(total, len(items), page, per_page))
+    return JobResultPage(data=items, pagination=paging)
 
 
 async def cancel_job(conn: AsyncConnection, account_id: str, job_id: str) -> Job:

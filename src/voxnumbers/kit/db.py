@@ -193,9 +193,10 @@ class Timestamp(TypeDecorator[datetime]):
             return None
         if isinstance(value, int):
             return datetime.fromtimestamp(value, UTC)
-        if value.tzinfo is UTC:  # asyncpg's timestamptz
-            return value
-        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        moment: datetime = value
+        if moment.tzinfo is UTC:  # asyncpg's timestamptz
+            return moment
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class Database:

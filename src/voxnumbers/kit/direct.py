@@ -135,7 +135,8 @@ async def fetch_all(
     ):
         run = partial(_fetch_asyncpg, driver)
     else:
-        return (await conn.execute(query, parameters)).all()
+        rows: Sequence[Sequence[Any]] = (await conn.execute(query, parameters)).all()
+        return rows
     assert sync is not None and pooled is not None
     arguments = statement.arguments(parameters)
     for listener in sync.dispatch.before_cursor_execute:
@@ -194,7 +195,8 @@ async def copy_out(
 
 
 async def _fetch_asyncpg(driver: asyncpg.Connection, sql: str, arguments: list[Any]) -> list[Any]:
-    return await driver.fetch(sql, *arguments)
+    rows: list[Any] = await driver.fetch(sql, *arguments)
+    return rows
 
 
 _DRIVER_ERRORS = (sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Sequence
+from typing import Annotated, Protocol, TypeVar
 
 import msgspec
 from litestar.params import Parameter
@@ -45,3 +46,24 @@ def pagination(total: int, count: int, page: int, per_page: int) -> Pagination:
 
 def offset_of(page: int, per_page: int) -> int:
     return (page - 1) * per_page
+
+
+Item = TypeVar("Item")
+Item_co = TypeVar("Item_co", covariant=True)
+
+
+class PageReader(Protocol[Item_co]):
+    """Reads ``limit`` items from ``offset`` on, in the list's order."""
+
+    def __call__(self, *, limit: int, offset: int) -> Awaitable[Sequence[Item_co]]: ...
+
+
+async def read_page(
+    read: PageReader[Item], total: int, page: int, per_page: int
+) -> tuple[list[Item], Pagination]:
+    """The items on page ``page`` of a list of ``total`` items, and the pagination block
+    that describes them. Past the end nothing is read (a huge page's offset would overflow
+    SQL integers)."""
+    offset = offset_of(page, per_page)
+    items = list(await read(limit=per_page, offset=offset)) if offset < total else []
+    return items, pagination(total, len(items), page, per_page)

@@ -5,18 +5,20 @@ from __future__ import annotations
 import ipaddress
 import string
 from datetime import datetime
+from typing import Any, TypeVar
 
 import anyio.to_thread
+import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers import audit
 from voxnumbers.errors import Conflict, NotFound, ValidationFailed
+from voxnumbers.kit.account_rows import AccountRows
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.etags import IfMatch, require_match
-from voxnumbers.kit.ids import is_well_formed, new_id
-from voxnumbers.kit.pagination import offset_of, pagination
+from voxnumbers.kit.ids import new_id
 from voxnumbers.kit.text import clean_text
 from voxnumbers.numbers import service as numbers
 from voxnumbers.trunks import repository
@@ -38,10 +40,9 @@ from voxnumbers.trunks.sip_uri import InvalidSipUri, parse_sip_uri
 # Argon2id with the library's defaults (RFC 9106's second recommended profile).
 _HASHER = PasswordHasher()
 _USERNAME_CHARACTERS = frozenset(string.ascii_letters + string.digits + "._-")
-# Ids are ``<prefix>_`` and lower-case letters and digits (kit.ids); anything else cannot
-# exist and is answered without asking the database.
 
 IpInterface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
+Child = TypeVar("Child", Credential, IpAclEntry)
 
 
 # --- trunks ---------------------------------------------------------------------------------
@@ -60,17 +61,9 @@ async def create_trunk(
         created_at=now,
         updated_at=now,
     )
-    await repository.insert_trunk(conn, record)
+    await repository.TRUNKS.insert(conn, record)
     view = _trunk_view(record, sip_domain)
-    await audit.record_change(
-        conn,
-        action="trunk.created",
-        object_type="trunk",
-        object_id=view.id,
-        account_id=account_id,
-        before=None,
-        after=view,
-    )
+    await audit.record_change(conn, "trunk.created", view.id, account_id=account_id, after=view)
     return view
 
 
@@ -78,17 +71,10 @@ async def list_trunks(
     conn: AsyncConnection, account_id: str, *, page: int, per_page: int, sip_domain: str
 ) -> TrunkPage:
     """A page of the account's trunks, oldest first, with the exact total."""
-    total = await repository.count_trunks(conn, account_id)
-    offset = offset_of(page, per_page)
-    records = (
-        await repository.list_trunks(conn, account_id, limit=per_page, offset=offset)
-        if offset < total
-        else []
+    records, paging = await repository.TRUNKS.read_page(
+        conn, account_id, page=page, per_page=per_page
     )
-    return TrunkPage(
-        data=[_trunk_view(record, sip_domain) for record in records],
-        pagination=pagination(total, len(records), page, per_page),
-    )
+    return TrunkPage(data=[_trunk_view(r, sip_domain) for r in records], pagination=paging)
 
 
 async def get_trunk(
@@ -119,13 +105,12 @@ async def replace_trunk(
         created_at=current.created_at,
         updated_at=utc_now(),
     )
-    await repository.replace_trunk(conn, replaced)
+    await repository.TRUNKS.update(conn, account_id, trunk_id, _changeable(replaced))
     view = _trunk_view(replaced, sip_domain)
     await audit.record_change(
         conn,
-        action="trunk.replaced",
-        object_type="trunk",
-        object_id=view.id,
+        "trunk.replaced",
+        view.id,
         account_id=account_id,
         before=_trunk_view(current, sip_domain),
         after=view,
@@ -151,21 +136,13 @@ async def delete_trunk(
     """
     record = await _find_trunk(conn, account_id, trunk_id, for_update=True)
     require_match(if_match, _trunk_view(record, sip_domain))
-    routed = await numbers.count_routed(conn, account_id, trunk_id=trunk_id)
-    if routed and not force:
-        raise Conflict(
-            f"{routed} number(s) still route to this trunk: unassign them first, "
-            "or delete with ?force=true to unassign them."
-        )
-    if routed:
-        await numbers.unroute_all(conn, account_id, trunk_id=trunk_id)
-    await repository.delete_trunk(conn, account_id, trunk_id)
+    await numbers.unroute_before_delete(conn, account_id, force=force, trunk_id=trunk_id)
+    await repository.TRUNKS.delete(conn, account_id, trunk_id)
     view = _trunk_view(record, sip_domain, status="deleted")
     await audit.record_change(
         conn,
-        action="trunk.deleted",
-        object_type="trunk",
-        object_id=trunk_id,
+        "trunk.deleted",
+        trunk_id,
         account_id=account_id,
         before=_trunk_view(record, sip_domain),
         after=view,
@@ -209,6 +186,15 @@ def _trunk_record(
     )
 
 
+def _changeable(record: TrunkRecord) -> dict[str, Any]:
+    """The fields a replace writes: all but the id, the account and the creation time."""
+    fields = msgspec.structs.asdict(record).items()
+    return {name: value for name, value in fields if name not in _FIXED_FIELDS}
+
+
+_FIXED_FIELDS = frozenset({"id", "account_id", "created_at"})
+
+
 def _sip_uri(field: str, text: str) -> str:
     try:
         return str(parse_sip_uri(text))
@@ -234,14 +220,29 @@ def _trunk_view(record: TrunkRecord, sip_domain: str, status: TrunkStatus | None
 async def _find_trunk(
     conn: AsyncConnection, account_id: str, trunk_id: str, *, for_update: bool = False
 ) -> TrunkRecord:
-    record = (
-        await repository.find_trunk(conn, account_id, trunk_id, for_update=for_update)
-        if is_well_formed(trunk_id, "trunk")
-        else None
-    )
+    record = await repository.TRUNKS.find(conn, account_id, trunk_id, for_update=for_update)
     if record is None:
         raise NotFound("No such trunk in this account.")
     return record
+
+
+async def _remove_from_trunk(
+    conn: AsyncConnection,
+    rows: AccountRows[Child],
+    account_id: str,
+    trunk_id: str,
+    child_id: str,
+    *,
+    what: str,
+) -> Child:
+    """Delete one of a trunk's credentials or ACL entries (``rows``) and answer it; ``404``
+    when the trunk is not the account's or ``child_id`` is not on it."""
+    await _find_trunk(conn, account_id, trunk_id)
+    child = await rows.find(conn, account_id, child_id, parent_id=trunk_id)
+    if child is None:
+        raise NotFound(f"No such {what} on this trunk.")
+    await rows.delete(conn, account_id, child_id)
+    return child
 
 
 # --- credentials ----------------------------------------------------------------------------
@@ -260,16 +261,14 @@ async def create_credential(
     credential = Credential(
         id=new_id("cred"), trunk_id=trunk_id, username=username, created_at=utc_now()
     )
-    await repository.insert_credential(
+    await repository.CREDENTIALS.insert(
         conn, credential, account_id=account_id, password_hash=password_hash
     )
     await audit.record_change(
         conn,
-        action="credential.created",
-        object_type="credential",
-        object_id=credential.id,
+        "credential.created",
+        credential.id,
         account_id=account_id,
-        before=None,
         after=credential,
         extra={"password": (None, "set")},
     )
@@ -281,37 +280,25 @@ async def list_credentials(
 ) -> CredentialPage:
     """A page of the trunk's credentials, oldest first (usernames only)."""
     await _find_trunk(conn, account_id, trunk_id)
-    total = await repository.count_credentials(conn, account_id, trunk_id)
-    offset = offset_of(page, per_page)
-    items = (
-        await repository.list_credentials(conn, account_id, trunk_id, limit=per_page, offset=offset)
-        if offset < total
-        else []
+    items, paging = await repository.CREDENTIALS.read_page(
+        conn, account_id, parent_id=trunk_id, page=page, per_page=per_page
     )
-    return CredentialPage(data=items, pagination=pagination(total, len(items), page, per_page))
+    return CredentialPage(data=items, pagination=paging)
 
 
 async def delete_credential(
     conn: AsyncConnection, account_id: str, trunk_id: str, credential_id: str
 ) -> Credential:
     """Remove a credential from a trunk; answers what was removed."""
-    await _find_trunk(conn, account_id, trunk_id)
-    credential = (
-        await repository.find_credential(conn, account_id, trunk_id, credential_id)
-        if is_well_formed(credential_id, "cred")
-        else None
+    credential = await _remove_from_trunk(
+        conn, repository.CREDENTIALS, account_id, trunk_id, credential_id, what="credential"
     )
-    if credential is None:
-        raise NotFound("No such credential on this trunk.")
-    await repository.delete_credential(conn, account_id, credential_id)
     await audit.record_change(
         conn,
-        action="credential.deleted",
-        object_type="credential",
-        object_id=credential.id,
+        "credential.deleted",
+        credential.id,
         account_id=account_id,
         before=credential,
-        after=None,
         extra={"password": ("set", None)},
     )
     return credential
@@ -356,16 +343,8 @@ async def create_acl_entry(
         description=description,
         created_at=utc_now(),
     )
-    await repository.insert_acl_entry(conn, entry, account_id=account_id)
-    await audit.record_change(
-        conn,
-        action="ip_acl.created",
-        object_type="ip_acl",
-        object_id=entry.id,
-        account_id=account_id,
-        before=None,
-        after=entry,
-    )
+    await repository.ACL_ENTRIES.insert(conn, entry, account_id=account_id)
+    await audit.record_change(conn, "ip_acl.created", entry.id, account_id=account_id, after=entry)
     return entry
 
 
@@ -374,38 +353,20 @@ async def list_acl_entries(
 ) -> IpAclPage:
     """A page of the trunk's IP ACL, oldest first."""
     await _find_trunk(conn, account_id, trunk_id)
-    total = await repository.count_acl_entries(conn, account_id, trunk_id)
-    offset = offset_of(page, per_page)
-    items = (
-        await repository.list_acl_entries(conn, account_id, trunk_id, limit=per_page, offset=offset)
-        if offset < total
-        else []
+    items, paging = await repository.ACL_ENTRIES.read_page(
+        conn, account_id, parent_id=trunk_id, page=page, per_page=per_page
     )
-    return IpAclPage(data=items, pagination=pagination(total, len(items), page, per_page))
+    return IpAclPage(data=items, pagination=paging)
 
 
 async def delete_acl_entry(
     conn: AsyncConnection, account_id: str, trunk_id: str, entry_id: str
 ) -> IpAclEntry:
     """Remove an entry from a trunk's IP ACL; answers what was removed."""
-    await _find_trunk(conn, account_id, trunk_id)
-    entry = (
-        await repository.find_acl_entry(conn, account_id, trunk_id, entry_id)
-        if is_well_formed(entry_id, "acl")
-        else None
+    entry = await _remove_from_trunk(
+        conn, repository.ACL_ENTRIES, account_id, trunk_id, entry_id, what="IP ACL entry"
     )
-    if entry is None:
-        raise NotFound("No such IP ACL entry on this trunk.")
-    await repository.delete_acl_entry(conn, account_id, entry_id)
-    await audit.record_change(
-        conn,
-        action="ip_acl.deleted",
-        object_type="ip_acl",
-        object_id=entry.id,
-        account_id=account_id,
-        before=entry,
-        after=None,
-    )
+    await audit.record_change(conn, "ip_acl.deleted", entry.id, account_id=account_id, before=entry)
     return entry
 
 

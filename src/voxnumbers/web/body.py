@@ -17,7 +17,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, HTTPRequestEvent, Receive, ReceiveMessage, Scope, Send
 
 from voxnumbers.errors import ApiError, PayloadTooLarge
 from voxnumbers.web.envelope import error_response
@@ -49,7 +50,7 @@ class BodyLimits:
         return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
         length, chunked = _declared_body(scope)
@@ -95,7 +96,7 @@ def _whole_body(receive: Receive) -> Receive:
 
     async def receive_whole() -> ReceiveMessage:
         nonlocal ended
-        message: Any = await receive()
+        message = await receive()
         if message["type"] == "http.request":
             ended = not message.get("more_body", False)
         elif message["type"] == "http.disconnect" and not ended:
@@ -113,7 +114,7 @@ def _no_body(receive: Receive) -> Receive:
         nonlocal given
         if not given:
             given = True
-            empty: Any = {"type": "http.request", "body": b"", "more_body": False}
+            empty: HTTPRequestEvent = {"type": "http.request", "body": b"", "more_body": False}
             return empty
         return await receive()
 

@@ -102,7 +102,8 @@ def request_origin(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[str,
 
 def caller_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Caller:
     """The caller ``require_api_key`` authenticated for this request."""
-    return connection.scope["state"][_CALLER]
+    caller: Caller = connection.scope["state"][_CALLER]
+    return caller
 
 
 async def check_request_shape(request: Request[Any, Any, Any]) -> None:
@@ -147,7 +148,8 @@ async def check_request_shape(request: Request[Any, Any, Any]) -> None:
 
 def provide_settings(state: State) -> Settings:
     """The settings the application was created with."""
-    return state.settings
+    settings: Settings = state.settings
+    return settings
 
 
 def provide_caller(state: State, request: Request[Any, Any, Any]) -> Caller:

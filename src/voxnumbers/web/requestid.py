@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 
 import structlog
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from voxnumbers.kit.ids import random_token
@@ -63,7 +64,7 @@ class RequestIdMiddleware:
         self.answer_unhandled = answer_unhandled
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
         request_id = _incoming_id(scope) or _new_request_id()

@@ -30,11 +30,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import structlog
 from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import CONNECTION_STATE_KEY, ScopeState
 from sqlalchemy.exc import DBAPIError
@@ -172,7 +173,8 @@ def unit_of_work(connection: ASGIConnection[Any, Any, Any, Any]) -> UnitOfWork:
 
 def is_retry(scope: Scope) -> bool:
     """Whether this run of the request is a retry (its first run was already counted)."""
-    return scope["state"].get(_ATTEMPT, 1) > 1
+    attempt: int = scope["state"].get(_ATTEMPT, 1)
+    return attempt > 1
 
 
 async def provide_transaction(request: Request[Any, Any, Any]) -> AsyncIterator[AsyncConnection]:
@@ -195,7 +197,7 @@ class TransactionMiddleware:
         self.retry = retry
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
         method = scope.get("method", "GET")
@@ -354,7 +356,7 @@ def _fresh_scope(
     """The scope of a retry: the request as it arrived, nothing of the runs before it."""
     state = {key: value for key, value in initial_state.items() if key != CONNECTION_STATE_KEY}
     state[_ATTEMPT] = attempt
-    fresh: Any = {**scope, "state": state}
+    fresh = cast("Scope", {**scope, "state": state})
     ScopeState.from_scope(fresh).exception_handlers = exception_handlers
     return fresh
 

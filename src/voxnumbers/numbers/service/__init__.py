@@ -31,6 +31,7 @@ from voxnumbers.numbers.service.routing import (
     unassign_application,
     unassign_trunk,
     unroute_all,
+    unroute_before_delete,
     unroute_numbers,
     unrouting_change,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "unassign_application",
     "unassign_trunk",
     "unroute_all",
+    "unroute_before_delete",
     "unroute_numbers",
     "unrouting_change",
 ]

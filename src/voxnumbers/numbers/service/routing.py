@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from voxnumbers.errors import ApiError, ValidationFailed
+from voxnumbers.errors import ApiError, Conflict, ValidationFailed
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.etags import IfMatch
 from voxnumbers.numbers import repository
@@ -162,6 +162,28 @@ async def count_routed(
     return await repository.count_routed(
         conn, account_id, trunk_id=trunk_id, application_id=application_id
     )
+
+
+async def unroute_before_delete(
+    conn: AsyncConnection,
+    account_id: str,
+    *,
+    force: bool,
+    trunk_id: str | None = None,
+    application_id: str | None = None,
+) -> None:
+    """Before a trunk (or application) is deleted: ``409`` while numbers route to it, unless
+    ``force``, which unassigns them (``unroute_all``). The caller has locked the target's row,
+    so no number can be routed to it between the count and the delete."""
+    routed = await count_routed(conn, account_id, trunk_id=trunk_id, application_id=application_id)
+    if routed and not force:
+        target = "trunk" if trunk_id is not None else "application"
+        raise Conflict(
+            f"{routed} number(s) still route to this {target}: unassign them first, "
+            "or delete with ?force=true to unassign them."
+        )
+    if routed:
+        await unroute_all(conn, account_id, trunk_id=trunk_id, application_id=application_id)
 
 
 async def unroute_all(
