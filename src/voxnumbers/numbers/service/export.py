@@ -225,7 +225,8 @@ def _csv_fields(row: Sequence[Any]) -> list[str]:
     fees, days, minutes, seconds = _fee_texts(), *_csv_clock()
 
     def when(moment: int) -> str:
-        return days[moment // 86400] + minutes[moment % 86400 // 60] + seconds[moment % 60]
+        day: str = days[moment // 86400]
+        return day + minutes[moment % 86400 // 60] + seconds[moment % 60]
 
     return [
         e164,
