@@ -283,7 +283,7 @@ class Database:
 
     @asynccontextmanager
     async def transaction(
-        self, *, write: bool = True, snapshot: bool = True
+        self, *, write: bool = True, snapshot: bool = True, background: bool = False
     ) -> AsyncIterator[AsyncConnection]:
         """A connection inside a transaction that commits on success and rolls back on error.
 
@@ -294,6 +294,11 @@ class Database:
         own, which spares the ``BEGIN`` and ``COMMIT`` round trips to a reader whose answer
         comes from one statement. (SQLite's ``BEGIN`` costs no round trip: it stays.)
 
+        ``background=True`` marks long work that must not hold up requests (a bulk job's
+        batch): on SQLite, whose statements otherwise run on the event loop's thread, its
+        statements run on a thread of their own at a lower priority
+        (``kit.sqlite_inline``). PostgreSQL's run in the server anyway.
+
         Errors of the database itself, while connecting or committing, raise
         ``DatabaseUnavailable`` (caused by the driver's error) when they mean the database
         cannot serve now; any error of the block passes through as it was raised, even when
@@ -302,7 +307,7 @@ class Database:
         failure: BaseException | None = None
         committing = False
         try:
-            async with self._connect() as conn:
+            async with self._connect() as conn, _in_background(conn, background):
                 if write:
                     await conn.execution_options(**{_WRITE: True})
                 elif self.is_sqlite:
@@ -338,6 +343,7 @@ class Database:
         work: Callable[[AsyncConnection], Awaitable[T]],
         *,
         write: bool = True,
+        background: bool = False,
         retry: RetryPolicy = DEFAULT_RETRY,
     ) -> T:
         """``work`` in a transaction of its own, run whole again (after a pause) when the
@@ -347,7 +353,7 @@ class Database:
         ``web.unitofwork``, which retries the same way."""
         for attempt in range(1, retry.attempts + 1):
             try:
-                async with self.transaction(write=write) as conn:
+                async with self.transaction(write=write, background=background) as conn:
                     return await work(conn)
             except Exception as exc:
                 if attempt == retry.attempts or not is_retryable(exc):
@@ -357,6 +363,22 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+@asynccontextmanager
+async def _in_background(conn: AsyncConnection, background: bool) -> AsyncIterator[None]:
+    """Mark the SQLite connection's statements as background work while the block runs."""
+    driver = None
+    if background:
+        driver = (await conn.get_raw_connection()).driver_connection
+    if not isinstance(driver, InlineConnection):
+        yield
+        return
+    driver.background = True
+    try:
+        yield
+    finally:
+        driver.background = False
 
 
 def _raise_unavailable(exc: Exception, *, connecting: bool) -> None:
