@@ -223,7 +223,7 @@ events = Table(
     Column(
         "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     ),
-    Column("id", String(40), nullable=False, unique=True),
+    Column("id", String(40), nullable=False, unique=True, insert_sentinel=True),
     Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
     Column("type", String(40), nullable=False),
     Column("e164", String(16), nullable=True),

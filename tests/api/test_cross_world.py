@@ -266,3 +266,33 @@ async def test_idempotency_keys_are_per_world(client, worlds):
     )
     assert replay.headers.get("idempotent-replayed") == "true"
     assert replay.json()["id"] == answers[1]
+
+
+async def test_a_test_worlds_job_leaves_the_live_number_of_the_same_e164_alone(
+    client, database, worlds
+):
+    live, test = worlds
+    bought = await buy(client, test.tenant, live.e164)  # the same number, in the test world
+    assert bought.status_code == 201, bought.text
+    routed = await client.post(
+        test.tenant.path(f"/numbers/{live.e164}/assign"),
+        json={"trunk_id": test.ids["trunk_id"]},
+        headers=test.tenant.bearer,
+    )
+    assert routed.status_code == 200, routed.text
+    job = await client.post(
+        test.tenant.path("/numbers/bulk"),
+        json={"action": "unassign", "numbers": [live.e164]},
+        headers=test.tenant.bearer,
+    )
+    assert job.status_code == 202, job.text
+    await _jobs_ended(database, [job.json()["id"]])
+
+    in_test = await client.get(
+        test.tenant.path(f"/numbers/{live.e164}"), headers=test.tenant.bearer
+    )
+    assert in_test.json()["trunk_id"] is None
+    in_live = await client.get(
+        live.tenant.path(f"/numbers/{live.e164}"), headers=live.tenant.bearer
+    )
+    assert in_live.json()["trunk_id"] == live.ids["trunk_id"]

@@ -105,7 +105,8 @@ class JobRunner:
                     result, after = await self.database.run(
                         lambda conn, after=after: service.run_batch(  # type: ignore[misc]
                             conn, job.seq, self.owner, self.settings, after=after, lease=self.lease
-                        )
+                        ),
+                        background=True,
                     )
                 if result.finished is not None:
                     log.info("bulk job ended", job=job.id, status=result.finished)

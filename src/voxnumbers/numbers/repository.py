@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnClause
 
-from voxnumbers.kit.db import Timestamp, before_commit, transaction_local
+from voxnumbers.kit.db import Timestamp, among, before_commit, transaction_local
 from voxnumbers.kit.direct import copy_out, fetch_all
 from voxnumbers.kit.money import CURRENCY, cents_to_decimal
 from voxnumbers.kit.upsert import insert_for
@@ -706,7 +706,9 @@ async def find_records(
     """The account's numbers among ``e164s``, as stored, by number (no lock: a plan)."""
     if not e164s:
         return {}
-    query = select(numbers).where(numbers.c.account_id == account_id, numbers.c.e164.in_(e164s))
+    query = select(numbers).where(
+        numbers.c.account_id == account_id, among(conn, numbers.c.e164, e164s)
+    )
     return {row.e164: NumberRecord(**row._mapping) for row in await conn.execute(query)}
 
 
@@ -719,7 +721,7 @@ async def lock_records(
         return {}
     query = (
         select(numbers)
-        .where(numbers.c.account_id == account_id, numbers.c.e164.in_(e164s))
+        .where(numbers.c.account_id == account_id, among(conn, numbers.c.e164, e164s))
         .order_by(numbers.c.e164)
         .with_for_update()
     )
@@ -733,25 +735,27 @@ async def find_numbers(
     if not e164s:
         return {}
     query = select(*_NUMBER_COLUMNS).where(
-        numbers.c.account_id == account_id, numbers.c.e164.in_(e164s)
+        numbers.c.account_id == account_id, among(conn, numbers.c.e164, e164s)
     )
     return {row[0]: _number_of_row(row) for row in await conn.execute(query)}
 
 
 async def set_routing(
     conn: AsyncConnection,
+    account_id: str,
     e164s: Sequence[str],
     *,
     trunk_id: str | None,
     application_id: str | None,
     updated_at: datetime,
 ) -> None:
-    """Route these numbers (their status, hence the counts, is unchanged)."""
+    """Route these numbers of the account (their status, hence the counts, is unchanged;
+    the same number in another account's test world is another row, left alone)."""
     if not e164s:
         return
     await conn.execute(
         update(numbers)
-        .where(numbers.c.e164.in_(e164s))
+        .where(numbers.c.account_id == account_id, among(conn, numbers.c.e164, e164s))
         .values(trunk_id=trunk_id, application_id=application_id, updated_at=updated_at)
     )
 

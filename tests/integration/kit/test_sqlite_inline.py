@@ -92,6 +92,41 @@ async def test_a_long_read_of_the_driver_path_moves_to_a_worker_thread_too(
     assert ticker.stop() > 0
 
 
+async def test_a_background_transaction_runs_its_statements_off_the_loop(
+    database: Database,
+) -> None:
+    """A bulk job's batch: every statement, its fetch and the commit run on the background
+    thread, so the loop serves others meanwhile; a request's transaction after it on the
+    same pooled connection runs inline again."""
+    ticker = Ticker()
+    async with database.transaction(background=True) as conn:
+        await conn.execute(text("INSERT INTO t VALUES (3)"))
+        await conn.execute(text("INSERT INTO t VALUES (:x)"), [{"x": 4}, {"x": 5}])
+        quick = (await conn.execute(text("SELECT thread_id()"))).scalar_one()
+        count, long = (await conn.execute(text(LONG_READ))).one()
+    assert count == 2_000_000
+    assert quick != threading.get_ident() and long != threading.get_ident()
+    assert ticker.stop() > 0
+    async with database.transaction(write=False) as conn:
+        assert (await conn.execute(text("SELECT thread_id()"))).scalar_one() == (
+            threading.get_ident()
+        )
+        assert (await conn.execute(text("SELECT x FROM t ORDER BY x"))).scalars().all() == [
+            3,
+            4,
+            5,
+        ]
+
+
+async def test_a_failed_background_transaction_rolls_back(database: Database) -> None:
+    with pytest.raises(Exception, match="no such table"):
+        async with database.transaction(background=True) as conn:
+            await conn.execute(text("INSERT INTO t VALUES (6)"))
+            await conn.execute(text("INSERT INTO missing VALUES (1)"))
+    async with database.transaction(write=False) as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
+
+
 async def test_a_long_read_inside_a_write_keeps_the_transaction(database: Database) -> None:
     """Interrupting a SELECT to run it again elsewhere must not roll back what the
     transaction wrote before it."""

@@ -107,7 +107,7 @@ async def route_numbers(
         outcomes[e164] = changes
     changed = [e164 for e164, outcome in outcomes.items() if outcome is True]
     await repository.set_routing(
-        conn, changed, trunk_id=trunk_id, application_id=application_id, updated_at=now
+        conn, account_id, changed, trunk_id=trunk_id, application_id=application_id, updated_at=now
     )
     await record_number_events(conn, account_id, records, changed, "number.routing_changed")
     return outcomes
@@ -128,7 +128,9 @@ async def unroute_numbers(
         except ApiError as error:
             outcomes[e164] = error
     changed = [e164 for e164, outcome in outcomes.items() if outcome is True]
-    await repository.set_routing(conn, changed, trunk_id=None, application_id=None, updated_at=now)
+    await repository.set_routing(
+        conn, account_id, changed, trunk_id=None, application_id=None, updated_at=now
+    )
     await record_number_events(conn, account_id, records, changed, "number.routing_changed")
     return outcomes
 
