@@ -33,8 +33,8 @@ from voxnumbers.kit.e164 import InvalidNumber, normalize_e164, number_facts
 from voxnumbers.kit.money import parse_cents
 from voxnumbers.kit.worlds import world_of
 from voxnumbers.numbers import repository as numbers_repository
-from voxnumbers.numbers.capabilities import to_mask
 from voxnumbers.settings import Settings
+from voxnumbers.vocabulary import to_mask
 
 DEMO_ACCOUNT_NAME = "Demo account"
 

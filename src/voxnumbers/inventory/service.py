@@ -20,11 +20,10 @@ from voxnumbers.inventory.schemas import (
 )
 from voxnumbers.inventory.testmode import generated_inventory
 from voxnumbers.kit.clock import utc_now
-from voxnumbers.kit.e164 import digits_filter, is_country_code, parse_e164
 from voxnumbers.kit.money import CURRENCY, cents_to_decimal
 from voxnumbers.kit.pagination import offset_of, pagination
 from voxnumbers.kit.worlds import is_live, public_id_of
-from voxnumbers.numbers.capabilities import to_list, to_mask
+from voxnumbers.vocabulary import country_filter, digits_filter, parse_e164, to_list, to_mask
 
 UPLOAD_FIELD = "csv"
 PROBLEMS_SHOWN = 50
@@ -189,13 +188,3 @@ async def remove_from_inventory(conn: AsyncConnection, raw_e164: str) -> Availab
 async def any_for_sale(conn: AsyncConnection) -> bool:
     """Whether anything is in inventory (a fresh database has nothing)."""
     return await repository.any_for_sale(conn)
-
-
-def country_filter(country: str | None) -> str | None:
-    """An ISO 3166-1 alpha-2 filter, case-insensitive; ``400`` on anything else."""
-    if country is None:
-        return None
-    code = country.strip().upper()
-    if not is_country_code(code):
-        raise ValidationFailed.on("country", "must be an ISO 3166-1 alpha-2 country code, e.g. US")
-    return code

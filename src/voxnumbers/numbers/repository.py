@@ -38,7 +38,6 @@ from voxnumbers.kit.direct import copy_out, fetch_all
 from voxnumbers.kit.money import CURRENCY, cents_to_decimal
 from voxnumbers.kit.upsert import insert_for
 from voxnumbers.kit.worlds import is_live
-from voxnumbers.numbers.capabilities import to_list
 from voxnumbers.numbers.schemas import (
     ListOrder,
     Number,
@@ -48,6 +47,7 @@ from voxnumbers.numbers.schemas import (
     ReleasedNumber,
 )
 from voxnumbers.schema import accounts, applications, number_counts, number_totals, numbers, trunks
+from voxnumbers.vocabulary import to_list
 
 # The statuses listed by default, as values the statement carries (not an expanding IN,
 # which is rendered at every execution): ``kit.direct`` runs these statements as compiled.

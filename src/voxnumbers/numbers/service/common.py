@@ -12,12 +12,12 @@ from voxnumbers import audit
 from voxnumbers.errors import Conflict, NotFound
 from voxnumbers.events.service import record_event, record_events
 from voxnumbers.events.types import EventType
-from voxnumbers.kit.e164 import parse_e164
 from voxnumbers.kit.etags import IfMatch, require_match
 from voxnumbers.kit.jsonc import to_json_data
 from voxnumbers.numbers import repository
 from voxnumbers.numbers.lifecycle import Action, InvalidTransition, next_status
 from voxnumbers.numbers.schemas import NumberRecord
+from voxnumbers.vocabulary import parse_e164
 
 
 async def owned_number(

@@ -13,14 +13,11 @@ from voxnumbers.errors import Conflict, NotFound, ValidationFailed
 from voxnumbers.inventory import repository as inventory
 from voxnumbers.inventory import testmode
 from voxnumbers.inventory.schemas import InventoryEntry
-from voxnumbers.inventory.service import country_filter
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.cursor import InvalidCursor, decode_cursor, encode_cursor
-from voxnumbers.kit.e164 import country_of, digits_filter, parse_e164
 from voxnumbers.kit.pagination import PER_PAGE_DEFAULT, offset_of, pagination
 from voxnumbers.kit.worlds import is_live, public_id_of
 from voxnumbers.numbers import repository
-from voxnumbers.numbers.capabilities import to_mask
 from voxnumbers.numbers.schemas import (
     ListOrder,
     Number,
@@ -31,6 +28,7 @@ from voxnumbers.numbers.schemas import (
 )
 from voxnumbers.numbers.service.common import owned_number, record_number_event
 from voxnumbers.numbers.service.release import return_to_inventory
+from voxnumbers.vocabulary import country_filter, country_of, digits_filter, parse_e164, to_mask
 
 
 class ListFilters(msgspec.Struct, frozen=True, kw_only=True):
