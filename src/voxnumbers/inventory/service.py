@@ -1,4 +1,5 @@
-"""Rules of the inventory: what a search may ask, and what may be put up for sale."""
+"""Rules of the inventory: what a search may ask, what may be put up for sale, and the
+hand-over of a number between inventory and its buyer (the door ``numbers`` uses)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from operator import attrgetter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers import audit
-from voxnumbers.errors import FieldProblem, NotFound, ValidationFailed
-from voxnumbers.inventory import repository
+from voxnumbers.errors import Conflict, FieldProblem, NotFound, ValidationFailed
+from voxnumbers.inventory import repository, testmode
 from voxnumbers.inventory.importer import ValidatedFile, read_inventory_text
 from voxnumbers.inventory.schemas import (
     AvailableNumber,
@@ -18,7 +19,6 @@ from voxnumbers.inventory.schemas import (
     InventoryEntry,
     InventorySearch,
 )
-from voxnumbers.inventory.testmode import generated_inventory
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.money import CURRENCY, cents_to_decimal
 from voxnumbers.kit.pagination import offset_of, pagination
@@ -78,7 +78,7 @@ async def _search_test_inventory(
     held = await repository.held_in_world(conn, account_id, now)
     found = [
         entry
-        for entry in generated_inventory(public_id_of(account_id))
+        for entry in testmode.generated_inventory(public_id_of(account_id))
         if entry.e164 not in held and _matches(entry, search)
     ]
     offset = offset_of(page, per_page)
@@ -188,3 +188,35 @@ async def remove_from_inventory(conn: AsyncConnection, raw_e164: str) -> Availab
 async def any_for_sale(conn: AsyncConnection) -> bool:
     """Whether anything is in inventory (a fresh database has nothing)."""
     return await repository.any_for_sale(conn)
+
+
+# -- the hand-over to and from ``numbers`` (its purchase and its return to inventory) --------
+
+
+async def take_for_sale(conn: AsyncConnection, e164: str) -> InventoryEntry | None:
+    """Take a number off sale for its buyer and answer its entry; ``None`` when it is not
+    (or no longer) for sale. Of concurrent buyers exactly one gets it."""
+    return await repository.take(conn, e164)
+
+
+async def restock(conn: AsyncConnection, entry: InventoryEntry) -> None:
+    """Put a number that comes back from its owner up for sale again, as it was bought (no
+    audit entry of its own: the return to inventory records one)."""
+    await repository.add_entries(conn, [entry])
+
+
+def test_world_entry(account_id: str, e164: str, country: str) -> InventoryEntry:
+    """What a test world buys when it buys ``e164`` (``spec/API.md`` §10): any valid number
+    it does not hold, generated, never the live inventory. Twilio's magic numbers answer as
+    there: the invalid one ``400`` on ``e164``, the unavailable one ``409``."""
+    if e164 == testmode.MAGIC_INVALID:
+        raise ValidationFailed.on("e164", "is invalid (test mode's magic invalid number)")
+    if e164 == testmode.MAGIC_UNAVAILABLE:
+        raise Conflict("This number is not available (test mode's magic unavailable number).")
+    return testmode.purchase_entry(public_id_of(account_id), e164, country)
+
+
+def always_available_in_tests(e164: str) -> bool:
+    """Whether ``e164`` is test mode's magic always-available number: buying it again in a
+    test world replaces the world's earlier purchase."""
+    return e164 == testmode.MAGIC_AVAILABLE

@@ -10,13 +10,11 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.errors import Conflict, NotFound, ValidationFailed
-from voxnumbers.inventory import repository as inventory
-from voxnumbers.inventory import testmode
-from voxnumbers.inventory.schemas import InventoryEntry
+from voxnumbers.inventory import service as inventory
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.cursor import InvalidCursor, decode_cursor, encode_cursor
 from voxnumbers.kit.pagination import PER_PAGE_DEFAULT, offset_of, pagination
-from voxnumbers.kit.worlds import is_live, public_id_of
+from voxnumbers.kit.worlds import is_live
 from voxnumbers.numbers import repository
 from voxnumbers.numbers.schemas import (
     ListOrder,
@@ -203,7 +201,7 @@ async def purchase_number(
     now = utc_now()
     if not is_live(account_id):
         return await _purchase_in_test_world(conn, account_id, e164, country, now)
-    entry = await inventory.take(conn, e164)
+    entry = await inventory.take_for_sale(conn, e164)
     if entry is None:
         owned = await repository.find_owned_record(conn, e164)
         if owned is None:
@@ -211,7 +209,7 @@ async def purchase_number(
         if owned.status != "released" or owned.is_cooling_off(now):
             raise Conflict("This number is not available: it is owned or cooling off.")
         await return_to_inventory(conn, owned)
-        entry = await inventory.take(conn, e164)
+        entry = await inventory.take_for_sale(conn, e164)
         assert entry is not None
     await repository.insert_numbers(conn, [_owned_row(account_id, entry, now)])
     return await _purchased(conn, account_id, e164, now)
@@ -223,13 +221,9 @@ async def _purchase_in_test_world(
     """Buy in a test world (``spec/API.md`` §10): the live inventory is never read or
     changed. Any valid number the test world does not hold can be bought and is ``active``
     at once; Twilio's magic numbers answer as there."""
-    if e164 == testmode.MAGIC_INVALID:
-        raise ValidationFailed.on("e164", "is invalid (test mode's magic invalid number)")
-    if e164 == testmode.MAGIC_UNAVAILABLE:
-        raise Conflict("This number is not available (test mode's magic unavailable number).")
-    entry = testmode.purchase_entry(public_id_of(account_id), e164, country or country_of(e164))
+    entry = inventory.test_world_entry(account_id, e164, country or country_of(e164))
     row = {**_owned_row(account_id, entry, now), "status": "active", "needs_provisioning": False}
-    always = e164 == testmode.MAGIC_AVAILABLE
+    always = inventory.always_available_in_tests(e164)
     if always:
         # Its buyers in one world queue here, so each replaces the one before it.
         await repository.lock_world(conn, account_id)
@@ -248,7 +242,7 @@ async def _purchase_in_test_world(
     return await _purchased(conn, account_id, e164, now)
 
 
-def _owned_row(account_id: str, entry: InventoryEntry, now: datetime) -> dict[str, Any]:
+def _owned_row(account_id: str, entry: inventory.InventoryEntry, now: datetime) -> dict[str, Any]:
     return {
         "e164": entry.e164,
         "account_id": account_id,
