@@ -12,8 +12,8 @@ from voxnumbers.inventory import service as inventory
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.worlds import is_live
 from voxnumbers.numbers import repository
-from voxnumbers.numbers.schemas import Number, PurchaseRequest
-from voxnumbers.numbers.service.common import owned_number, record_number_event
+from voxnumbers.numbers.schemas import Number, NumberRecord, PurchaseRequest
+from voxnumbers.numbers.service.common import record_number_event
 from voxnumbers.numbers.service.release import return_to_inventory
 from voxnumbers.vocabulary import country_filter, country_of, parse_e164
 
@@ -44,8 +44,9 @@ async def purchase_number(
         await return_to_inventory(conn, owned)
         entry = await inventory.take_for_sale(conn, e164)
         assert entry is not None
-    await repository.insert_numbers(conn, [_owned_row(account_id, entry, now)])
-    return await _purchased(conn, account_id, e164, now)
+    row = _owned_row(account_id, entry, now)
+    await repository.insert_numbers(conn, [row])
+    return await _purchased(conn, row)
 
 
 async def _purchase_in_test_world(
@@ -72,7 +73,7 @@ async def _purchase_in_test_world(
     if not await repository.insert_number_if_free(conn, row):
         # A concurrent purchase of the same number in this test world committed first.
         raise Conflict("This number is not available: it is owned or cooling off.")
-    return await _purchased(conn, account_id, e164, now)
+    return await _purchased(conn, row)
 
 
 def _owned_row(account_id: str, entry: inventory.InventoryEntry, now: datetime) -> dict[str, Any]:
@@ -98,9 +99,9 @@ def _owned_row(account_id: str, entry: inventory.InventoryEntry, now: datetime) 
     }
 
 
-async def _purchased(conn: AsyncConnection, account_id: str, e164: str, now: datetime) -> Number:
-    record = await owned_number(conn, account_id, e164, now, lock=False)
-    await record_number_event(conn, record, "number.purchased", created=True)
-    number = await repository.find_number(conn, account_id, e164)
-    assert number is not None
-    return number
+async def _purchased(conn: AsyncConnection, row: dict[str, Any]) -> Number:
+    """The event and audit entry of the purchase, and the answer: all from the row just
+    inserted (the purchase holds the number's row; nothing else can have changed it)."""
+    record = NumberRecord(**row, live=is_live(row["account_id"]))
+    await record_number_event(conn, record, "number.purchased", created=True, after=record)
+    return repository.to_number(record)
