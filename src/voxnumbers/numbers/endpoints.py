@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
-import msgspec
 from litestar import Request, Response, Router, delete, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency, Provide
@@ -122,11 +121,11 @@ async def list_numbers(
     return await service.list_numbers(
         conn,
         caller.account_id,
+        filters,
         page=page,
         per_page=per_page,
         sort=sort,
         cursor=cursor,
-        **msgspec.structs.asdict(filters),
     )
 
 

@@ -334,8 +334,7 @@ class NumberLife(RuleBasedStateMachine):
                         page = await numbers.list_numbers(
                             conn,
                             tenant.account_id,
-                            country=country,
-                            status=status,
+                            numbers.ListFilters(country=country, status=status),
                             page=1,
                             per_page=100,
                         )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from typing import Any
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -64,17 +63,18 @@ def number_filter(filters: ListFilters) -> NumberFilter:
     )
 
 
+NO_FILTERS = ListFilters()
+
+
 async def list_numbers(
     conn: AsyncConnection,
     account_id: str,
+    filters: ListFilters = NO_FILTERS,
     *,
-    country: str | None = None,
-    status: str | None = None,
     page: int | None = None,
     per_page: int = PER_PAGE_DEFAULT,
     sort: str = "created_at",
     cursor: str | None = None,
-    **filters: Any,
 ) -> NumberPage:
     """The seed: a page of the account's numbers with the exact total of the filter.
 
@@ -82,9 +82,10 @@ async def list_numbers(
     cooling off). Totals of the seed filters come from the maintained counts; other filters
     (routing, released numbers, whose cooling-off ends with time alone, …) are counted.
     Pages are chosen by number (``page``) or, when ``cursor`` is given (empty: the first
-    page), by keyset, and the answer then carries ``next_cursor``.
+    page), by keyset, and the answer then carries ``next_cursor``. ``filters`` are validated
+    once, into the ``NumberFilter`` the repository takes.
     """
-    where = number_filter(ListFilters(country=country, status=status, **filters))
+    where = number_filter(filters)
     order = ListOrder.parse(sort)
     if cursor is not None:
         if page is not None:
