@@ -33,6 +33,7 @@ from voxnumbers.numbers.service.routing import (
     unroute_numbers,
     unrouting_change,
 )
+from voxnumbers.numbers.service.seeding import seed_owned_numbers
 from voxnumbers.numbers.service.transitions import activate, reinstate, suspend
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "release_status",
     "route_numbers",
     "routing_change",
+    "seed_owned_numbers",
     "suspend",
     "sweep_expired_releases",
     "unassign_application",
