@@ -18,7 +18,7 @@ from voxnumbers.inventory.schemas import InventoryEntry
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.db import Database
 from voxnumbers.kit.e164 import number_facts
-from voxnumbers.numbers.capabilities import to_mask
+from voxnumbers.vocabulary import to_mask
 
 
 @dataclass(frozen=True)

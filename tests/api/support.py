@@ -22,10 +22,10 @@ from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.db import Database
 from voxnumbers.kit.e164 import number_facts
 from voxnumbers.numbers import repository as numbers_repository
-from voxnumbers.numbers.capabilities import to_mask
 from voxnumbers.numbers.schemas import NumberFilter
 from voxnumbers.schema import api_keys, events, numbers
 from voxnumbers.settings import Settings
+from voxnumbers.vocabulary import to_mask
 
 NUMBER_KEYS = [
     "e164",

@@ -20,8 +20,8 @@ from tests.api.support import (
 )
 from tests.factories import GB_NUMBERS, IN_NUMBERS, US_NUMBERS, entry, make_tenant, stock
 from voxnumbers.kit.clock import iso_z
-from voxnumbers.numbers.capabilities import to_mask
 from voxnumbers.schema import applications, trunks
+from voxnumbers.vocabulary import to_mask
 
 
 # The seed page's response, verbatim.

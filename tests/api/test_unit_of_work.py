@@ -29,6 +29,7 @@ from tests.api.support import (
 from tests.factories import GB_NUMBERS, US_NUMBERS, entry, make_tenant, stock
 from voxnumbers.app import create_app
 from voxnumbers.kit.db import DEFAULT_RETRY, Database
+from voxnumbers.numbers import count_upkeep
 from voxnumbers.numbers import repository as numbers_repository
 from voxnumbers.settings import Settings
 
@@ -259,7 +260,7 @@ async def test_a_commit_the_database_refuses_is_never_answered_as_a_success(
     async def refuse(conn):
         raise OSError("connection reset by peer")
 
-    monkeypatch.setattr(numbers_repository, "write_pending_counts", refuse)
+    monkeypatch.setattr(count_upkeep, "write_pending_counts", refuse)
     bought = await buy(client, tenant, NUMBER)
     assert_error(bought, 503)
     assert await owners_of(one_connection, NUMBER) == []

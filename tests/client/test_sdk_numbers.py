@@ -16,7 +16,7 @@ from tests.client.support import Vox, assert_matches_wire
 from tests.factories import GB_NUMBERS, US_NUMBERS, US_TOLL_FREE, Tenant, entry, stock
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.db import Database
-from voxnumbers.numbers.capabilities import to_mask
+from voxnumbers.vocabulary import to_mask
 from voxnumbers_client import (
     AvailableNumber,
     Number,

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from tests.api.support import app_on, assert_error, counted_and_scanned, own, running
 from tests.factories import Tenant, counts_by_bucket, entry, make_tenant, stock
 from voxnumbers.kit.db import Database
-from voxnumbers.numbers import repository as numbers_repository
+from voxnumbers.numbers import count_upkeep
 from voxnumbers.schema import events, number_counts, number_totals, numbers
 
 PAIRS = 50
@@ -162,7 +162,7 @@ async def test_concurrent_purchases_in_one_account_spread_their_counts(
         slots = {row.slot for row in await conn.execute(select(number_totals.c.slot))}
     assert len(slots) > 1 if database.dialect == "postgresql" else slots == {0}
 
-    folded = await database.run(numbers_repository.fold_count_slots)
+    folded = await database.run(count_upkeep.fold_count_slots)
     assert folded > 0 if database.dialect == "postgresql" else folded == 0
     async with database.transaction(write=False) as conn:
         slots = {row.slot for row in await conn.execute(select(number_totals.c.slot))}
@@ -218,6 +218,6 @@ async def _assert_totals_equal_a_scan(database: Database) -> None:
         for row in await conn.execute(select(numbers)):
             key = (row.account_id, row.country, row.status)
             scanned[key] += 1
-            scanned_by_month[(*key, numbers_repository.month_of(row.created_at))] += 1
+            scanned_by_month[(*key, count_upkeep.month_of(row.created_at))] += 1
     assert totals == dict(scanned)
     assert by_month == dict(scanned_by_month)

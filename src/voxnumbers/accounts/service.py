@@ -134,6 +134,11 @@ async def save_key_usage(conn: AsyncConnection, notes: dict[str, datetime]) -> N
     await repository.record_key_usage(conn, notes)
 
 
+async def find_account_by_name(conn: AsyncConnection, name: str) -> Account | None:
+    """The oldest account of this name, or ``None``."""
+    return await repository.find_account_by_name(conn, name)
+
+
 async def any_account(conn: AsyncConnection) -> bool:
     """Whether any account exists (a fresh database has none)."""
     return await repository.any_account(conn)

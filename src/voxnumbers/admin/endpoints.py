@@ -33,7 +33,8 @@ from voxnumbers.inventory import service as inventory
 from voxnumbers.inventory.schemas import AvailableNumber, AvailableNumberPage
 from voxnumbers.kit.pagination import PER_PAGE_DEFAULT, PageNumber, PerPage
 from voxnumbers.numbers import service as numbers
-from voxnumbers.numbers.schemas import Number, NumberType
+from voxnumbers.numbers.schemas import Number
+from voxnumbers.vocabulary import NumberType
 from voxnumbers.web.openapi import error_responses
 
 Conn = NamedDependency[AsyncConnection]

@@ -21,7 +21,6 @@ import phonenumbers
 from rich.markup import escape
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from voxnumbers.accounts import repository as accounts_repository
 from voxnumbers.accounts import service as accounts
 from voxnumbers.cli.runtime import err, out
 from voxnumbers.errors import Unauthorized
@@ -32,9 +31,9 @@ from voxnumbers.kit.db import Database
 from voxnumbers.kit.e164 import InvalidNumber, normalize_e164, number_facts
 from voxnumbers.kit.money import parse_cents
 from voxnumbers.kit.worlds import world_of
-from voxnumbers.numbers import repository as numbers_repository
-from voxnumbers.numbers.capabilities import to_mask
+from voxnumbers.numbers import service as numbers
 from voxnumbers.settings import Settings
+from voxnumbers.vocabulary import to_mask
 
 DEMO_ACCOUNT_NAME = "Demo account"
 
@@ -150,7 +149,7 @@ async def ensure_demo(
     # A write transaction on SQLite is exclusive: two servers starting at once cannot both
     # find the database empty.
     async with database.transaction() as conn:
-        demo = await accounts_repository.find_account_by_name(conn, DEMO_ACCOUNT_NAME)
+        demo = await accounts.find_account_by_name(conn, DEMO_ACCOUNT_NAME)
         if demo is not None:
             info = await _reuse_demo(conn, demo.id, saved)
         elif await _is_empty(conn):
@@ -234,7 +233,7 @@ async def _create_demo(conn: AsyncConnection, cooling_off: timedelta) -> DemoInf
         entry for entries in catalogue.values() for entry in entries if entry.e164 not in taken
     ]
     await inventory.add_to_inventory(conn, for_sale)
-    await numbers_repository.insert_numbers(conn, owned)
+    await numbers.seed_owned_numbers(conn, owned)
     issued = await accounts.issue_key(conn, account.id, test=True)
     return DemoInfo(
         account_id=account.id,

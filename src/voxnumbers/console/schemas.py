@@ -9,7 +9,8 @@ from typing import Annotated, Literal
 import msgspec
 
 from voxnumbers.kit.pagination import PER_PAGE_DEFAULT
-from voxnumbers.numbers.schemas import Capability, ListableStatus, NumberType, SortKey
+from voxnumbers.numbers.schemas import ListableStatus, SortKey
+from voxnumbers.vocabulary import Capability, NumberType
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import secrets
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -153,25 +152,37 @@ async def trunk_view(
 
 async def numbers_page(conn: AsyncConnection, account_id: str, query: NumbersQuery) -> NumberPage:
     """The numbers page: the list of the API, with the same filters, sort and paging."""
-    return await numbers.list_numbers(conn, account_id, **list_arguments(query))
+    return await numbers.list_numbers(
+        conn,
+        account_id,
+        list_filters(query),
+        page=query.page,
+        per_page=query.per_page,
+        sort=query.sort,
+    )
 
 
-def list_arguments(query: NumbersQuery) -> dict[str, Any]:
-    """The query as ``numbers.list_numbers`` takes it: dates are midnight UTC."""
-    arguments = msgspec.structs.asdict(query)
-    del arguments["format"]
-    arguments["capabilities"] = tuple(arguments.pop("capability"))
-    arguments["status"] = query.status.value if query.status else None
-    for name in ("created_after", "created_before"):
-        day: date | None = arguments[name]
-        arguments[name] = datetime.combine(day, time(), UTC) if day else None
-    return arguments
+def list_filters(query: NumbersQuery) -> numbers.ListFilters:
+    """The query's filters as ``numbers.list_numbers`` takes them: dates are midnight UTC."""
+
+    def midnight(day: date | None) -> datetime | None:
+        return datetime.combine(day, time(), UTC) if day else None
+
+    return numbers.ListFilters(
+        country=query.country,
+        status=query.status.value if query.status else None,
+        trunk_id=query.trunk_id,
+        application_id=query.application_id,
+        routed=query.routed,
+        type=query.type,
+        region=query.region,
+        capabilities=tuple(query.capability),
+        contains=query.contains,
+        created_after=midnight(query.created_after),
+        created_before=midnight(query.created_before),
+    )
 
 
 def export_filter(query: NumbersQuery) -> tuple[NumberFilter, ListOrder]:
     """The filter and order of an export of what the numbers page lists."""
-    arguments = list_arguments(query)
-    sort = arguments.pop("sort")
-    for name in ("page", "per_page"):
-        del arguments[name]
-    return numbers.number_filter(numbers.ListFilters(**arguments)), ListOrder.parse(sort)
+    return numbers.number_filter(list_filters(query)), ListOrder.parse(query.sort)

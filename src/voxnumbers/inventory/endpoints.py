@@ -13,7 +13,7 @@ from voxnumbers.accounts.schemas import Caller
 from voxnumbers.inventory import service
 from voxnumbers.inventory.schemas import AvailableNumberPage
 from voxnumbers.kit.pagination import PER_PAGE_DEFAULT, PageNumber, PerPage
-from voxnumbers.numbers.schemas import Capability, NumberType
+from voxnumbers.vocabulary import Capability, NumberType
 from voxnumbers.web.openapi import error_responses
 
 

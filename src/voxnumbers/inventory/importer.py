@@ -43,7 +43,7 @@ from voxnumbers.kit.e164 import (
     parse_number,
 )
 from voxnumbers.kit.money import parse_cents
-from voxnumbers.numbers.capabilities import to_mask
+from voxnumbers.vocabulary import to_mask
 
 if TYPE_CHECKING:
     from _csv import Reader

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.inventory.schemas import AvailableNumber, InventoryEntry, InventorySearch
 from voxnumbers.kit.money import CURRENCY, cents_to_decimal
-from voxnumbers.numbers.capabilities import to_list
 from voxnumbers.schema import inventory_numbers, numbers
+from voxnumbers.vocabulary import to_list
 
 _inv = inventory_numbers.c
 _SHOWN = (

@@ -9,7 +9,7 @@ import msgspec
 
 from voxnumbers.kit.money import Money
 from voxnumbers.kit.pagination import Pagination
-from voxnumbers.numbers.schemas import Capability, NumberType
+from voxnumbers.vocabulary import Capability, NumberType
 
 
 class AvailableNumber(msgspec.Struct, kw_only=True):

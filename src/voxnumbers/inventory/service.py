@@ -1,4 +1,5 @@
-"""Rules of the inventory: what a search may ask, and what may be put up for sale."""
+"""Rules of the inventory: what a search may ask, what may be put up for sale, and the
+hand-over of a number between inventory and its buyer (the door ``numbers`` uses)."""
 
 from __future__ import annotations
 
@@ -10,22 +11,22 @@ from operator import attrgetter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers import audit
-from voxnumbers.errors import FieldProblem, NotFound, ValidationFailed
-from voxnumbers.inventory import repository
+from voxnumbers.errors import Conflict, FieldProblem, NotFound, ValidationFailed
+from voxnumbers.inventory import repository, testmode
 from voxnumbers.inventory.importer import ValidatedFile, read_inventory_text
 from voxnumbers.inventory.schemas import (
     AvailableNumber,
     AvailableNumberPage,
-    InventoryEntry,
     InventorySearch,
 )
-from voxnumbers.inventory.testmode import generated_inventory
+
+# The inventory's entry is part of this door: numbers restocks and buys with it.
+from voxnumbers.inventory.schemas import InventoryEntry as InventoryEntry
 from voxnumbers.kit.clock import utc_now
-from voxnumbers.kit.e164 import digits_filter, is_country_code, parse_e164
 from voxnumbers.kit.money import CURRENCY, cents_to_decimal
 from voxnumbers.kit.pagination import offset_of, pagination, read_page
 from voxnumbers.kit.worlds import is_live, public_id_of
-from voxnumbers.numbers.capabilities import to_list, to_mask
+from voxnumbers.vocabulary import country_filter, digits_filter, parse_e164, to_list, to_mask
 
 UPLOAD_FIELD = "csv"
 PROBLEMS_SHOWN = 50
@@ -76,7 +77,7 @@ async def _search_test_inventory(
     held = await repository.held_in_world(conn, account_id, now)
     found = [
         entry
-        for entry in generated_inventory(public_id_of(account_id))
+        for entry in testmode.generated_inventory(public_id_of(account_id))
         if entry.e164 not in held and _matches(entry, search)
     ]
     offset = offset_of(page, per_page)
@@ -188,11 +189,33 @@ async def any_for_sale(conn: AsyncConnection) -> bool:
     return await repository.any_for_sale(conn)
 
 
-def country_filter(country: str | None) -> str | None:
-    """An ISO 3166-1 alpha-2 filter, case-insensitive; ``400`` on anything else."""
-    if country is None:
-        return None
-    code = country.strip().upper()
-    if not is_country_code(code):
-        raise ValidationFailed.on("country", "must be an ISO 3166-1 alpha-2 country code, e.g. US")
-    return code
+# -- the hand-over to and from ``numbers`` (its purchase and its return to inventory) --------
+
+
+async def take_for_sale(conn: AsyncConnection, e164: str) -> InventoryEntry | None:
+    """Take a number off sale for its buyer and answer its entry; ``None`` when it is not
+    (or no longer) for sale. Of concurrent buyers exactly one gets it."""
+    return await repository.take(conn, e164)
+
+
+async def restock(conn: AsyncConnection, entry: InventoryEntry) -> None:
+    """Put a number that comes back from its owner up for sale again, as it was bought (no
+    audit entry of its own: the return to inventory records one)."""
+    await repository.add_entries(conn, [entry])
+
+
+def test_world_entry(account_id: str, e164: str, country: str) -> InventoryEntry:
+    """What a test world buys when it buys ``e164`` (``spec/API.md`` §10): any valid number
+    it does not hold, generated, never the live inventory. Twilio's magic numbers answer as
+    there: the invalid one ``400`` on ``e164``, the unavailable one ``409``."""
+    if e164 == testmode.MAGIC_INVALID:
+        raise ValidationFailed.on("e164", "is invalid (test mode's magic invalid number)")
+    if e164 == testmode.MAGIC_UNAVAILABLE:
+        raise Conflict("This number is not available (test mode's magic unavailable number).")
+    return testmode.purchase_entry(public_id_of(account_id), e164, country)
+
+
+def always_available_in_tests(e164: str) -> bool:
+    """Whether ``e164`` is test mode's magic always-available number: buying it again in a
+    test world replaces the world's earlier purchase."""
+    return e164 == testmode.MAGIC_AVAILABLE

@@ -22,8 +22,7 @@ import phonenumbers
 from phonenumbers import PhoneNumberType
 
 from voxnumbers.inventory.schemas import InventoryEntry
-from voxnumbers.kit.e164 import InvalidNumber, normalize_e164
-from voxnumbers.numbers.capabilities import to_mask
+from voxnumbers.vocabulary import InvalidNumber, normalize_e164, to_mask
 
 MAGIC_UNAVAILABLE = "+15005550000"
 MAGIC_INVALID = "+15005550001"

@@ -9,7 +9,8 @@ import msgspec
 
 from voxnumbers.kit.money import Money
 from voxnumbers.kit.pagination import Pagination
-from voxnumbers.numbers.schemas import Capability, ListableStatus, NumberType
+from voxnumbers.numbers.schemas import ListableStatus
+from voxnumbers.vocabulary import Capability, NumberType
 
 BulkAction = Literal["assign_trunk", "assign_application", "unassign", "release", "cancel_release"]
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]

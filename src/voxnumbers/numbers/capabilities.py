@@ -1,28 +1,9 @@
-"""Capabilities are stored as a bit mask and shown as a list in a fixed order."""
+"""Capabilities as a bit mask and as a list: now in ``voxnumbers.vocabulary``.
 
-from __future__ import annotations
+Kept for the modules that still import them from here (the export and the benchmarks);
+new code imports ``voxnumbers.vocabulary``.
+"""
 
-from collections.abc import Iterable
+from voxnumbers.vocabulary import CAPABILITIES, to_list, to_mask
 
-CAPABILITIES = ("voice", "sms", "mms")
-_BITS = {name: 1 << i for i, name in enumerate(CAPABILITIES)}
-_LISTS = tuple(
-    [name for name in CAPABILITIES if mask & _BITS[name]] for mask in range(1 << len(CAPABILITIES))
-)
-
-
-def to_mask(names: Iterable[str]) -> int:
-    """``["sms", "voice"]`` -> ``3``. Raises ``ValueError`` for an unknown capability."""
-    mask = 0
-    for name in names:
-        if name not in _BITS:
-            raise ValueError(
-                f"unknown capability {name!r}; expected one of {', '.join(CAPABILITIES)}"
-            )
-        mask |= _BITS[name]
-    return mask
-
-
-def to_list(mask: int) -> list[str]:
-    """``3`` -> ``["voice", "sms"]`` (always in the order voice, sms, mms)."""
-    return list(_LISTS[mask])
+__all__ = ["CAPABILITIES", "to_list", "to_mask"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
-import msgspec
 from litestar import Request, Response, Router, delete, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency, Provide
@@ -20,12 +19,10 @@ from voxnumbers.kit.pagination import PER_PAGE_DEFAULT, PerPage
 from voxnumbers.numbers import service
 from voxnumbers.numbers.schemas import (
     ApplicationTarget,
-    Capability,
     ListableStatus,
     ListOrder,
     Number,
     NumberPage,
-    NumberType,
     PurchaseRequest,
     Release,
     ReleasePreview,
@@ -34,6 +31,7 @@ from voxnumbers.numbers.schemas import (
     SortKey,
 )
 from voxnumbers.settings import Settings
+from voxnumbers.vocabulary import Capability, NumberType
 from voxnumbers.web.etags import (
     ETAG_HEADER,
     IF_MATCH_DEPENDENCY,
@@ -122,11 +120,11 @@ async def list_numbers(
     return await service.list_numbers(
         conn,
         caller.account_id,
+        filters,
         page=page,
         per_page=per_page,
         sort=sort,
         cursor=cursor,
-        **msgspec.structs.asdict(filters),
     )
 
 

@@ -1,15 +1,12 @@
-"""All SQL of owned numbers and their exact counts.
+"""All SQL of owned numbers, and the reads of their exact counts.
 
 Every change to an owned number's account, country or status goes through this module,
-which keeps ``number_totals`` and ``number_counts`` in step in the same transaction:
-``total`` in lists is read from there, never counted at request time. A transaction's count
-changes are written just before it commits (``write_pending_counts``), striped over slots.
+which tells ``count_upkeep`` so that ``number_totals`` and ``number_counts`` stay in step in
+the same transaction: ``total`` in lists is read from there, never counted at request time.
 """
 
 from __future__ import annotations
 
-import random
-from collections import Counter
 from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -33,12 +30,18 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnClause
 
-from voxnumbers.kit.db import Timestamp, among, before_commit, transaction_local
+from voxnumbers.kit.db import Timestamp, among
 from voxnumbers.kit.direct import copy_out, fetch_all
 from voxnumbers.kit.money import CURRENCY, cents_to_decimal
 from voxnumbers.kit.upsert import insert_for
 from voxnumbers.kit.worlds import is_live
-from voxnumbers.numbers.capabilities import to_list
+from voxnumbers.numbers.count_upkeep import (
+    adjust_count,
+    month_of,
+    month_start,
+    next_month,
+    settle_counts,
+)
 from voxnumbers.numbers.schemas import (
     ListOrder,
     Number,
@@ -48,6 +51,7 @@ from voxnumbers.numbers.schemas import (
     ReleasedNumber,
 )
 from voxnumbers.schema import accounts, applications, number_counts, number_totals, numbers, trunks
+from voxnumbers.vocabulary import to_list
 
 # The statuses listed by default, as values the statement carries (not an expanding IN,
 # which is rendered at every execution): ``kit.direct`` runs these statements as compiled.
@@ -314,7 +318,7 @@ async def _page_rows(
     after: Position | None,
     counted: bool = False,
 ) -> Sequence[Any]:
-    await _settle_counts(conn)
+    await settle_counts(conn)
     parameters = _parameters(account_id, where)
     since = until = False
     if after is not None:
@@ -625,7 +629,7 @@ def _count_query(shape: _Shape) -> Any:
 async def count_numbers(conn: AsyncConnection, account_id: str, where: NumberFilter) -> int:
     """Exact number of the account's numbers matching a seed filter, from ``number_totals``;
     other filters are counted by scanning."""
-    await _settle_counts(conn)
+    await settle_counts(conn)
     query = _count_query(_shape(where))
     return int((await fetch_all(conn, query, _parameters(account_id, where)))[0][0])
 
@@ -661,7 +665,7 @@ async def insert_numbers(conn: AsyncConnection, rows: Iterable[Mapping[str, Any]
         bucket = (row["account_id"], row["country"], row["status"], month_of(row["created_at"]))
         deltas[bucket] = deltas.get(bucket, 0) + 1
     for (account_id, country, status, month), delta in deltas.items():
-        await _adjust_count(conn, account_id, country, status, month, delta)
+        await adjust_count(conn, account_id, country, status, month, delta)
 
 
 async def lock_world(conn: AsyncConnection, account_id: str) -> None:
@@ -684,7 +688,7 @@ async def insert_number_if_free(conn: AsyncConnection, row: Mapping[str, Any]) -
     if (await conn.execute(statement)).first() is None:
         return False
     month = month_of(row["created_at"])
-    await _adjust_count(conn, row["account_id"], row["country"], row["status"], month, +1)
+    await adjust_count(conn, row["account_id"], row["country"], row["status"], month, +1)
     return True
 
 
@@ -797,15 +801,15 @@ async def update_number(conn: AsyncConnection, record: NumberRecord, **changes: 
     status = changes.get("status", record.status)
     if status != record.status:
         month = month_of(record.created_at)
-        await _adjust_count(conn, record.account_id, record.country, record.status, month, -1)
-        await _adjust_count(conn, record.account_id, record.country, status, month, +1)
+        await adjust_count(conn, record.account_id, record.country, record.status, month, -1)
+        await adjust_count(conn, record.account_id, record.country, status, month, +1)
 
 
 async def delete_number(conn: AsyncConnection, record: NumberRecord) -> None:
     """Remove an owned number (on its way back to inventory), keeping the counts in step."""
     await conn.execute(delete(numbers).where(_this(record)))
     month = month_of(record.created_at)
-    await _adjust_count(conn, record.account_id, record.country, record.status, month, -1)
+    await adjust_count(conn, record.account_id, record.country, record.status, month, -1)
 
 
 async def routing_target_exists(
@@ -874,124 +878,3 @@ async def expired_releases(conn: AsyncConnection, now: datetime, limit: int) -> 
         .limit(limit)
     )
     return [NumberRecord(**row._mapping) for row in await conn.execute(query)]
-
-
-_PENDING_COUNTS = "numbers.pending_counts"
-# Slots each count is striped over on PostgreSQL (SQLite's writers are serial: one slot).
-COUNT_SLOTS = 16
-
-
-async def _adjust_count(
-    conn: AsyncConnection, account_id: str, country: str, status: str, month: int, delta: int
-) -> None:
-    """Add ``delta`` to the count of a bucket (and of its month) when the transaction commits.
-
-    The changes of a transaction are summed per bucket and written just before its commit
-    (``write_pending_counts``): the count rows every write of an account touches are then
-    locked for the commit alone, in one order, and never by a transaction still working."""
-    local = transaction_local(conn)
-    pending: Counter[tuple[str, str, str, int]] | None = local.get(_PENDING_COUNTS)
-    if pending is None:
-        pending = local[_PENDING_COUNTS] = Counter()
-        before_commit(conn, write_pending_counts)
-    pending[(account_id, country, status, month)] += delta
-
-
-async def _settle_counts(conn: AsyncConnection) -> None:
-    """Write the transaction's pending count changes now, before it reads counts (a
-    transaction sees its own changes)."""
-    if _PENDING_COUNTS in transaction_local(conn):
-        await write_pending_counts(conn)
-
-
-async def write_pending_counts(conn: AsyncConnection) -> None:
-    """Write the transaction's count changes: one upsert per count table, into one slot
-    drawn at random, buckets in key order (two transactions lock the rows they share in the
-    same order: they may queue, never deadlock)."""
-    pending: Counter[tuple[str, str, str, int]] = transaction_local(conn).pop(
-        _PENDING_COUNTS, Counter()
-    )
-    slot = 0 if conn.dialect.name == "sqlite" else random.randrange(COUNT_SLOTS)
-    by_month = sorted((key, delta) for key, delta in pending.items() if delta)
-    totals: Counter[tuple[str, str, str]] = Counter()
-    for (account_id, country, status, _month), delta in by_month:
-        totals[(account_id, country, status)] += delta
-    await _upsert_counts(
-        conn,
-        number_totals,
-        [
-            {"account_id": a, "country": c, "status": s, "slot": slot, "total": delta}
-            for (a, c, s), delta in sorted(totals.items())
-            if delta
-        ],
-    )
-    await _upsert_counts(
-        conn,
-        number_counts,
-        [
-            {"account_id": a, "country": c, "status": s, "month": m, "slot": slot, "total": delta}
-            for (a, c, s, m), delta in by_month
-        ],
-    )
-
-
-async def _upsert_counts(conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Add each row's ``total`` to the row of the same key (created at first use)."""
-    if not rows:
-        return
-    statement = insert_for(conn, table).values(rows)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(table.primary_key.columns),
-        set_={"total": table.c.total + statement.excluded.total},
-    )
-    await conn.execute(statement)
-
-
-async def fold_count_slots(conn: AsyncConnection, limit: int = 5000) -> int:
-    """Fold up to ``limit`` rows of slots other than 0 into slot 0, in key order (a count read
-    then sums fewer rows); returns how many rows were folded. Run periodically."""
-    folded = 0
-    for table in (number_totals, number_counts):
-        key = [column for column in table.primary_key.columns if column.name != "slot"]
-        query = (
-            select(*key, table.c.slot, table.c.total)
-            .where(table.c.slot != 0)
-            .order_by(*table.primary_key.columns)
-            .limit(limit)
-            .with_for_update()
-        )
-        rows = (await conn.execute(query)).all()
-        if not rows:
-            continue
-        sums: Counter[tuple[Any, ...]] = Counter()
-        for row in rows:
-            sums[tuple(row[: len(key)])] += row.total
-        moved = tuple_(*key, table.c.slot).in_([tuple(row[: len(key) + 1]) for row in rows])
-        await conn.execute(delete(table).where(moved))
-        names = [column.name for column in key]
-        await _upsert_counts(
-            conn,
-            table,
-            [
-                {**dict(zip(names, bucket, strict=True)), "slot": 0, "total": total}
-                for bucket, total in sorted(sums.items())
-            ],
-        )
-        folded += len(rows)
-    return folded
-
-
-def month_of(moment: datetime) -> int:
-    """The ``number_counts`` month of a purchase time: 2026-03-15 -> 202603."""
-    moment = moment.astimezone(UTC)
-    return moment.year * 100 + moment.month
-
-
-def next_month(month: int) -> int:
-    """202612 -> 202701."""
-    return month + 89 if month % 100 == 12 else month + 1
-
-
-def month_start(month: int) -> datetime:
-    """The first instant of a ``number_counts`` month."""
-    return datetime(month // 100, month % 100, 1, tzinfo=UTC)

@@ -10,10 +10,7 @@ import msgspec
 
 from voxnumbers.kit.money import Money
 from voxnumbers.kit.pagination import Pagination
-
-NumberStatus = Literal["active", "pending", "suspended", "released"]
-NumberType = Literal["local", "toll_free", "mobile"]
-Capability = Literal["voice", "sms", "mms"]
+from voxnumbers.vocabulary import Capability, NumberStatus, NumberType
 
 
 class ListableStatus(StrEnum):

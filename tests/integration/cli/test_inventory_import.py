@@ -21,8 +21,8 @@ from voxnumbers.inventory.repository import COPY_FROM_ENTRIES
 from voxnumbers.inventory.schemas import InventoryEntry
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.db import Database
-from voxnumbers.numbers.capabilities import to_list
 from voxnumbers.schema import inventory_numbers, numbers
+from voxnumbers.vocabulary import to_list
 
 HEADER = "e164,country,type,region,capabilities,monthly_fee,setup_fee,needs_provisioning\n"
 GOOD_ROWS = (

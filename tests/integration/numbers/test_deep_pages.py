@@ -71,8 +71,7 @@ async def test_every_page_matches_a_plain_scan(database: Database) -> None:
                 got = await service.list_numbers(
                     conn,
                     tenant.account_id,
-                    country=country,
-                    status=status,
+                    service.ListFilters(country=country, status=status),
                     page=page,
                     per_page=per_page,
                 )

@@ -44,6 +44,7 @@ from voxnumbers.applications.schemas import ApplicationCreate
 from voxnumbers.errors import ApiError
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.db import Database
+from voxnumbers.numbers import count_upkeep
 from voxnumbers.numbers import repository as numbers_repository
 from voxnumbers.numbers import service as numbers
 from voxnumbers.numbers.schemas import NumberFilter, PurchaseRequest
@@ -334,8 +335,7 @@ class NumberLife(RuleBasedStateMachine):
                         page = await numbers.list_numbers(
                             conn,
                             tenant.account_id,
-                            country=country,
-                            status=status,
+                            numbers.ListFilters(country=country, status=status),
                             page=1,
                             per_page=100,
                         )
@@ -371,7 +371,7 @@ class NumberLife(RuleBasedStateMachine):
             scanned_by_month: dict[tuple[Any, ...], int] = {}
             for account_id, country, status, created_at in rows:
                 key = (account_id, country, status)
-                month_key = (*key, numbers_repository.month_of(created_at))
+                month_key = (*key, count_upkeep.month_of(created_at))
                 scanned[key] = scanned.get(key, 0) + 1
                 scanned_by_month[month_key] = scanned_by_month.get(month_key, 0) + 1
             assert totals == scanned

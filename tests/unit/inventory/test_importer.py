@@ -15,7 +15,7 @@ from voxnumbers.inventory.importer import (
     validate_inventory_csv,
 )
 from voxnumbers.inventory.schemas import InventoryEntry
-from voxnumbers.numbers.capabilities import to_mask
+from voxnumbers.vocabulary import to_mask
 
 ADDED_AT = datetime(2026, 3, 15, 8, 20, tzinfo=UTC)
 HEADER = "e164,country,type,region,capabilities,monthly_fee,setup_fee,needs_provisioning\n"

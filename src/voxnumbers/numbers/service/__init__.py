@@ -4,15 +4,14 @@ transitions. Handlers and other features call these functions; they never commit
 from voxnumbers.numbers.service.common import actionable
 from voxnumbers.numbers.service.counts import fold_count_slots
 from voxnumbers.numbers.service.export import export_numbers
-from voxnumbers.numbers.service.lifecycle import activate, reinstate, suspend
 from voxnumbers.numbers.service.listing import (
     ListFilters,
     get_number,
     list_numbers,
     number_filter,
-    purchase_number,
     readable_number,
 )
+from voxnumbers.numbers.service.purchase import purchase_number
 from voxnumbers.numbers.service.release import (
     cancel_release,
     cancellation_status,
@@ -35,6 +34,8 @@ from voxnumbers.numbers.service.routing import (
     unroute_numbers,
     unrouting_change,
 )
+from voxnumbers.numbers.service.seeding import seed_owned_numbers
+from voxnumbers.numbers.service.transitions import activate, reinstate, suspend
 
 __all__ = [
     "ListFilters",
@@ -59,6 +60,7 @@ __all__ = [
     "release_status",
     "route_numbers",
     "routing_change",
+    "seed_owned_numbers",
     "suspend",
     "sweep_expired_releases",
     "unassign_application",

@@ -12,12 +12,12 @@ from voxnumbers import audit
 from voxnumbers.errors import Conflict, NotFound
 from voxnumbers.events.service import record_event, record_events
 from voxnumbers.events.types import EventType
-from voxnumbers.kit.e164 import parse_e164
 from voxnumbers.kit.etags import IfMatch, require_match
 from voxnumbers.kit.jsonc import to_json_data
 from voxnumbers.numbers import repository
 from voxnumbers.numbers.lifecycle import Action, InvalidTransition, next_status
-from voxnumbers.numbers.schemas import NumberRecord
+from voxnumbers.numbers.schemas import Number, NumberRecord
+from voxnumbers.vocabulary import parse_e164
 
 
 async def owned_number(
@@ -106,18 +106,24 @@ async def record_number_event(
     *,
     created: bool = False,
     changes: dict[str, tuple[Any, Any]] | None = None,
+    after: NumberRecord | None = None,
     **data: Any,
 ) -> None:
     """An event about a number, carrying the number as the API shows it after the change,
     and its audit entry: ``record`` is the number before the change (after it, and
     ``created``, for a purchase); ``changes`` replaces the comparison when the caller knows
-    them better."""
-    number = await repository.find_number(conn, record.account_id, record.e164)
+    them better. ``after``, when the caller has the number as it is now (a purchase has the
+    row it inserted), spares reading it back."""
+    if after is not None:
+        number: Number | None = repository.to_number(after)
+    else:
+        number = await repository.find_number(conn, record.account_id, record.e164)
     payload: dict[str, Any] = {"number": to_json_data(number) if number else None}
     payload.update(data)
     await record_event(conn, record.account_id, type, record.e164, payload)
     if changes is None:
-        after = await repository.find_record(conn, record.account_id, record.e164)
+        if after is None:
+            after = await repository.find_record(conn, record.account_id, record.e164)
         before = None if created else msgspec.structs.asdict(record)
         changes = audit.changes_between(
             before, msgspec.structs.asdict(after) if after else None, AUDITED_FIELDS

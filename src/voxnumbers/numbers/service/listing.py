@@ -1,36 +1,27 @@
-"""Listing, reading and buying numbers (the seed and its neighbours)."""
+"""Listing and reading numbers (the seed and its neighbours)."""
 
 from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from typing import Any
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from voxnumbers.errors import Conflict, NotFound, ValidationFailed
-from voxnumbers.inventory import repository as inventory
-from voxnumbers.inventory import testmode
-from voxnumbers.inventory.schemas import InventoryEntry
-from voxnumbers.inventory.service import country_filter
+from voxnumbers.errors import NotFound, ValidationFailed
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.cursor import InvalidCursor, decode_cursor, encode_cursor
-from voxnumbers.kit.e164 import country_of, digits_filter, parse_e164
 from voxnumbers.kit.pagination import PER_PAGE_DEFAULT, offset_of, pagination
-from voxnumbers.kit.worlds import is_live, public_id_of
 from voxnumbers.numbers import repository
-from voxnumbers.numbers.capabilities import to_mask
 from voxnumbers.numbers.schemas import (
     ListOrder,
     Number,
     NumberFilter,
     NumberPage,
     Position,
-    PurchaseRequest,
 )
-from voxnumbers.numbers.service.common import owned_number, record_number_event
-from voxnumbers.numbers.service.release import return_to_inventory
+from voxnumbers.numbers.service.common import owned_number
+from voxnumbers.vocabulary import country_filter, digits_filter, to_mask
 
 
 class ListFilters(msgspec.Struct, frozen=True, kw_only=True):
@@ -72,17 +63,18 @@ def number_filter(filters: ListFilters) -> NumberFilter:
     )
 
 
+NO_FILTERS = ListFilters()
+
+
 async def list_numbers(
     conn: AsyncConnection,
     account_id: str,
+    filters: ListFilters = NO_FILTERS,
     *,
-    country: str | None = None,
-    status: str | None = None,
     page: int | None = None,
     per_page: int = PER_PAGE_DEFAULT,
     sort: str = "created_at",
     cursor: str | None = None,
-    **filters: Any,
 ) -> NumberPage:
     """The seed: a page of the account's numbers with the exact total of the filter.
 
@@ -90,9 +82,10 @@ async def list_numbers(
     cooling off). Totals of the seed filters come from the maintained counts; other filters
     (routing, released numbers, whose cooling-off ends with time alone, …) are counted.
     Pages are chosen by number (``page``) or, when ``cursor`` is given (empty: the first
-    page), by keyset, and the answer then carries ``next_cursor``.
+    page), by keyset, and the answer then carries ``next_cursor``. ``filters`` are validated
+    once, into the ``NumberFilter`` the repository takes.
     """
-    where = number_filter(ListFilters(country=country, status=status, **filters))
+    where = number_filter(filters)
     order = ListOrder.parse(sort)
     if cursor is not None:
         if page is not None:
@@ -187,95 +180,3 @@ async def readable_number(conn: AsyncConnection, account_id: str, e164: str) -> 
         return await get_number(conn, account_id, e164)
     except NotFound:
         return None
-
-
-async def purchase_number(
-    conn: AsyncConnection, account_id: str, request: PurchaseRequest
-) -> Number:
-    """Buy a number from inventory: it leaves inventory and joins the account atomically.
-
-    ``pending`` when its inventory entry needs provisioning, ``active`` otherwise. A number
-    whose cooling-off ended is back in inventory even if the sweeper has not run yet.
-    """
-    e164 = parse_e164(request.e164)
-    country = country_filter(request.country)
-    actual = country_of(e164)
-    if country != actual:
-        raise ValidationFailed.on("country", f"does not match the number, which is in {actual}")
-    now = utc_now()
-    if not is_live(account_id):
-        return await _purchase_in_test_world(conn, account_id, e164, country, now)
-    entry = await inventory.take(conn, e164)
-    if entry is None:
-        owned = await repository.find_owned_record(conn, e164)
-        if owned is None:
-            raise NotFound("This number is not in inventory.")
-        if owned.status != "released" or owned.is_cooling_off(now):
-            raise Conflict("This number is not available: it is owned or cooling off.")
-        await return_to_inventory(conn, owned)
-        entry = await inventory.take(conn, e164)
-        assert entry is not None
-    await repository.insert_numbers(conn, [_owned_row(account_id, entry, now)])
-    return await _purchased(conn, account_id, e164, now)
-
-
-async def _purchase_in_test_world(
-    conn: AsyncConnection, account_id: str, e164: str, country: str | None, now: datetime
-) -> Number:
-    """Buy in a test world (``spec/API.md`` §10): the live inventory is never read or
-    changed. Any valid number the test world does not hold can be bought and is ``active``
-    at once; Twilio's magic numbers answer as there."""
-    if e164 == testmode.MAGIC_INVALID:
-        raise ValidationFailed.on("e164", "is invalid (test mode's magic invalid number)")
-    if e164 == testmode.MAGIC_UNAVAILABLE:
-        raise Conflict("This number is not available (test mode's magic unavailable number).")
-    entry = testmode.purchase_entry(public_id_of(account_id), e164, country or country_of(e164))
-    row = {**_owned_row(account_id, entry, now), "status": "active", "needs_provisioning": False}
-    always = e164 == testmode.MAGIC_AVAILABLE
-    if always:
-        # Its buyers in one world queue here, so each replaces the one before it.
-        await repository.lock_world(conn, account_id)
-    held = await repository.find_record(conn, account_id, e164, for_update=True)
-    if held is not None:
-        if always:
-            # Always available: buying it again replaces the world's earlier purchase.
-            await repository.delete_number(conn, held)
-        elif held.status != "released" or held.is_cooling_off(now):
-            raise Conflict("This number is not available: it is owned or cooling off.")
-        else:
-            await return_to_inventory(conn, held)
-    if not await repository.insert_number_if_free(conn, row):
-        # A concurrent purchase of the same number in this test world committed first.
-        raise Conflict("This number is not available: it is owned or cooling off.")
-    return await _purchased(conn, account_id, e164, now)
-
-
-def _owned_row(account_id: str, entry: InventoryEntry, now: datetime) -> dict[str, Any]:
-    return {
-        "e164": entry.e164,
-        "account_id": account_id,
-        "country": entry.country,
-        "type": entry.type,
-        "region": entry.region,
-        "capabilities": entry.capabilities,
-        "monthly_fee_cents": entry.monthly_fee_cents,
-        "setup_fee_cents": entry.setup_fee_cents,
-        "needs_provisioning": entry.needs_provisioning,
-        "status": "pending" if entry.needs_provisioning else "active",
-        "trunk_id": None,
-        "application_id": None,
-        "created_at": now,
-        "updated_at": now,
-        "released_at": None,
-        "available_after": None,
-        "previous_trunk_id": None,
-        "previous_application_id": None,
-    }
-
-
-async def _purchased(conn: AsyncConnection, account_id: str, e164: str, now: datetime) -> Number:
-    record = await owned_number(conn, account_id, e164, now, lock=False)
-    await record_number_event(conn, record, "number.purchased", created=True)
-    number = await repository.find_number(conn, account_id, e164)
-    assert number is not None
-    return number

@@ -10,8 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from voxnumbers import audit
 from voxnumbers.errors import Conflict
 from voxnumbers.events.service import record_event
-from voxnumbers.inventory import repository as inventory
-from voxnumbers.inventory.schemas import InventoryEntry
+from voxnumbers.inventory import service as inventory
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.etags import IfMatch
 from voxnumbers.kit.money import CURRENCY, cents_to_decimal
@@ -183,21 +182,19 @@ async def return_to_inventory(conn: AsyncConnection, record: NumberRecord) -> No
 
 
 async def _restock(conn: AsyncConnection, record: NumberRecord) -> None:
-    await inventory.add_entries(
+    await inventory.restock(
         conn,
-        [
-            InventoryEntry(
-                e164=record.e164,
-                country=record.country,
-                type=record.type,
-                region=record.region,
-                capabilities=record.capabilities,
-                monthly_fee_cents=record.monthly_fee_cents,
-                setup_fee_cents=record.setup_fee_cents,
-                needs_provisioning=record.needs_provisioning,
-                added_at=utc_now(),
-            )
-        ],
+        inventory.InventoryEntry(
+            e164=record.e164,
+            country=record.country,
+            type=record.type,
+            region=record.region,
+            capabilities=record.capabilities,
+            monthly_fee_cents=record.monthly_fee_cents,
+            setup_fee_cents=record.setup_fee_cents,
+            needs_provisioning=record.needs_provisioning,
+            added_at=utc_now(),
+        ),
     )
 
 

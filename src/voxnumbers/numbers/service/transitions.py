@@ -9,11 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from voxnumbers.errors import NotFound, ValidationFailed
 from voxnumbers.events.types import EventType
 from voxnumbers.kit.clock import utc_now
-from voxnumbers.kit.e164 import parse_e164
 from voxnumbers.numbers import repository
 from voxnumbers.numbers.lifecycle import Action
 from voxnumbers.numbers.schemas import Number
 from voxnumbers.numbers.service.common import checked_status, record_number_event
+from voxnumbers.vocabulary import parse_e164
 
 
 async def activate(conn: AsyncConnection, e164: str) -> Number:
