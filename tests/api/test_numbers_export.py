@@ -361,9 +361,9 @@ def test_csv_lines_are_csv_writers_except_that_a_lone_cr_is_quoted():
 async def test_a_client_leaving_mid_export_gives_the_connection_back(
     app: Litestar, client, database: Database, monkeypatch: pytest.MonkeyPatch
 ):
-    """The client hangs up after the first chunk: the export stops (the batch being read
-    ahead is read to its end first), the request's connection goes back to the pool, and
-    the next export is whole."""
+    """The client hangs up after the first chunk: the export stops (a batch being read is
+    read to its end first), the request's connection goes back to the pool, and the next
+    export is whole."""
     monkeypatch.setattr(export, "BATCH_ROWS", 300)
     tenant = await make_tenant(database)
     rows = await _stock_owned(database, tenant, 3_000)

@@ -7,16 +7,16 @@ object per line, as the API encodes it (``kit.jsonc``).
 
 It streams in batches of rows read in one snapshot, each batch turned into bytes at once,
 not row by row through the number object. The database sends the columns as stored: on
-PostgreSQL as ``COPY``'s plain text (``repository.exported_batches``, the next batch read
-while one is written out), on SQLite as rows. The lines are written here, with lookups for
-what repeats (days, fees, capabilities) and one ``msgspec`` call per slice.
+PostgreSQL as ``COPY``'s plain text (``repository.exported_batches``), on SQLite as rows
+(read on a worker thread, so that the event loop goes on serving other requests). The
+lines are written here, with lookups for what repeats (days, fees, capabilities) and one
+``msgspec`` call per slice.
 ``reference_csv_line`` and ``reference_json_line`` are the definition every path is tested
 against.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -57,7 +57,7 @@ async def export_numbers(
     if conn.dialect.name == "postgresql":
         plain = _plain_csv_lines if fmt == "csv" else _plain_json_lines
         read = repository.exported_batches(conn, account_id, where, order, fmt, BATCH_ROWS)
-        async with _closed(_read_ahead(read)) as batches:
+        async with _closed(_uncancelled(read)) as batches:
             async for batch in batches:
                 if batch.lines is not None:
                     for chunk in _chunked(batch.lines):
@@ -70,39 +70,25 @@ async def export_numbers(
         return
     encode = _csv_lines if fmt == "csv" else _json_lines
     stored = repository.stored_rows(conn, account_id, where, order, BATCH_ROWS)
-    async with _closed(_read_ahead(stored)) as batches:
+    async with _closed(_uncancelled(stored)) as batches:
         async for rows in batches:
             # Encoded a slice at a time: memory follows the slice, and the event loop is
-            # never held for a whole batch (SQLite reads the next one on a worker thread).
+            # never held for a whole batch (SQLite reads a batch on a worker thread).
             for start in range(0, len(rows), _SLICE_ROWS):
                 yield encode(rows[start : start + _SLICE_ROWS])
 
 
-async def _read_ahead(batches: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
-    """``batches``, the next one read while the one before is being written out: the
-    database works on a batch while the server turns the previous one into lines and sends
-    them. Each read runs to its end even when the stream is cancelled (a statement cancelled
-    halfway leaves the driver's connection busy, or SQLite's reading on a worker thread,
-    when the transaction ends), and ``batches`` is closed when this is (``async for``
-    closes nothing)."""
-    reading = asyncio.create_task(_next(batches))
-    try:
+async def _uncancelled(batches: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
+    """``batches``, each read shielded from cancellation (a statement cancelled halfway
+    leaves the driver's connection busy, or SQLite's reading on a worker thread, when the
+    transaction ends), and closed when this is closed (``async for`` closes neither)."""
+    async with _closed(batches):
         while True:
             with anyio.CancelScope(shield=True):
-                batch = await reading
+                batch = await anext(batches, None)
             if batch is None:
                 return
-            reading = asyncio.create_task(_next(batches))
             yield batch
-    finally:
-        with anyio.CancelScope(shield=True):
-            with contextlib.suppress(Exception):  # raised to the reader already, if read
-                await reading
-            await batches.aclose()
-
-
-async def _next(batches: AsyncGenerator[T, None]) -> T | None:
-    return await anext(batches, None)
 
 
 @contextlib.asynccontextmanager
