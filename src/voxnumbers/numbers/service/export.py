@@ -299,7 +299,7 @@ def _json_lines(rows: Sequence[Sequence[Any]]) -> bytes:
 
 # -- PostgreSQL: plain COPY text to lines -------------------------------------------------
 # A row: the columns of the number object as stored, separated by ``PLAIN_SEPARATOR``;
-# capabilities (mask) and fees (cents) as integers, NULL as nothing, times as UTC
+# capabilities (mask) and fees (cents) as integers, NULL as ``PLAIN_NULL``, times as UTC
 # ``YYYY-MM-DD HH:MM:SS`` with a fraction only when there is one (see
 # ``repository.ExportBatch``). Nothing in it is quoted, so nothing needs unquoting.
 
