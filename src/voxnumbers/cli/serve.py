@@ -96,11 +96,21 @@ def serve(
         _refuse_a_port_in_use(settings.host, settings.port)
 
     async def _prepare(database: Database) -> None:
-        if database.is_sqlite:
-            await upgrade_to_head(database)
-        elif pending := await pending_migrations(database):
-            err.print(f"[red]error:[/red] {len(pending)} migration(s) pending; run `vox migrate`")
-            raise typer.Exit(1)
+        try:
+            if database.is_sqlite:
+                await upgrade_to_head(database)
+            elif pending := await pending_migrations(database):
+                err.print(
+                    f"[red]error:[/red] {len(pending)} migration(s) pending; run `vox migrate`"
+                )
+                raise typer.Exit(1)
+        except MigrationError as exc:
+            err.print(
+                f"[red]error:[/red] {escape(str(exc))}; the server did not start",
+                soft_wrap=True,
+                highlight=False,
+            )
+            raise typer.Exit(1) from None
         if demo:
             from voxnumbers.cli.demo import ensure_demo, print_demo_banner
 

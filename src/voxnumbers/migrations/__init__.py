@@ -148,15 +148,13 @@ async def current_revision(database: Database) -> str | None:
 
 
 async def pending_migrations(database: Database) -> list[str]:
-    """Revisions not yet applied (empty when the schema is at head)."""
+    """Revisions not yet applied (empty when the schema is at head), oldest first.
+    ``MigrationError`` for a database at a revision this version does not know."""
 
     def _pending(sync_conn: Any) -> list[str]:
-        current = MigrationContext.configure(sync_conn).get_current_heads()
-        script = ScriptDirectory.from_config(alembic_config())
-        applied: set[str] = set()
-        for head in current:
-            applied.update(rev.revision for rev in script.iterate_revisions(head, "base"))
-        return [rev.revision for rev in script.walk_revisions() if rev.revision not in applied]
+        order = revisions()
+        current = _current_revision(sync_conn, order)  # refuses a revision it does not know
+        return order[_position(order, current) + 1 :]
 
     async with database.transaction(write=False) as conn:
         return await conn.run_sync(_pending)

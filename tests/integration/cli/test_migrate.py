@@ -3,6 +3,7 @@ saying what it did; a revision it cannot reach is a one-line error that changes 
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,3 +101,30 @@ def test_a_database_of_a_newer_version_is_left_alone(vox: Vox) -> None:
         )
     finally:
         vox.on_database(lambda database: _set(database, "0010"))
+
+
+def test_serve_refuses_a_database_of_a_newer_version_in_one_line(vox: Vox) -> None:
+    """On SQLite ``vox serve`` migrates by itself, on PostgreSQL it checks what is pending:
+    either way a schema this version does not know stops it with one line, no traceback."""
+
+    async def _set(database: Database, revision: str) -> None:
+        async with database.transaction() as conn:
+            await conn.execute(text(f"UPDATE alembic_version SET version_num = '{revision}'"))
+
+    vox.on_database(lambda database: _set(database, "0042"))
+    try:
+        result = vox("serve", "--no-demo", "--port", str(_free_port()))
+        assert (result.exit_code, result.stdout) == (1, "")
+        assert result.stderr == (
+            "error: the database is at revision '0042', which this version does not know "
+            "(it was migrated by a newer version: migrate it with that version); "
+            "the server did not start\n"
+        )
+    finally:
+        vox.on_database(lambda database: _set(database, "0010"))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
