@@ -6,6 +6,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Unpack
 
+from voxnumbers_client._errors import RateLimitedError
 from voxnumbers_client._models import BulkPlan, Job, JobResult
 from voxnumbers_client._pagination import AsyncPaginator, Page, PageRequest, page_parser
 from voxnumbers_client._params import JobListParams, JobResultParams, NumberFilters
@@ -163,8 +164,11 @@ class BulkJob:
         on_progress: Callable[[Job], object] | None = None,
     ) -> Job:
         """Read the job every ``poll_interval`` seconds until it ends; the final job.
-        ``TimeoutError`` after ``timeout`` seconds (the job keeps running)."""
+        ``TimeoutError`` after ``timeout`` seconds (the job keeps running). A read refused
+        for the key's rate limit is waited out (``Retry-After``), not raised: the job runs
+        on whatever the polling does."""
         deadline = None if timeout is None else time.monotonic() + timeout
+        pause = poll_interval
         while True:
             if on_progress is not None:
                 on_progress(self.job)
@@ -172,8 +176,12 @@ class BulkJob:
                 return self.job
             if deadline is not None and time.monotonic() >= deadline:
                 raise TimeoutError(f"job {self.job.id} is still {self.job.status}")
-            self._client._sleep(poll_interval)
-            self.refresh()
+            self._client._sleep(pause)
+            try:
+                self.refresh()
+                pause = poll_interval
+            except RateLimitedError as limited:
+                pause = _after_rate_limit(limited, poll_interval)
 
     def cancel(self) -> Job:
         """Cancel the job."""
@@ -218,6 +226,7 @@ class AsyncBulkJob:
     ) -> Job:
         """Read the job every ``poll_interval`` seconds until it ends; the final job."""
         deadline = None if timeout is None else time.monotonic() + timeout
+        pause = poll_interval
         while True:
             if on_progress is not None:
                 told = on_progress(self.job)
@@ -227,8 +236,12 @@ class AsyncBulkJob:
                 return self.job
             if deadline is not None and time.monotonic() >= deadline:
                 raise TimeoutError(f"job {self.job.id} is still {self.job.status}")
-            await self._client._sleep(poll_interval)
-            await self.refresh()
+            await self._client._sleep(pause)
+            try:
+                await self.refresh()
+                pause = poll_interval
+            except RateLimitedError as limited:
+                pause = _after_rate_limit(limited, poll_interval)
 
     async def cancel(self) -> Job:
         """Cancel the job."""
@@ -238,6 +251,11 @@ class AsyncBulkJob:
     def results(self, **params: Unpack[JobResultParams]) -> AsyncPaginator[JobResult]:
         """What the job did to each number so far."""
         return self._client.jobs.results(self.job.id, **params)
+
+
+def _after_rate_limit(limited: RateLimitedError, poll_interval: float) -> float:
+    """How long to wait after a read refused for the rate limit: what the server asks."""
+    return max(poll_interval, limited.retry_after or 1.0)
 
 
 __all__ = ["AsyncBulkJob", "AsyncJobs", "BulkJob", "Jobs"]
