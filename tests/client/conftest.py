@@ -70,3 +70,32 @@ async def vox(connect: OpenVox) -> AsyncIterator[Vox]:
     """A client of each flavour on the app with the tests' settings."""
     async with connect() as opened:
         yield opened
+
+
+class FakeClock:
+    """The rate limiter's clock (microseconds), moved only by the client's waits, which
+    it records (``waited``, seconds) instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000_000
+        self.waited: list[float] = []
+
+    def __call__(self) -> int:
+        return self.now
+
+    def wait(self, seconds: float) -> None:
+        self.waited.append(seconds)
+        self.now += int(seconds * 1_000_000)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """The clients' sleeps (sync and async) advance this clock instead of sleeping."""
+    fake = FakeClock()
+
+    async def async_wait(seconds: float) -> None:
+        fake.wait(seconds)
+
+    monkeypatch.setattr(Client, "_sleep", staticmethod(fake.wait))
+    monkeypatch.setattr(AsyncClient, "_sleep", staticmethod(async_wait))
+    return fake

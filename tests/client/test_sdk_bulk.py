@@ -6,19 +6,16 @@ from decimal import Decimal
 
 import pytest
 
-from tests.client.conftest import OpenVox
+from tests.client.conftest import FakeClock, OpenVox
 from tests.client.support import Vox, assert_matches_wire
-from tests.client.test_sdk_retries import Clock
 from tests.factories import US_NUMBERS, entry, stock
 from voxnumbers.kit.db import Database
 from voxnumbers.kit.ratelimit import Quota, RateLimiter
 from voxnumbers.settings import Settings
 from voxnumbers_client import (
     AsyncBulkJob,
-    AsyncClient,
     BulkJob,
     BulkPlan,
-    Client,
     Job,
     ValidationFailedError,
 )
@@ -92,21 +89,10 @@ async def test_cancel_and_bad_input(vox: Vox, database: Database) -> None:
 
 
 async def test_waiting_for_a_job_waits_out_the_rate_limit(
-    connect: OpenVox, database: Database, monkeypatch: pytest.MonkeyPatch
+    connect: OpenVox, database: Database, clock: FakeClock
 ) -> None:
     """A poll refused with 429 (the client's own retries used up) is waited out as
     Retry-After says, and the wait goes on to the job's end."""
-    clock, waited = Clock(), []
-
-    def wait(seconds: float) -> None:
-        waited.append(seconds)
-        clock.advance(seconds)
-
-    async def async_wait(seconds: float) -> None:
-        wait(seconds)
-
-    monkeypatch.setattr(Client, "_sleep", staticmethod(wait))
-    monkeypatch.setattr(AsyncClient, "_sleep", staticmethod(async_wait))
     async with connect(rate_limit_per_minute=60, rate_limit_burst=5) as vox:
         await owned(vox, database, 2)
         job = await vox(vox.client.numbers.bulk("unassign", filter={"country": "US"}))
@@ -118,4 +104,4 @@ async def test_waiting_for_a_job_waits_out_the_rate_limit(
     refused = [e for e in vox.wire.exchanges if e.response.status_code == 429]
     assert refused, "the limit was never reached: the test shows nothing"
     assert all(e.response.headers["retry-after"] == "1" for e in refused)
-    assert 1.0 in waited
+    assert 1.0 in clock.waited

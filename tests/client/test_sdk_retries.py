@@ -9,13 +9,12 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from tests.api.support import event_count, for_sale, owners_of
-from tests.client.conftest import OpenVox
+from tests.client.conftest import FakeClock, OpenVox
 from tests.client.support import Vox
 from tests.factories import US_NUMBERS, entry, stock
 from voxnumbers.kit.db import Database
 from voxnumbers.kit.ratelimit import Quota, RateLimiter
 from voxnumbers.numbers import service as numbers_service
-from voxnumbers_client import AsyncClient, Client
 
 NUMBER = US_NUMBERS[0]
 
@@ -73,33 +72,7 @@ async def test_a_503_then_success(
     assert sleeps == [1.0]
 
 
-class Clock:
-    """The rate limiter's clock (microseconds), moved only by the client's waits."""
-
-    def __init__(self) -> None:
-        self.now = 1_000_000_000
-
-    def __call__(self) -> int:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += int(seconds * 1_000_000)
-
-
-async def test_a_429_waits_as_long_as_retry_after_says(
-    connect: OpenVox, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    clock, waited = Clock(), []
-
-    def wait(seconds: float) -> None:
-        waited.append(seconds)
-        clock.advance(seconds)
-
-    async def async_wait(seconds: float) -> None:
-        wait(seconds)
-
-    monkeypatch.setattr(Client, "_sleep", staticmethod(wait))
-    monkeypatch.setattr(AsyncClient, "_sleep", staticmethod(async_wait))
+async def test_a_429_waits_as_long_as_retry_after_says(connect: OpenVox, clock: FakeClock) -> None:
     # 20 a minute, one at a time: a second request must wait 3 s, longer than any first
     # backoff step (at most 0.5 s), so only Retry-After explains the wait.
     async with connect(rate_limit_per_minute=20, rate_limit_burst=1) as vox:
@@ -110,4 +83,4 @@ async def test_a_429_waits_as_long_as_retry_after_says(
     assert page.data == []
     assert statuses(vox) == [200, 429, 200]
     assert vox.wire.exchanges[1].response.headers["retry-after"] == "3"
-    assert waited == [3.0]
+    assert clock.waited == [3.0]

@@ -86,11 +86,7 @@ def test_an_unknown_revision_is_a_one_line_error_with_exit_code_2(vox: Vox) -> N
 
 
 def test_a_database_of_a_newer_version_is_left_alone(vox: Vox) -> None:
-    async def _set(database: Database, revision: str) -> None:
-        async with database.transaction() as conn:
-            await conn.execute(text(f"UPDATE alembic_version SET version_num = '{revision}'"))
-
-    vox.on_database(lambda database: _set(database, "0042"))
+    _set_revision(vox, "0042")
     try:
         result = vox("migrate", "--to", "0007")
         assert (result.exit_code, result.stdout) == (1, "")
@@ -100,18 +96,14 @@ def test_a_database_of_a_newer_version_is_left_alone(vox: Vox) -> None:
             "nothing was changed\n"
         )
     finally:
-        vox.on_database(lambda database: _set(database, "0010"))
+        _set_revision(vox, "0010")
 
 
 def test_serve_refuses_a_database_of_a_newer_version_in_one_line(vox: Vox) -> None:
     """On SQLite ``vox serve`` migrates by itself, on PostgreSQL it checks what is pending:
     either way a schema this version does not know stops it with one line, no traceback."""
 
-    async def _set(database: Database, revision: str) -> None:
-        async with database.transaction() as conn:
-            await conn.execute(text(f"UPDATE alembic_version SET version_num = '{revision}'"))
-
-    vox.on_database(lambda database: _set(database, "0042"))
+    _set_revision(vox, "0042")
     try:
         result = vox("serve", "--no-demo", "--port", str(_free_port()))
         assert (result.exit_code, result.stdout) == (1, "")
@@ -121,10 +113,20 @@ def test_serve_refuses_a_database_of_a_newer_version_in_one_line(vox: Vox) -> No
             "the server did not start\n"
         )
     finally:
-        vox.on_database(lambda database: _set(database, "0010"))
+        _set_revision(vox, "0010")
 
 
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def _set_revision(vox: Vox, revision: str) -> None:
+    """Mark the database as being at ``revision`` (as a newer version would leave it)."""
+
+    async def _set(database: Database) -> None:
+        async with database.transaction() as conn:
+            await conn.execute(text(f"UPDATE alembic_version SET version_num = '{revision}'"))
+
+    vox.on_database(_set)
