@@ -4,19 +4,30 @@ from __future__ import annotations
 
 import secrets
 import string
+from functools import cache
 
 _ALPHABET = string.ascii_lowercase + string.digits
 
 
 def random_token(length: int, alphabet: str = _ALPHABET) -> str:
-    """A random string drawn uniformly from ``alphabet`` (at most 256 characters) by the
-    operating system's CSPRNG, usually in one call to it."""
+    """A random string drawn uniformly from ``alphabet`` (ASCII, at most 256 characters) by
+    the operating system's CSPRNG, usually in one call to it. Bytes become characters by
+    one ``bytes.translate`` (a bulk job makes a thousand ids a batch)."""
+    table, biased = _translation(alphabet)
+    token = b""
+    while len(token) < length:
+        token += secrets.token_bytes(length).translate(table, biased)
+    return token[:length].decode("ascii")
+
+
+@cache
+def _translation(alphabet: str) -> tuple[bytes, bytes]:
+    """Each byte's character, and the bytes to drop: those at or above the largest multiple
+    of the alphabet's size would favour its first characters."""
     size = len(alphabet)
-    unbiased = 256 - 256 % size  # bytes at or above it would favour the first characters
-    chars: list[str] = []
-    while len(chars) < length:
-        chars.extend(alphabet[b % size] for b in secrets.token_bytes(length) if b < unbiased)
-    return "".join(chars[:length])
+    unbiased = 256 - 256 % size
+    table = bytes(ord(alphabet[byte % size]) if byte < unbiased else 0 for byte in range(256))
+    return table, bytes(range(unbiased, 256))
 
 
 def new_id(prefix: str, length: int = 16) -> str:
