@@ -701,7 +701,7 @@ async def find_record(
     if for_update:
         query = query.with_for_update()
     row = (await conn.execute(query)).first()
-    return NumberRecord(**row._mapping) if row else None
+    return NumberRecord(*row) if row else None
 
 
 async def find_records(
@@ -713,7 +713,7 @@ async def find_records(
     query = select(numbers).where(
         numbers.c.account_id == account_id, among(conn, numbers.c.e164, e164s)
     )
-    return {row.e164: NumberRecord(**row._mapping) for row in await conn.execute(query)}
+    return {row.e164: NumberRecord(*row) for row in await conn.execute(query)}
 
 
 async def lock_records(
@@ -729,19 +729,7 @@ async def lock_records(
         .order_by(numbers.c.e164)
         .with_for_update()
     )
-    return {row.e164: NumberRecord(**row._mapping) for row in await conn.execute(query)}
-
-
-async def find_numbers(
-    conn: AsyncConnection, account_id: str, e164s: Sequence[str]
-) -> dict[str, Number]:
-    """The account's numbers among ``e164s`` as the API shows them, by number."""
-    if not e164s:
-        return {}
-    query = select(*_NUMBER_COLUMNS).where(
-        numbers.c.account_id == account_id, among(conn, numbers.c.e164, e164s)
-    )
-    return {row[0]: _number_of_row(row) for row in await conn.execute(query)}
+    return {row.e164: NumberRecord(*row) for row in await conn.execute(query)}
 
 
 async def set_routing(
@@ -779,7 +767,7 @@ async def matching_records(
     if after is not None:
         query = query.where(numbers.c.e164 > after)
     query = query.order_by(numbers.c.e164).limit(limit)
-    return [NumberRecord(**row._mapping) for row in await conn.execute(query)]
+    return [NumberRecord(*row) for row in await conn.execute(query)]
 
 
 async def find_owned_record(conn: AsyncConnection, e164: str) -> NumberRecord | None:
@@ -787,7 +775,7 @@ async def find_owned_record(conn: AsyncConnection, e164: str) -> NumberRecord | 
     numbers are never found here: they are nobody's live number."""
     query = select(numbers).where(numbers.c.e164 == e164, numbers.c.live).with_for_update()
     row = (await conn.execute(query)).first()
-    return NumberRecord(**row._mapping) if row else None
+    return NumberRecord(*row) if row else None
 
 
 def _this(record: NumberRecord) -> Any:
@@ -877,4 +865,4 @@ async def expired_releases(conn: AsyncConnection, now: datetime, limit: int) -> 
         .order_by(numbers.c.available_after, numbers.c.e164)
         .limit(limit)
     )
-    return [NumberRecord(**row._mapping) for row in await conn.execute(query)]
+    return [NumberRecord(*row) for row in await conn.execute(query)]

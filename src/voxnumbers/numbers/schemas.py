@@ -128,8 +128,10 @@ class Position(msgspec.Struct, frozen=True):
     e164: str
 
 
-class NumberRecord(msgspec.Struct, kw_only=True):
-    """An owned number as stored, with what the API does not show."""
+class NumberRecord(msgspec.Struct):
+    """An owned number as stored, with what the API does not show. Its fields are the
+    ``numbers`` table's columns in their order, so that a row of ``select(numbers)`` makes
+    one by position (``NumberRecord(*row)``), at a fraction of the cost by name."""
 
     e164: str
     account_id: str
