@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, exists, func, insert, literal, select, update
+from sqlalchemy import Select, and_, exists, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
 from voxnumbers.jobs.schemas import ItemError, ItemOutcome, JobRecord, JobResult
+from voxnumbers.kit.db import among
 from voxnumbers.schema import bulk_job_items, bulk_jobs
 
 _j = bulk_jobs.c
@@ -151,27 +152,18 @@ async def pending_items(
 async def record_outcomes(
     conn: AsyncConnection, job_seq: int, outcomes: Sequence[ItemOutcome]
 ) -> None:
-    """Each number's outcome (in the transaction of the changes themselves)."""
-    if not outcomes:
-        return
-    await conn.execute(
-        update(bulk_job_items)
-        .where(_i.job_seq == job_seq, _i.e164 == bindparam("b_e164"))
-        .values(
-            outcome=bindparam("b_outcome"),
-            error_code=bindparam("b_code"),
-            error_message=bindparam("b_message"),
-        ),
-        [
-            {
-                "b_e164": item.e164,
-                "b_outcome": item.outcome,
-                "b_code": item.error_code,
-                "b_message": item.error_message,
-            }
-            for item in outcomes
-        ],
-    )
+    """Each number's outcome (in the transaction of the changes themselves): one statement
+    for the numbers of each outcome alike (a batch's are mostly ``changed``)."""
+    alike: dict[tuple[str, str | None, str | None], list[str]] = {}
+    for item in outcomes:
+        key = (item.outcome, item.error_code, item.error_message)
+        alike.setdefault(key, []).append(item.e164)
+    for (outcome, code, message), e164s in alike.items():
+        await conn.execute(
+            update(bulk_job_items)
+            .where(_i.job_seq == job_seq, among(conn, _i.e164, e164s))
+            .values(outcome=outcome, error_code=code, error_message=message)
+        )
 
 
 async def advance_job(

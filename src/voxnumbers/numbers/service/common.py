@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -65,32 +66,31 @@ def checked_status(record: NumberRecord, action: Action) -> str:
 async def record_number_events(
     conn: AsyncConnection,
     account_id: str,
-    before: dict[str, NumberRecord],
-    e164s: list[str],
+    changes: Sequence[tuple[NumberRecord, NumberRecord]],
     type: EventType,
 ) -> None:
-    """``record_number_event`` for many numbers of the account at once: ``before`` holds
-    each number as it was before the change."""
-    found = await repository.find_numbers(conn, account_id, e164s)
+    """``record_number_event`` for many numbers of the account at once, each given as it
+    was before the change and as it is after it: a batch knows both, so nothing is read
+    back (a bulk job's batch writes hundreds)."""
     await record_events(
         conn,
         account_id,
         type,
-        [(e164, {"number": to_json_data(found.get(e164))}) for e164 in e164s],
+        [
+            (after.e164, {"number": to_json_data(repository.to_number(after))})
+            for _, after in changes
+        ],
     )
-    after = await repository.find_records(conn, account_id, e164s)
     await audit.record_many(
         conn,
         action=type,
         object_type="number",
         account_id=account_id,
         changes={
-            e164: audit.changes_between(
-                msgspec.structs.asdict(before[e164]),
-                msgspec.structs.asdict(after[e164]) if e164 in after else None,
-                AUDITED_FIELDS,
+            after.e164: audit.changes_between(
+                msgspec.structs.asdict(before), msgspec.structs.asdict(after), AUDITED_FIELDS
             )
-            for e164 in e164s
+            for before, after in changes
         },
     )
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.errors import ApiError, Conflict, ValidationFailed
@@ -109,7 +112,12 @@ async def route_numbers(
     await repository.set_routing(
         conn, account_id, changed, trunk_id=trunk_id, application_id=application_id, updated_at=now
     )
-    await record_number_events(conn, account_id, records, changed, "number.routing_changed")
+    await record_number_events(
+        conn,
+        account_id,
+        [_routed(records[e164], trunk_id, application_id, now) for e164 in changed],
+        "number.routing_changed",
+    )
     return outcomes
 
 
@@ -131,8 +139,23 @@ async def unroute_numbers(
     await repository.set_routing(
         conn, account_id, changed, trunk_id=None, application_id=None, updated_at=now
     )
-    await record_number_events(conn, account_id, records, changed, "number.routing_changed")
+    await record_number_events(
+        conn,
+        account_id,
+        [_routed(records[e164], None, None, now) for e164 in changed],
+        "number.routing_changed",
+    )
     return outcomes
+
+
+def _routed(
+    record: NumberRecord, trunk_id: str | None, application_id: str | None, now: datetime
+) -> tuple[NumberRecord, NumberRecord]:
+    """The number before ``set_routing`` and after it, as it then reads."""
+    after = msgspec.structs.replace(
+        record, trunk_id=trunk_id, application_id=application_id, updated_at=now
+    )
+    return record, after
 
 
 def routing_change(record: NumberRecord, trunk_id: str | None, application_id: str | None) -> bool:
