@@ -7,6 +7,7 @@ import contextlib
 import gc
 import re
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 import structlog
@@ -34,6 +35,7 @@ from voxnumbers.inventory.endpoints import router as inventory_router
 from voxnumbers.jobs.endpoints import router as jobs_router
 from voxnumbers.jobs.runner import JobRunner
 from voxnumbers.jobs.schemas import MAX_BODY_BYTES as BULK_MAX_BODY_BYTES
+from voxnumbers.kit.activity import RequestActivity
 from voxnumbers.kit.db import Database
 from voxnumbers.kit.periodic import every
 from voxnumbers.logs import configure_logging
@@ -79,6 +81,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
     )
     key_usage = KeyUsage()
     metrics = Metrics(db)
+    activity = RequestActivity()
     rate_limits = RateLimits.from_settings(settings)
 
     @contextlib.asynccontextmanager
@@ -102,7 +105,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
         worker = DeliveryWorker.from_settings(db, settings) if settings.run_worker else None
         if worker is not None:
             worker.start()
-        jobs = JobRunner(db, settings) if settings.run_jobs else None
+        jobs = JobRunner(db, settings, activity) if settings.run_jobs else None
         if jobs is not None:
             jobs.start()
         try:
@@ -220,10 +223,24 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
                 UPLOAD_ROUTE: max(settings.max_body_bytes, UPLOAD_MAX_BYTES),
             },
         ),
-        observe=metrics.observe,
+        observe=partial(_observe, activity, metrics),
         answer_unhandled=lambda request_id: error_messages(InternalError(), request_id),
     )
     return app
+
+
+def _observe(
+    activity: RequestActivity,
+    metrics: Metrics,
+    method: str,
+    route: str | None,
+    status: int,
+    seconds: float,
+) -> None:
+    """A request answered: counted for the bulk jobs that give way to requests, and in the
+    metrics."""
+    activity.note()
+    metrics.observe(method, route, status, seconds)
 
 
 async def _flush_key_usage(db: Database, usage: KeyUsage) -> None:

@@ -128,6 +128,17 @@ class Settings:
             "max": 32,
         },
     )
+    job_share_when_busy: float = field(
+        default=0.5,
+        metadata={
+            "doc": "The largest share of its time a bulk job's batches take while the "
+            "process answers requests: after a batch during which requests were answered, "
+            "the runner rests long enough to keep to it, so requests beside a job keep most "
+            "of their speed. 1: never rest.",
+            "min": 0.05,
+            "max": 1,
+        },
+    )
     job_poll_seconds: float = field(
         default=1.0,
         metadata={"doc": "How often an idle bulk job runner looks for queued jobs."},

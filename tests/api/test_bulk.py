@@ -23,7 +23,8 @@ from tests.api.support import (
 )
 from tests.factories import GB_NUMBERS, US_NUMBERS, Tenant, entry, make_tenant, stock
 from voxnumbers.jobs import service as jobs_service
-from voxnumbers.jobs.runner import run_pending
+from voxnumbers.jobs.runner import JobRunner, rest_after, run_pending
+from voxnumbers.kit.activity import RequestActivity
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.db import Database
 from voxnumbers.schema import bulk_jobs, events, webhook_deliveries
@@ -410,6 +411,54 @@ async def test_one_accounts_jobs_run_in_order_and_others_are_not_held_up(databas
         for tenant, job in ((acme, a1), (acme, a2), (other, b1)):
             got = await client.get(tenant.path(f"/jobs/{job['id']}"), headers=tenant.bearer)
             assert got.json()["status"] == "succeeded"
+
+
+class _AlwaysBusy(RequestActivity):
+    """A process that answered another request every time it is asked."""
+
+    def __init__(self) -> None:
+        self._count = 0
+
+    @property  # type: ignore[override]
+    def answered(self) -> int:
+        self._count += 1
+        return self._count
+
+
+def test_a_batch_rests_only_when_requests_were_answered_beside_it() -> None:
+    assert rest_after(0.2, 0.5, requests_answered=True) == pytest.approx(0.2)
+    assert rest_after(0.2, 0.25, requests_answered=True) == pytest.approx(0.6)
+    assert rest_after(0.2, 0.5, requests_answered=False) == 0
+    assert rest_after(0.2, 1, requests_answered=True) == 0
+
+
+@pytest.mark.parametrize(
+    ("activity", "share", "rests"),
+    [(_AlwaysBusy, 0.5, True), (_AlwaysBusy, 1.0, False), (RequestActivity, 0.5, False)],
+)
+async def test_a_jobs_batches_give_way_to_requests(database, tenant, activity, share, rests):
+    """Beside requests the runner rests between batches (and still finishes the job); with
+    no request answered, or a share of 1, it never does."""
+    async with running(app_on(database, run_jobs=False)) as client:
+        await bought(client, tenant, *US_NUMBERS[:5])
+        trunk = await new_trunk(client, tenant)
+        response = await bulk(
+            client, tenant, action="assign_trunk", trunk_id=trunk, numbers=US_NUMBERS[:5]
+        )
+        assert response.status_code == 202, response.text
+    settings = Settings(
+        log_level="warning", run_worker=False, job_batch_size=2, job_share_when_busy=share
+    )
+    runner = JobRunner(database, settings, activity())
+    job = await runner.claim()
+    assert job is not None
+    await runner.run(job)
+
+    assert (await runner.claim()) is None  # nothing left: the job ended
+    async with database.transaction() as conn:
+        status = await conn.scalar(select(bulk_jobs.c.status).where(bulk_jobs.c.id == job.id))
+    assert status == "succeeded"
+    assert (runner.rested_seconds > 0) is rests
 
 
 async def test_a_job_resumed_after_its_runner_died_changes_no_number_twice(database, tenant):

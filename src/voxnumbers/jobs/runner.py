@@ -6,18 +6,23 @@ through it one committed batch at a time (``service.run_batch``), extending the 
 each. A process killed mid-job loses only the batch in hand, which rolled back with its
 outcomes: when the lease runs out, any instance claims the job and carries on with the
 numbers that have no outcome yet, so none is changed twice.
+
+A job gives way to requests: after a batch during which the process answered any, the slot
+rests so that batches take at most ``job_share_when_busy`` of its time (``rest_after``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from datetime import timedelta
 
 import structlog
 
 from voxnumbers.jobs import service
 from voxnumbers.jobs.schemas import JobRecord
+from voxnumbers.kit.activity import RequestActivity
 from voxnumbers.kit.actors import SYSTEM, Actor, acting_as
 from voxnumbers.kit.db import Database
 from voxnumbers.kit.ids import new_id
@@ -40,12 +45,26 @@ async def run_pending(database: Database, settings: Settings) -> int:
     return count
 
 
-class JobRunner:
-    """Claims and runs bulk jobs until stopped."""
+def rest_after(batch_seconds: float, share: float, *, requests_answered: bool) -> float:
+    """Seconds to rest after a batch that took ``batch_seconds``: none when no request was
+    answered meanwhile, else enough for the batch to be ``share`` of the time."""
+    if not requests_answered or share >= 1:
+        return 0.0
+    return batch_seconds * (1 - share) / share
 
-    def __init__(self, database: Database, settings: Settings) -> None:
+
+class JobRunner:
+    """Claims and runs bulk jobs until stopped; ``activity``, the process's count of
+    requests answered, makes its batches give way to requests (without it they never
+    rest)."""
+
+    def __init__(
+        self, database: Database, settings: Settings, activity: RequestActivity | None = None
+    ) -> None:
         self.database = database
         self.settings = settings
+        self.activity = activity
+        self.rested_seconds = 0.0
         self.owner = new_id("run")
         self.lease = timedelta(seconds=settings.job_lease_seconds)
         self._stopping = asyncio.Event()
@@ -100,6 +119,7 @@ class JobRunner:
         log.info("bulk job started", job=job.id, account=job.account_id, action=job.action)
         try:
             while not self._stopping.is_set():
+                started, answered = time.monotonic(), self._answered()
                 # The job's changes are audited as made by the key that created it.
                 with acting_as(Actor("key", job.created_by) if job.created_by else SYSTEM):
                     result, after = await self.database.run(
@@ -111,6 +131,13 @@ class JobRunner:
                 if result.finished is not None:
                     log.info("bulk job ended", job=job.id, status=result.finished)
                     return
+                await self._rest(
+                    rest_after(
+                        time.monotonic() - started,
+                        self.settings.job_share_when_busy,
+                        requests_answered=self._answered() != answered,
+                    )
+                )
         except Exception:
             log.warning("bulk job batch failed; it will be resumed", job=job.id, exc_info=True)
             with contextlib.suppress(TimeoutError):
@@ -119,3 +146,14 @@ class JobRunner:
         # rather than when the lease runs out.
         with contextlib.suppress(Exception):
             await self.database.run(lambda conn: service.release_lease(conn, job.seq, self.owner))
+
+    def _answered(self) -> int:
+        return self.activity.answered if self.activity is not None else 0
+
+    async def _rest(self, seconds: float) -> None:
+        """Wait ``seconds``, or less if the runner is stopped meanwhile."""
+        if seconds <= 0:
+            return
+        self.rested_seconds += seconds
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
