@@ -75,8 +75,8 @@ _FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^()]*?)(?::\d+)?\)$")
 _THREAD = re.compile(r"^thread \((?P<id>0x[0-9a-fA-F]+|\d+)\)")
 _LOOP_MARKERS = ("run_forever", "run_until_complete")
 _AUTHENTICATION = {
-    ("voxnumbers/web/guards.py", "authorize_request"),
-    ("voxnumbers/web/guards.py", "require_api_key"),
+    ("voxnumbers/accounts/guards.py", "authorize_request"),
+    ("voxnumbers/accounts/guards.py", "require_api_key"),
 }
 _LOOP_OWN = {
     ("asyncio/base_events.py", "BaseEventLoop.run_forever"),

@@ -11,7 +11,7 @@ from functools import partial
 from typing import Any
 
 import structlog
-from litestar import Litestar, Router
+from litestar import Litestar, Request, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -19,9 +19,11 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from voxnumbers import __version__
 from voxnumbers.accounts import service as accounts
+from voxnumbers.accounts.guards import authorize_request, caller_of, provide_caller
 from voxnumbers.accounts.usage import KeyUsage
 from voxnumbers.admin import service as admin
 from voxnumbers.admin.endpoints import admin_handlers
+from voxnumbers.admin.guards import authorize_operator
 from voxnumbers.admin.schemas import UPLOAD_MAX_BYTES
 from voxnumbers.applications.endpoints import router as applications_router
 from voxnumbers.audit.endpoints import audit_router
@@ -31,6 +33,7 @@ from voxnumbers.errors import InternalError
 from voxnumbers.events.delivery import DeliveryWorker
 from voxnumbers.events.endpoints import events_router, webhooks_router
 from voxnumbers.idempotency.service import Replay
+from voxnumbers.idempotency.web import handle_replay, note_idempotency_key
 from voxnumbers.inventory.endpoints import router as inventory_router
 from voxnumbers.jobs.endpoints import router as jobs_router
 from voxnumbers.jobs.runner import JobRunner
@@ -49,16 +52,10 @@ from voxnumbers.trunks.endpoints import router as trunks_router
 from voxnumbers.web.body import BodyLimits
 from voxnumbers.web.cors import cors_config, envelope_refused_preflight
 from voxnumbers.web.envelope import EXCEPTION_HANDLERS, error_messages
-from voxnumbers.web.guards import (
-    authorize_operator,
-    authorize_request,
-    check_request_shape,
-    provide_caller,
-    provide_settings,
-)
-from voxnumbers.web.idempotency import handle_replay
 from voxnumbers.web.json import JsonResponse
+from voxnumbers.web.providers import provide_settings
 from voxnumbers.web.ratelimit import RateLimits
+from voxnumbers.web.request_shape import check_request_shape
 from voxnumbers.web.requestid import RequestIdMiddleware
 from voxnumbers.web.routes import repair_routes
 from voxnumbers.web.unitofwork import TransactionMiddleware, provide_transaction
@@ -141,7 +138,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             "caller": Provide(provide_caller, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
-        before_request=check_request_shape,
+        before_request=check_api_request,
         middleware=[TransactionMiddleware],
         security=[{"BearerAuth": []}, {"BasicAuth": []}],
     )
@@ -153,7 +150,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Litestar
             "conn": Provide(provide_transaction),
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
-        before_request=check_request_shape,
+        before_request=check_api_request,
         middleware=[TransactionMiddleware],
         security=[{"OperatorAuth": []}],
         tags=["admin"],
@@ -241,6 +238,14 @@ def _observe(
     metrics."""
     activity.note()
     metrics.observe(method, route, status, seconds)
+
+
+async def check_api_request(request: Request[Any, Any, Any]) -> None:
+    """Before every handler of ``/v1`` and ``/admin/v1``, once the guard has authenticated
+    the caller: the request's shape, then its Idempotency-Key, scoped to the caller (an
+    account's world, or an operator token)."""
+    await check_request_shape(request)
+    await note_idempotency_key(request, caller_of(request).account_id)
 
 
 async def _flush_key_usage(db: Database, usage: KeyUsage) -> None:

@@ -56,8 +56,8 @@ GREENLET = "Connection.execute (sqlalchemy/engine/base.py:1494)"
 
 RAW = [
     # authentication, inclusive: its SQLAlchemy and driver frames count for it
-    f"{MAIN};{REQUEST};authorize_request (voxnumbers/web/guards.py:58);"
-    "require_api_key (voxnumbers/web/guards.py:66);"
+    f"{MAIN};{REQUEST};authorize_request (voxnumbers/accounts/guards.py:33);"
+    "require_api_key (voxnumbers/accounts/guards.py:46);"
     "AsyncConnection.execute (sqlalchemy/ext/asyncio/engine.py:667) 10",
     # a greenlet of SQLAlchemy: no caller frames, the driver at the leaf
     f"{MAIN};{GREENLET};InlineCursor.fetchall (voxnumbers/kit/sqlite_inline.py:136) 20",

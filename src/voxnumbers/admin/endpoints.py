@@ -1,6 +1,6 @@
 """HTTP surface of the admin API, ``/admin/v1`` (thin: parse, call one service function).
 
-Guarded by operator tokens (``web.guards.authorize_operator``); same envelope, transaction,
+Guarded by operator tokens (``admin.guards.authorize_operator``); same envelope, transaction,
 idempotency and rate limits as ``/v1``."""
 
 from __future__ import annotations

@@ -31,7 +31,8 @@ from voxnumbers.console.schemas import ConsoleSession
 from voxnumbers.errors import Forbidden
 from voxnumbers.kit.actors import Actor, act_as
 from voxnumbers.web.envelope import EXCEPTION_HANDLERS
-from voxnumbers.web.guards import provide_settings, request_origin
+from voxnumbers.web.providers import provide_settings
+from voxnumbers.web.requestid import request_origin
 from voxnumbers.web.unitofwork import TransactionMiddleware, provide_transaction, unit_of_work
 
 T = TypeVar("T", bound=msgspec.Struct)
@@ -90,7 +91,7 @@ async def require_session(connection: ASGIConnection[Any, Any, Any, Any], _: Any
     if session is None:
         raise SignInRequired()
     connection.scope["state"][_SESSION] = session
-    act_as(Actor("key", session.key_id).from_request(*request_origin(connection)))
+    act_as(Actor("key", session.key_id).from_request(*request_origin(connection.scope)))
 
 
 async def provide_session(request: Request[Any, Any, Any]) -> ConsoleSession:

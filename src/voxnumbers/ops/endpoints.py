@@ -10,6 +10,7 @@ from litestar.datastructures import State
 from sqlalchemy import text
 
 from voxnumbers.errors import ServiceUnavailable
+from voxnumbers.events.types import EVENT_TYPES
 from voxnumbers.jobs.schemas import BULK_REQUEST_RULES
 from voxnumbers.ops.metrics import Metrics
 from voxnumbers.web.openapi import document_enforced_rules
@@ -41,7 +42,10 @@ async def readyz(state: State) -> Health:
 )
 async def openapi_json(request: Request[Any, Any, Any]) -> Response[bytes]:
     schema = document_enforced_rules(
-        request.app.openapi_schema.to_schema(), {"BulkRequest": BULK_REQUEST_RULES}
+        request.app.openapi_schema.to_schema(),
+        {"BulkRequest": BULK_REQUEST_RULES},
+        item_enums={"event_types": EVENT_TYPES},  # a webhook endpoint's subscriptions
+        query_enums={("/events", "type"): EVENT_TYPES},  # the events list's filter
     )
     return Response(content=msgspec.json.encode(schema), media_type="application/json")
 

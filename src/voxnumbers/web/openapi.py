@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +11,6 @@ from litestar.openapi.spec import OpenAPIResponse as ResponseDoc
 from litestar.openapi.spec import Operation
 
 from voxnumbers.errors import ERRORS_BY_STATUS
-from voxnumbers.events.types import EVENT_TYPES
 from voxnumbers.web.envelope import ErrorEnvelope
 
 # Every authenticated route can answer these: 400 among them, since unknown or repeated query
@@ -99,7 +99,6 @@ _FIELDS: dict[str, dict[str, Any]] = {
 _ITEMS: dict[str, dict[str, Any]] = {
     "numbers": _FIELDS["e164"],
     "origination_uris": _SIP_URI,
-    "event_types": {"enum": list(EVENT_TYPES)},
 }
 _QUERY: dict[str, dict[str, Any]] = {
     "e164": {"pattern": E164_QUERY_PATTERN, "format": E164_FORMAT},
@@ -119,7 +118,11 @@ _NESTED: dict[str, dict[str, Any]] = {
 
 
 def document_enforced_rules(
-    schema: dict[str, Any], body_rules: dict[str, dict[str, Any]] | None = None
+    schema: dict[str, Any],
+    body_rules: dict[str, dict[str, Any]] | None = None,
+    *,
+    item_enums: Mapping[str, Sequence[str]] | None = None,
+    query_enums: Mapping[tuple[str, str], Sequence[str]] | None = None,
 ) -> dict[str, Any]:
     """``schema`` (the generated OpenAPI description, as JSON) with the rules the server
     enforces beyond the types: no unknown member in a request body
@@ -127,7 +130,11 @@ def document_enforced_rules(
     the shapes of numbers, countries, IP addresses, URLs and ``If-Match``. A client made
     from the description then sends nothing the server refuses for its shape.
     ``body_rules``: a body's rules between its members, by component name, added as they
-    are (JSON Schema keywords such as ``oneOf``)."""
+    are (JSON Schema keywords such as ``oneOf``). The values the features accept where a
+    type says only "text": ``item_enums``, of the items of a body's list member, by the
+    member's name; ``query_enums``, of a query parameter, by the end of its path and its
+    name."""
+    items = {**_ITEMS, **{name: {"enum": list(v)} for name, v in (item_enums or {}).items()}}
     components = schema.get("components", {}).get("schemas", {})
     for path, operations in schema.get("paths", {}).items():
         for operation in operations.values():
@@ -135,26 +142,29 @@ def document_enforced_rules(
                 continue
             for parameter in operation.get("parameters", []):
                 _document_parameter(parameter)
-                if path.endswith("/events") and parameter["name"] == "type":
-                    parameter["schema"]["enum"] = list(EVENT_TYPES)
+                for (path_end, name), values in (query_enums or {}).items():
+                    if path.endswith(path_end) and parameter["name"] == name:
+                        parameter["schema"]["enum"] = list(values)
             body = operation.get("requestBody", {}).get("content", {}).get("application/json")
             ref = (body or {}).get("schema", {}).get("$ref", "")
             if ref.startswith("#/components/schemas/"):
                 name = ref.rsplit("/", 1)[1]
-                _document_body(components[name])
-                _document_nested(components, components[name])
+                _document_body(components[name], items=items)
+                _document_nested(components, components[name], items)
                 components[name].update((body_rules or {}).get(name, {}))
     return schema
 
 
-def _document_nested(components: dict[str, Any], struct: dict[str, Any]) -> None:
+def _document_nested(
+    components: dict[str, Any], struct: dict[str, Any], items: dict[str, dict[str, Any]]
+) -> None:
     """The bodies a body holds as members (``$ref``), with their rules."""
     for field in struct.get("properties", {}).values():
         for variant in field.get("oneOf", [field]):
             ref = variant.get("$ref", "") if isinstance(variant, dict) else ""
             nested = components.get(ref.rsplit("/", 1)[1]) if ref else None
             if nested is not None and nested.get("type") == "object":
-                _document_body(nested, _NESTED)
+                _document_body(nested, _NESTED, items)
 
 
 def _document_parameter(parameter: dict[str, Any]) -> None:
@@ -173,7 +183,11 @@ def _document_parameter(parameter: dict[str, Any]) -> None:
             schema["items"].setdefault("pattern", CONTROL_FREE)
 
 
-def _document_body(struct: dict[str, Any], rules: dict[str, dict[str, Any]] = _FIELDS) -> None:
+def _document_body(
+    struct: dict[str, Any],
+    rules: dict[str, dict[str, Any]] = _FIELDS,
+    items: dict[str, dict[str, Any]] = _ITEMS,
+) -> None:
     struct["additionalProperties"] = False
     for name, field in struct.get("properties", {}).items():
         if name in rules:
@@ -181,11 +195,11 @@ def _document_body(struct: dict[str, Any], rules: dict[str, dict[str, Any]] = _F
         elif _is_text(field):
             field.setdefault("pattern", CONTROL_FREE)
         for variant in field.get("oneOf", [field]):
-            items = variant.get("items") if isinstance(variant, dict) else None
-            if isinstance(items, dict) and name in _ITEMS:
-                items.update(_ITEMS[name])
-            elif isinstance(items, dict) and _is_text(items):
-                items.setdefault("pattern", CONTROL_FREE)
+            listed = variant.get("items") if isinstance(variant, dict) else None
+            if isinstance(listed, dict) and name in items:
+                listed.update(items[name])
+            elif isinstance(listed, dict) and _is_text(listed):
+                listed.setdefault("pattern", CONTROL_FREE)
 
 
 def _is_text(schema: dict[str, Any]) -> bool:

@@ -1,9 +1,10 @@
 """Rate limits per API key on ``/v1`` (``spec/API.md`` §7), and the headers announcing them.
 
-The limit is checked by the ``/v1`` guard (``web.guards``) right after authentication, so it
-counts requests per key (``Caller.key_id``) and never counts unauthenticated ones. Over the
-limit the request is refused ``429 RATE_LIMITED`` with ``Retry-After``. Every response to an
-authenticated request (successes, errors, replays, refusals) then carries the two header fields of
+The limit is checked by the guards (``accounts.guards``, ``admin.guards``) right after
+authentication, so it counts requests per key (``KeyHolder.key_id``: an API key's id, or an
+operator token's) and never counts unauthenticated ones. Over the limit the request is
+refused ``429 RATE_LIMITED`` with ``Retry-After``. Every response to an authenticated request
+(successes, errors, replays, refusals) then carries the two header fields of
 draft-ietf-httpapi-ratelimit-headers-11 (May 2026), added as the response starts::
 
     RateLimit-Policy: "default";q=600;w=60
@@ -22,11 +23,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Protocol
 
 from litestar import Litestar
 from litestar.types import Message, Scope
 
-from voxnumbers.accounts.schemas import Caller
 from voxnumbers.errors import RateLimited
 from voxnumbers.kit.ratelimit import Decision, Quota, RateLimiter, RedisStore
 from voxnumbers.settings import Settings, SettingsError
@@ -35,9 +36,16 @@ _STATE = "rate_limit"
 POLICY = "default"
 
 
+class KeyHolder(Protocol):
+    """Whoever a request is counted against: an authenticated caller and its key's id."""
+
+    @property
+    def key_id(self) -> str: ...
+
+
 class RateLimits:
     """The API's rate limiting around one :class:`RateLimiter` (or none when limits are
-    off): the check behind the ``limit_rate`` guard, a ``before_send`` hook adding the header
+    off): the check the guards call, a ``before_send`` hook adding the header
     fields, and a lifespan closing Redis."""
 
     def __init__(self, limiter: RateLimiter | None) -> None:
@@ -67,7 +75,7 @@ class RateLimits:
             )
         return cls(RateLimiter(quota, shared))
 
-    async def check(self, caller: Caller, scope: Scope) -> None:
+    async def check(self, caller: KeyHolder, scope: Scope) -> None:
         """Count the caller's request against its key's quota; ``429`` when over it."""
         if self.limiter is None:
             return

@@ -45,6 +45,12 @@ def request_id_of(scope: Scope) -> str:
     return str(state[_STATE_KEY])
 
 
+def request_origin(scope: Scope) -> tuple[str, str | None]:
+    """The request id and client address the audit log records with a change."""
+    client = scope.get("client")
+    return request_id_of(scope), client[0] if client else None
+
+
 class RequestIdMiddleware:
     """Gives every request an id (the caller's ``X-Request-ID`` when it is sane), returns it
     in ``X-Request-ID``, adds security headers and logs the outcome. Never logs headers or

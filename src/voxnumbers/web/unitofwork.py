@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 import structlog
 from litestar import Request
@@ -52,7 +52,6 @@ from voxnumbers.kit.db import (
     is_retryable,
 )
 from voxnumbers.web.envelope import error_messages
-from voxnumbers.web.idempotency import IdempotentRequest, claim, remember
 from voxnumbers.web.requestid import request_id_of
 
 T = TypeVar("T")
@@ -61,6 +60,18 @@ _ATTEMPT = "unit_of_work_attempt"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 log = structlog.get_logger("voxnumbers.unitofwork")
+
+
+class KeptAnswer(Protocol):
+    """A request whose answer is kept under a key (an ``Idempotency-Key``): the key is
+    claimed in the transaction before the handler runs (raising to answer or refuse
+    instead), and a success is stored in it before the commit."""
+
+    async def claim(self, conn: AsyncConnection) -> None: ...
+
+    async def remember(
+        self, conn: AsyncConnection, status: int, body: bytes, location: str | None = None
+    ) -> None: ...
 
 
 class UnitOfWork:
@@ -72,7 +83,7 @@ class UnitOfWork:
         self._snapshot = snapshot
         self._stack: AsyncExitStack | None = None
         self._conn: AsyncConnection | None = None
-        self.idempotent: IdempotentRequest | None = None
+        self.idempotent: KeptAnswer | None = None
         self.failure: BaseException | None = None
 
     @property
@@ -118,7 +129,7 @@ class UnitOfWork:
         key is in use or was used for another request."""
         conn = await self.connection()
         if self.idempotent is not None:
-            await claim(conn, self.idempotent)
+            await self.idempotent.claim(conn)
         return conn
 
     async def finish(
@@ -135,7 +146,7 @@ class UnitOfWork:
             return
         if body is not None and self.idempotent is not None and self._conn is not None:
             try:
-                await remember(self._conn, self.idempotent, status, body, location)
+                await self.idempotent.remember(self._conn, status, body, location)
             except BaseException as exc:
                 await self.rollback(exc)
                 raise

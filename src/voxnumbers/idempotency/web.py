@@ -1,5 +1,6 @@
-"""HTTP glue of idempotency keys: read the header before the handler; claim the key and
-store the response in the request's transaction (``web.unitofwork`` calls both)."""
+"""HTTP glue of idempotency keys: note the header before the handler, claim the key and
+store the response in the request's transaction (the unit of work calls ``claim`` and
+``remember`` on what was noted), and answer a replay."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from voxnumbers.idempotency import service
 from voxnumbers.idempotency.service import HEADER, Replay
 from voxnumbers.web.requestid import request_id_of
+from voxnumbers.web.unitofwork import unit_of_work
 
 _KEYED_METHODS = frozenset({"POST", "DELETE"})
 
@@ -23,6 +25,26 @@ class IdempotentRequest:
     account_id: str
     key: str
     fingerprint: str
+
+    async def claim(self, conn: AsyncConnection) -> None:
+        """Before the handler, in its transaction: replay, refuse, or let it run."""
+        await service.claim(conn, self.account_id, self.key, self.fingerprint)
+
+    async def remember(
+        self, conn: AsyncConnection, status: int, body: bytes, location: str | None = None
+    ) -> None:
+        """After a successful handler, in its transaction: store what is answered."""
+        await service.remember(
+            conn, self.account_id, self.key, self.fingerprint, status, body, location
+        )
+
+
+async def note_idempotency_key(request: Request[Any, Any, Any], account_id: str) -> None:
+    """Note the request's Idempotency-Key (``400`` when malformed), scoped to ``account_id``,
+    on its unit of work, which claims it before the handler runs. A route that writes
+    nothing (``opt={"read_only": True}``) has nothing to replay and takes none."""
+    if not request.route_handler.opt.get("read_only"):
+        unit_of_work(request).idempotent = await read_idempotency_key(request, account_id)
 
 
 async def read_idempotency_key(
@@ -40,24 +62,6 @@ async def read_idempotency_key(
         fingerprint=service.fingerprint(
             request.method, request.url.path, request.url.query or "", body
         ),
-    )
-
-
-async def claim(conn: AsyncConnection, pending: IdempotentRequest) -> None:
-    """Before the handler, in its transaction: replay, refuse, or let it run."""
-    await service.claim(conn, pending.account_id, pending.key, pending.fingerprint)
-
-
-async def remember(
-    conn: AsyncConnection,
-    pending: IdempotentRequest,
-    status: int,
-    body: bytes,
-    location: str | None = None,
-) -> None:
-    """After a successful handler, in its transaction: store what is answered."""
-    await service.remember(
-        conn, pending.account_id, pending.key, pending.fingerprint, status, body, location
     )
 
 
