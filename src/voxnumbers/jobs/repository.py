@@ -10,8 +10,8 @@ from sqlalchemy import Select, and_, bindparam, exists, func, insert, literal, s
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
+from voxnumbers.db.tables import bulk_job_items, bulk_jobs
 from voxnumbers.jobs.schemas import ItemError, ItemOutcome, JobRecord, JobResult
-from voxnumbers.schema import bulk_job_items, bulk_jobs
 
 _j = bulk_jobs.c
 _i = bulk_job_items.c
