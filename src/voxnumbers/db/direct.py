@@ -33,6 +33,7 @@ import asyncpg
 from sqlalchemy import Dialect, Select, literal, select
 from sqlalchemy.exc import InvalidRequestError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.pool import PoolProxiedConnection
 
 from voxnumbers.db.errors import as_sqlalchemy_raises
 from voxnumbers.db.inline import InlineConnection
@@ -130,7 +131,7 @@ async def fetch_all(
     elif (
         isinstance(driver, asyncpg.Connection)
         and not driver.is_closed()  # SQLAlchemy's path tells the pool of a closed one
-        and (driver.is_in_transaction() or pooled.dbapi_connection.autocommit)  # type: ignore[union-attr]
+        and (driver.is_in_transaction() or _autocommit(pooled))
     ):
         run = partial(_fetch_asyncpg, driver)
     else:
@@ -171,7 +172,7 @@ async def copy_out(
     if not isinstance(driver, asyncpg.Connection):
         raise TypeError("copy_out needs a PostgreSQL connection on asyncpg")
     assert sync is not None and pooled is not None
-    if not driver.is_in_transaction() and not pooled.dbapi_connection.autocommit:  # type: ignore[union-attr]
+    if not driver.is_in_transaction() and not _autocommit(pooled):
         await conn.execute(select(literal(1)))  # SQLAlchemy's adapter opens the transaction
     arguments = statement.arguments(parameters)
     for listener in sync.dispatch.before_cursor_execute:
@@ -191,6 +192,13 @@ async def copy_out(
             raise
         raise error from exc
     return chunks
+
+
+def _autocommit(pooled: PoolProxiedConnection | None) -> bool:
+    """Whether SQLAlchemy's asyncpg adapter runs this connection in ``AUTOCOMMIT`` (no
+    transaction to open before a statement). The adapter's ``autocommit`` is not part of
+    the typed DB-API protocol; a test checks it is still there and means that."""
+    return pooled is not None and bool(getattr(pooled.dbapi_connection, "autocommit", False))
 
 
 async def _fetch_asyncpg(driver: asyncpg.Connection, sql: str, arguments: list[Any]) -> list[Any]:

@@ -124,6 +124,10 @@ def as_sqlalchemy_raises(
     become ``DBAPIError`` (of the DB-API class of the same name, with the driver's error and
     its SQLSTATE on ``.orig``), others (a timeout, a socket error) stay as they are, unless
     the connection is gone: then a ``DBAPIError`` says so."""
+    # ``is_disconnect`` is typed for the DB-API module's ``Error``, but the dialects' checks
+    # take any exception (a class test, then the message) and get here the driver's own
+    # error or a socket error; tests check they answer as for SQLAlchemy's path. No typed
+    # spelling exists short of a cast, which would say the same less plainly.
     lost = dialect.is_disconnect(exc, pooled.dbapi_connection, None)  # type: ignore[arg-type]
     if not lost and not isinstance(exc, _DRIVER_ERRORS):
         return exc, False
