@@ -47,12 +47,12 @@ from sqlalchemy import bindparam, update
 from bench.common import LOAD_CORE, OUT, POSTGRES_ADMIN_URL, ROOT, Target, replace_section
 from bench.fault.server import create_tenant, run_vox, vox_environment
 from bench.run import DASH, RESULTS, Server, X, _backends, _git, _service_env, machine, versions
+from voxnumbers.db.engine import Database
+from voxnumbers.db.tables import events
+from voxnumbers.db.tables import numbers as numbers_table
 from voxnumbers.kit.clock import utc_now
-from voxnumbers.kit.db import Database
 from voxnumbers.kit.e164 import number_facts
 from voxnumbers.numbers import repository as numbers_repository
-from voxnumbers.schema import events
-from voxnumbers.schema import numbers as numbers_table
 from voxnumbers.settings import Settings
 
 PORT = 8812

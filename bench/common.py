@@ -42,7 +42,7 @@ class Target:
 
     @property
     def async_url(self) -> str:
-        """The SQLAlchemy URL with the async driver (what ``kit.db.Database`` takes)."""
+        """The SQLAlchemy URL with the async driver (what ``db.engine.Database`` takes)."""
         if self.kind == "sqlite":
             return self.url.replace("sqlite://", "sqlite+aiosqlite://", 1)
         return self.url.replace("postgresql://", "postgresql+asyncpg://", 1)

@@ -45,7 +45,7 @@ from phonenumbers import PhoneNumberType
 
 from bench.common import OUT, POSTGRES_ADMIN_URL, Target, save_state, target
 from voxnumbers.accounts import service as accounts_service
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
 from voxnumbers.kit.e164 import number_facts
 from voxnumbers.kit.worlds import world_of
 from voxnumbers.migrations import alembic_config, upgrade_to_head

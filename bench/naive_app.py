@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from voxnumbers.kit.db import Timestamp  # the tables store times this way on SQLite
+from voxnumbers.db.types import Timestamp  # the tables store times this way on SQLite
 
 
 class Base(DeclarativeBase):

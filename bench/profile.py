@@ -62,10 +62,10 @@ RULES = (
     "a sample under `authorize_request`, `require_api_key` or `authenticate` is authentication "
     "(the request's transaction starts with the key's lookup); else under `_number_of_row`, "
     "`to_number`, `Timestamp.process_result_value` or a repository's comprehension (its own "
-    "time: SQLAlchemy building rows) or `kit/direct.py`'s `_Statement.rows`, row conversion; "
+    "time: SQLAlchemy building rows) or `db/direct.py`'s `_Statement.rows`, row conversion; "
     "else under `encode_json` or `JsonResponse.render`, JSON; else the first frame from the "
-    "leaf that belongs to a layer decides: the driver (`kit/direct.py`, which runs the hot "
-    "reads on it, the sqlite3 calls of `kit/sqlite_inline.py`, asyncpg, asyncio's "
+    "leaf that belongs to a layer decides: the driver (`db/direct.py`, which runs the hot "
+    "reads on it, the sqlite3 calls of `db/inline.py`, asyncpg, asyncio's "
     "socket transport), SQLAlchemy (greenlet switches too), msgspec, the service, Litestar, "
     "Granian or the loop's own functions; other modules, asyncio's futures and timers "
     "included, count for their caller"
@@ -156,7 +156,7 @@ def _above_loop(frames: list[Frame]) -> list[Frame]:
 def _layer(frame: Frame) -> str | None:
     """The layer a frame belongs to, None for a module that works for its caller."""
     file, function = frame.file, frame.function
-    if file in ("voxnumbers/kit/sqlite_inline.py", "voxnumbers/kit/direct.py") or file.startswith(
+    if file in ("voxnumbers/db/inline.py", "voxnumbers/db/direct.py") or file.startswith(
         ("sqlite3/", "aiosqlite/", "asyncpg/")
     ):
         return DRIVER

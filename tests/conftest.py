@@ -19,9 +19,9 @@ import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
+from voxnumbers.db.tables import metadata
 from voxnumbers.migrations import upgrade_to_head
-from voxnumbers.schema import metadata
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 POSTGRES_ADMIN_URL = os.environ.get("VOX_TEST_POSTGRES_URL") or (

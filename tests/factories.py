@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import Table, func, select
 
 from voxnumbers.accounts import service as accounts
+from voxnumbers.db.engine import Database
 from voxnumbers.inventory import service as inventory
 from voxnumbers.inventory.schemas import InventoryEntry
 from voxnumbers.kit.clock import utc_now
-from voxnumbers.kit.db import Database
 from voxnumbers.kit.e164 import number_facts
 from voxnumbers.vocabulary import to_mask
 

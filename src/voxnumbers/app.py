@@ -29,6 +29,7 @@ from voxnumbers.applications.endpoints import router as applications_router
 from voxnumbers.audit.endpoints import audit_router
 from voxnumbers.console.endpoints import route_handlers as console_pages
 from voxnumbers.console.web import console_router, template_config
+from voxnumbers.db.engine import Database
 from voxnumbers.errors import InternalError
 from voxnumbers.events.delivery import DeliveryWorker
 from voxnumbers.events.endpoints import events_router, webhooks_router
@@ -39,7 +40,6 @@ from voxnumbers.jobs.endpoints import router as jobs_router
 from voxnumbers.jobs.runner import JobRunner
 from voxnumbers.jobs.schemas import MAX_BODY_BYTES as BULK_MAX_BODY_BYTES
 from voxnumbers.kit.activity import RequestActivity
-from voxnumbers.kit.db import Database
 from voxnumbers.kit.periodic import every
 from voxnumbers.logs import configure_logging
 from voxnumbers.numbers.endpoints import router as numbers_router

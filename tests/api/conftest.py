@@ -10,7 +10,7 @@ from litestar import Litestar
 
 from tests.api.support import running
 from voxnumbers.app import create_app
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
 from voxnumbers.settings import Settings
 
 

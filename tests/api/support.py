@@ -17,13 +17,13 @@ from sqlalchemy import func, select
 
 from tests.factories import Tenant
 from voxnumbers.app import create_app
+from voxnumbers.db.engine import Database
+from voxnumbers.db.tables import api_keys, events, numbers
 from voxnumbers.inventory import repository as inventory_repository
 from voxnumbers.kit.clock import utc_now
-from voxnumbers.kit.db import Database
 from voxnumbers.kit.e164 import number_facts
 from voxnumbers.numbers import repository as numbers_repository
 from voxnumbers.numbers.schemas import NumberFilter
-from voxnumbers.schema import api_keys, events, numbers
 from voxnumbers.settings import Settings
 from voxnumbers.vocabulary import to_mask
 

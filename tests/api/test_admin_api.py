@@ -10,8 +10,8 @@ from sqlalchemy import select
 from tests.api.support import assert_error, buy
 from tests.factories import entry, make_tenant, stock
 from voxnumbers.admin import service as admin
+from voxnumbers.db.tables import audit_log, operator_tokens
 from voxnumbers.kit.apikeys import digest_key
-from voxnumbers.schema import audit_log, operator_tokens
 
 HEADER = "e164,monthly_fee\n"
 BAD_E164 = "e164 'not-a-number' must be an E.164 number: '+' then 8 to 15 digits"

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from tests.api.support import TIME, assert_error, assert_page_shape, list_all
 from tests.factories import US_NUMBERS, Tenant, entry, make_tenant, stock
-from voxnumbers.kit.db import Database
-from voxnumbers.schema import applications
+from voxnumbers.db.engine import Database
+from voxnumbers.db.tables import applications
 
 APPLICATION_KEYS = [
     "id",

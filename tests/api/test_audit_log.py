@@ -13,7 +13,7 @@ from sqlalchemy import select
 from tests.api.support import assert_error, buy
 from tests.factories import add_test_key, entry, make_tenant, stock
 from voxnumbers.audit.service import REDACTED
-from voxnumbers.schema import audit_log
+from voxnumbers.db.tables import audit_log
 from voxnumbers.trunks import repository as trunks_repository
 
 ENTRY_KEYS = [

@@ -22,12 +22,12 @@ from tests.api.support import (
     running,
 )
 from tests.factories import GB_NUMBERS, US_NUMBERS, Tenant, entry, make_tenant, stock
+from voxnumbers.db.engine import Database
+from voxnumbers.db.tables import bulk_jobs, events, webhook_deliveries
 from voxnumbers.jobs import service as jobs_service
 from voxnumbers.jobs.runner import JobRunner, rest_after, run_pending
 from voxnumbers.kit.activity import RequestActivity
 from voxnumbers.kit.clock import utc_now
-from voxnumbers.kit.db import Database
-from voxnumbers.schema import bulk_jobs, events, webhook_deliveries
 from voxnumbers.settings import Settings
 
 JOB_KEYS = [

@@ -11,8 +11,8 @@ from litestar import Litestar
 
 from tests.api.support import assert_error, buy, event_count, owners_of
 from tests.factories import GB_NUMBERS, US_NUMBERS, entry, make_tenant, stock
+from voxnumbers.db.tables import applications, trunks
 from voxnumbers.kit.clock import utc_now
-from voxnumbers.schema import applications, trunks
 
 A_NUMBER = US_NUMBERS[0]
 NOBODYS_NUMBER = GB_NUMBERS[7]  # valid, never stocked, never owned

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from tests.api.support import assert_error, buy
 from tests.api.test_cross_account import account_routes
 from tests.factories import GB_NUMBERS, US_NUMBERS, Tenant, add_test_key, entry, make_tenant, stock
-from voxnumbers.schema import bulk_jobs
+from voxnumbers.db.tables import bulk_jobs
 from voxnumbers.trunks import service as trunks_service
 
 LIVE_NUMBER, TEST_NUMBER = US_NUMBERS[0], US_NUMBERS[1]

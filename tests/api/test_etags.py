@@ -14,7 +14,7 @@ import pytest
 
 from tests.api.support import app_on, assert_error, event_count, running
 from tests.factories import US_NUMBERS, Tenant, entry, make_tenant, stock
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
 
 NUMBER = US_NUMBERS[0]
 STRONG_TAG = re.compile(r'^"[0-9a-f]{32}"$')

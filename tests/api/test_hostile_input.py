@@ -39,9 +39,9 @@ from tests.fuzz.bridge import serving
 from voxnumbers.accounts import service as accounts_service
 from voxnumbers.admin import service as admin
 from voxnumbers.admin.schemas import UPLOAD_MAX_BYTES
+from voxnumbers.db.engine import Database
+from voxnumbers.db.tables import accounts, api_keys, applications, metadata, numbers, trunks
 from voxnumbers.jobs.schemas import MAX_BODY_BYTES as BULK_MAX_BODY_BYTES
-from voxnumbers.kit.db import Database
-from voxnumbers.schema import accounts, api_keys, applications, metadata, numbers, trunks
 
 LIMIT = 64 * 1024  # Settings.max_body_bytes by default (API.md §1)
 BULK_LIMIT = BULK_MAX_BODY_BYTES  # POST …/numbers/bulk's own (API.md §9)

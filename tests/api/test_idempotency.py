@@ -9,9 +9,9 @@ import httpx
 from sqlalchemy import update
 
 from tests.factories import US_NUMBERS, Tenant, entry, make_tenant, stock
+from voxnumbers.db.engine import Database
+from voxnumbers.db.tables import idempotency_keys
 from voxnumbers.kit.clock import utc_now
-from voxnumbers.kit.db import Database
-from voxnumbers.schema import idempotency_keys
 
 NUMBER = US_NUMBERS[0]
 

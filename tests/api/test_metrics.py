@@ -10,7 +10,7 @@ import sys
 from tests.api.support import running
 from tests.factories import US_NUMBERS, entry, make_tenant, stock
 from voxnumbers.app import create_app
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
 from voxnumbers.settings import Settings
 
 

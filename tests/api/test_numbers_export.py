@@ -16,11 +16,11 @@ from litestar import Litestar
 from tests.api.support import NUMBER_KEYS
 from tests.factories import Tenant, make_tenant
 from tests.integration.numbers.test_deep_pages import owned_rows
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
+from voxnumbers.db.tables import applications, numbers, trunks
 from voxnumbers.numbers import repository
 from voxnumbers.numbers.schemas import ListOrder
 from voxnumbers.numbers.service import ListFilters, export, number_filter
-from voxnumbers.schema import applications, numbers, trunks
 
 
 async def _stock_owned(

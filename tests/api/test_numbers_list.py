@@ -19,8 +19,8 @@ from tests.api.support import (
     own,
 )
 from tests.factories import GB_NUMBERS, IN_NUMBERS, US_NUMBERS, entry, make_tenant, stock
+from voxnumbers.db.tables import applications, trunks
 from voxnumbers.kit.clock import iso_z
-from voxnumbers.schema import applications, trunks
 from voxnumbers.vocabulary import to_mask
 
 

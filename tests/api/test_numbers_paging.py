@@ -10,7 +10,7 @@ import pytest
 
 from tests.factories import Tenant, make_tenant
 from tests.integration.numbers.test_deep_pages import owned_rows
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
 from voxnumbers.numbers import repository
 
 

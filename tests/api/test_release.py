@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.factories import US_NUMBERS, Tenant, entry, make_tenant, stock
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
 from voxnumbers.numbers import service
 from voxnumbers.settings import Settings
 

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from tests.factories import US_NUMBERS, Tenant, entry, make_tenant, stock
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
 
 NUMBER = US_NUMBERS[0]
 ROUTING_KEYS = ["e164", "trunk_id", "application_id", "status", "updated_at"]

@@ -9,7 +9,7 @@ import pytest
 
 from tests.api.support import running
 from voxnumbers.app import app_from_environment, create_app
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
 from voxnumbers.settings import Settings
 
 

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from tests.api.support import TIME, assert_error, assert_page_shape, list_all, running
 from tests.factories import US_NUMBERS, Tenant, entry, make_tenant, stock
 from voxnumbers.app import create_app
-from voxnumbers.kit.db import Database
-from voxnumbers.schema import trunk_credentials, trunk_ip_acl
+from voxnumbers.db.engine import Database
+from voxnumbers.db.tables import trunk_credentials, trunk_ip_acl
 from voxnumbers.settings import Settings
 from voxnumbers.trunks import service as trunks_service
 from voxnumbers.trunks.sip_uri import parse_sip_uri

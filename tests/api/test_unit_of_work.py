@@ -28,7 +28,7 @@ from tests.api.support import (
 )
 from tests.factories import GB_NUMBERS, US_NUMBERS, entry, make_tenant, stock
 from voxnumbers.app import create_app
-from voxnumbers.kit.db import DEFAULT_RETRY, Database
+from voxnumbers.db.engine import DEFAULT_RETRY, Database
 from voxnumbers.numbers import count_upkeep
 from voxnumbers.numbers import repository as numbers_repository
 from voxnumbers.settings import Settings

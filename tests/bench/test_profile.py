@@ -60,13 +60,13 @@ RAW = [
     "require_api_key (voxnumbers/accounts/guards.py:46);"
     "AsyncConnection.execute (sqlalchemy/ext/asyncio/engine.py:667) 10",
     # a greenlet of SQLAlchemy: no caller frames, the driver at the leaf
-    f"{MAIN};{GREENLET};InlineCursor.fetchall (voxnumbers/kit/sqlite_inline.py:136) 20",
+    f"{MAIN};{GREENLET};InlineCursor.fetchall (voxnumbers/db/inline.py:136) 20",
     f"{MAIN};{GREENLET};LRUCache.get (sqlalchemy/util/_collections.py:504) 15",
     # no Python frame on the loop's thread: a greenlet switch
     f"{MAIN} 5",
     # row conversion: a repository's comprehension and what it calls
     f"{MAIN};{LIST};list_numbers.<locals>.<listcomp> (voxnumbers/numbers/repository.py:226);"
-    "Timestamp.process_result_value (voxnumbers/kit/db.py:95) 12",
+    "Timestamp.process_result_value (voxnumbers/db/engine.py:95) 12",
     f"{MAIN};{LIST};list_numbers.<locals>.<listcomp> (voxnumbers/numbers/repository.py:226) 3",
     # JSON encoding
     f"{MAIN};{REQUEST};JsonResponse.render (voxnumbers/web/json.py:30);"
@@ -117,20 +117,20 @@ def test_the_projects_functions_rank_by_inclusive_samples_without_the_workers_st
     assert result.functions == [
         ("RequestIdMiddleware.__call__ (voxnumbers/web/requestid.py)", 10 + 15 + 5 + 7 + 9, 0),
         ("list_numbers (voxnumbers/numbers/repository.py)", 15 + 9, 0),
-        ("InlineCursor.fetchall (voxnumbers/kit/sqlite_inline.py)", 20, 20),
+        ("InlineCursor.fetchall (voxnumbers/db/inline.py)", 20, 20),
         ("list_numbers.<locals>.<listcomp> (voxnumbers/numbers/repository.py)", 15, 3),
     ]
     assert not any("cli/serve.py" in name for name, _, _ in aggregate(RAW, top=100).functions)
 
 
 def test_the_reads_on_the_driver_count_for_the_driver_and_their_rows_for_row_conversion():
-    fetch = f"{MAIN};{LIST};fetch_all (voxnumbers/kit/direct.py:150)"
+    fetch = f"{MAIN};{LIST};fetch_all (voxnumbers/db/direct.py:150)"
     result = aggregate(
         [
-            f"{fetch};_Statement.arguments (voxnumbers/kit/direct.py:60) 2",
-            f"{fetch};InlineConnection.fetch_all (voxnumbers/kit/sqlite_inline.py:70) 5",
-            f"{fetch};_Statement.rows (voxnumbers/kit/direct.py:75);"
-            "_datetime_of_unix_seconds (voxnumbers/kit/db.py:70) 4",
+            f"{fetch};_Statement.arguments (voxnumbers/db/direct.py:60) 2",
+            f"{fetch};InlineConnection.fetch_all (voxnumbers/db/inline.py:70) 5",
+            f"{fetch};_Statement.rows (voxnumbers/db/direct.py:75);"
+            "_datetime_of_unix_seconds (voxnumbers/db/engine.py:70) 4",
         ]
     )
 

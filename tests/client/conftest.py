@@ -10,7 +10,7 @@ import pytest
 
 from tests.client.support import Vox, open_vox
 from tests.factories import Tenant, make_tenant
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
 from voxnumbers.settings import Settings
 from voxnumbers_client import AsyncClient, Client
 

@@ -26,7 +26,7 @@ from litestar import Litestar
 from tests.api.support import state_per_request
 from tests.factories import Tenant
 from voxnumbers.app import create_app
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
 from voxnumbers.settings import Settings
 from voxnumbers_client import AsyncClient, AsyncPaginator, Client, Model, Page
 from voxnumbers_client._json import loads

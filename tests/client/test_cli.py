@@ -18,7 +18,7 @@ from typer.testing import CliRunner, Result
 
 from tests.client.support import BASE_URL, AppThread, Wiretap
 from tests.factories import GB_NUMBERS, US_NUMBERS, US_TOLL_FREE, Tenant, add_test_key, entry, stock
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
 from voxnumbers.settings import Settings
 from voxnumbers_client import Client
 from voxnumbers_client.cli import build_app

@@ -12,7 +12,7 @@ import pytest
 from tests.client.support import AppThread, Wiretap
 from tests.client.test_cli import VoxCli, as_answered, bound_factory
 from tests.factories import US_NUMBERS, Tenant, entry, stock
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
 from voxnumbers.settings import Settings
 from voxnumbers_client.cli import build_app
 from voxnumbers_client.resources.jobs import BulkJob

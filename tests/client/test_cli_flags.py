@@ -9,7 +9,7 @@ import pytest
 import typer
 
 from voxnumbers.app import create_app
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
 from voxnumbers.settings import Settings
 from voxnumbers_client.cli import USER_COMMANDS, build_app
 

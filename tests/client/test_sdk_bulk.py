@@ -9,7 +9,7 @@ import pytest
 from tests.client.conftest import FakeClock, OpenVox
 from tests.client.support import Vox, assert_matches_wire
 from tests.factories import US_NUMBERS, entry, stock
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
 from voxnumbers.kit.ratelimit import Quota, RateLimiter
 from voxnumbers.settings import Settings
 from voxnumbers_client import (

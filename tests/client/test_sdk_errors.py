@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 from tests.client.conftest import OpenVox
 from tests.client.support import BASE_URL, Vox
 from tests.factories import US_NUMBERS, Tenant, entry, make_tenant, stock
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
 from voxnumbers.numbers import service as numbers_service
 from voxnumbers_client import (
     ConflictError,

@@ -6,7 +6,7 @@ import httpx
 
 from tests.client.support import BASE_URL, AppThread
 from tests.factories import US_NUMBERS, add_test_key, entry, make_tenant, stock
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
 from voxnumbers.settings import Settings
 from voxnumbers_client import AsyncClient, Client
 

@@ -14,8 +14,8 @@ import pytest
 from tests.api.support import own
 from tests.client.support import Vox, assert_matches_wire
 from tests.factories import GB_NUMBERS, US_NUMBERS, US_TOLL_FREE, Tenant, entry, stock
+from voxnumbers.db.engine import Database
 from voxnumbers.kit.clock import utc_now
-from voxnumbers.kit.db import Database
 from voxnumbers.vocabulary import to_mask
 from voxnumbers_client import (
     AvailableNumber,

@@ -7,8 +7,8 @@ from datetime import timedelta
 from tests.api.support import own
 from tests.client.support import Vox, assert_matches_wire
 from tests.factories import US_NUMBERS, Tenant
+from voxnumbers.db.engine import Database
 from voxnumbers.kit.clock import utc_now
-from voxnumbers.kit.db import Database
 
 COUNT = 45
 

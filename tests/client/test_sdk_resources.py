@@ -11,7 +11,7 @@ import pytest
 
 from tests.client.support import Vox, assert_matches_wire
 from tests.factories import US_NUMBERS, entry, stock
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
 from voxnumbers_client import (
     Application,
     ConflictError,

@@ -12,7 +12,7 @@ from tests.api.support import event_count, for_sale, owners_of
 from tests.client.conftest import FakeClock, OpenVox
 from tests.client.support import Vox
 from tests.factories import US_NUMBERS, entry, stock
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
 from voxnumbers.kit.ratelimit import Quota, RateLimiter
 from voxnumbers.numbers import service as numbers_service
 

@@ -19,10 +19,10 @@ from tests.api.support import state_per_request
 from tests.factories import Tenant, add_test_key, entry, make_tenant, stock
 from voxnumbers.accounts import service as accounts
 from voxnumbers.app import create_app
+from voxnumbers.db.engine import Database
+from voxnumbers.db.tables import console_sessions, numbers
 from voxnumbers.kit.clock import utc_now
-from voxnumbers.kit.db import Database
 from voxnumbers.kit.worlds import world_of
-from voxnumbers.schema import console_sessions, numbers
 from voxnumbers.settings import Settings
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')

@@ -94,8 +94,8 @@ from tests.factories import US_NUMBERS, Tenant, entry, make_tenant, stock
 from tests.fuzz.bridge import LoopBridge, serving
 from voxnumbers.accounts import service as accounts
 from voxnumbers.admin import service as admin
-from voxnumbers.kit.db import Database
-from voxnumbers.schema import numbers
+from voxnumbers.db.engine import Database
+from voxnumbers.db.tables import numbers
 from voxnumbers.web.openapi import (
     COUNTRY_FORMAT,
     E164_FORMAT,

@@ -8,13 +8,13 @@ import asyncpg
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from voxnumbers.kit.db import Database
-from voxnumbers.kit.direct import fetch_all
+from voxnumbers.db.direct import fetch_all
+from voxnumbers.db.engine import Database
 
 
 async def backend_of(conn: AsyncConnection, database: Database, on_driver: bool = False) -> Any:
     """Something that tells one server connection from another (on PostgreSQL, read through
-    ``conn.execute`` or on the driver, ``kit.direct``)."""
+    ``conn.execute`` or on the driver, ``db.direct``)."""
     if database.is_sqlite:
         raw = await conn.get_raw_connection()
         return id(raw.driver_connection)

@@ -9,10 +9,10 @@ from sqlalchemy import select, update
 
 from tests.api.support import own
 from tests.factories import make_tenant
+from voxnumbers.db.engine import Database
+from voxnumbers.db.tables import audit_log
 from voxnumbers.kit.clock import utc_now
-from voxnumbers.kit.db import Database
 from voxnumbers.ops.maintenance import run_maintenance
-from voxnumbers.schema import audit_log
 
 
 async def test_maintenance_deletes_entries_past_their_retention(database: Database) -> None:

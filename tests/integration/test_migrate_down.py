@@ -21,7 +21,8 @@ from tests.api.support import app_on, buy, running
 from tests.factories import US_NUMBERS, Tenant, add_test_key, entry, make_tenant, stock
 from voxnumbers.admin import service as admin
 from voxnumbers.console import service as console
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
+from voxnumbers.db.tables import bulk_jobs, metadata
 from voxnumbers.migrations import (
     Migration,
     MigrationError,
@@ -31,7 +32,6 @@ from voxnumbers.migrations import (
     migrate_to,
     upgrade_to_head,
 )
-from voxnumbers.schema import bulk_jobs, metadata
 from voxnumbers.trunks import service as trunks_service
 
 LIVE_NUMBERS = US_NUMBERS[:3]

@@ -1,4 +1,4 @@
-"""Migrations produce exactly ``schema.py`` on both databases, and go down and up again."""
+"""Migrations produce exactly ``db/tables.py`` on both databases, and go down and up again."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
+from voxnumbers.db.tables import metadata
 from voxnumbers.migrations import alembic_config, pending_migrations, upgrade_to_head
-from voxnumbers.schema import metadata
 
 
 def _differences(sync_conn: Any) -> list[Any]:

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from tests.api.support import app_on, own, running
 from tests.factories import Tenant, make_tenant
 from voxnumbers.admin import service as admin
-from voxnumbers.kit.db import Database
-from voxnumbers.schema import audit_log, numbers, webhook_endpoints
+from voxnumbers.db.engine import Database
+from voxnumbers.db.tables import audit_log, numbers, webhook_endpoints
 
 WRITERS = 16
 NUMBERS = [f"+1415555{n:04d}" for n in range(3000, 3000 + WRITERS)]

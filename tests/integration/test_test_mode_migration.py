@@ -11,11 +11,12 @@ from sqlalchemy import text as sql_text
 
 from tests.api.support import running
 from voxnumbers.app import create_app
+from voxnumbers.db.engine import Database
+from voxnumbers.db.tables import accounts, numbers
+from voxnumbers.db.types import Timestamp
 from voxnumbers.kit.apikeys import generate_key
 from voxnumbers.kit.clock import utc_now
-from voxnumbers.kit.db import Database, Timestamp
 from voxnumbers.migrations import alembic_config, upgrade_to_head
-from voxnumbers.schema import accounts, numbers
 from voxnumbers.settings import Settings
 
 ACCOUNT = "acc_0ld0ld0ld0ld0ld0"

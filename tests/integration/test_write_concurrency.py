@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from tests.api.support import app_on, assert_error, counted_and_scanned, own, running
 from tests.factories import Tenant, counts_by_bucket, entry, make_tenant, stock
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
+from voxnumbers.db.tables import events, number_counts, number_totals, numbers
 from voxnumbers.numbers import count_upkeep
-from voxnumbers.schema import events, number_counts, number_totals, numbers
 
 PAIRS = 50
 NUMBERS = [f"+1415555{n:04d}" for n in range(2000, 2000 + 2 * PAIRS)]

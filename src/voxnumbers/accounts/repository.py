@@ -8,9 +8,9 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.accounts.schemas import Account, ApiKey, Caller
-from voxnumbers.kit.direct import fetch_all
+from voxnumbers.db.direct import fetch_all
+from voxnumbers.db.tables import accounts, api_keys
 from voxnumbers.kit.worlds import world_of, world_of_mode
-from voxnumbers.schema import accounts, api_keys
 
 # Public accounts are the live rows; a test world's row (``live_account_id`` set) is internal.
 _ACCOUNT_COLUMNS = (accounts.c.id, accounts.c.name, accounts.c.status, accounts.c.created_at)

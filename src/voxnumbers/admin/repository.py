@@ -8,8 +8,8 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.admin.schemas import OperatorToken
-from voxnumbers.kit.direct import fetch_all
-from voxnumbers.schema import operator_tokens
+from voxnumbers.db.direct import fetch_all
+from voxnumbers.db.tables import operator_tokens
 
 _t = operator_tokens.c
 _COLUMNS = (_t.id, _t.name, _t.hint, _t.created_at, _t.revoked_at, _t.last_used_at)

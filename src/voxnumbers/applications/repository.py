@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from voxnumbers.applications.schemas import ApplicationRecord
+from voxnumbers.db.tables import applications
 from voxnumbers.kit.account_rows import AccountRows
-from voxnumbers.schema import applications
 
 APPLICATIONS = AccountRows(applications, ApplicationRecord, id_prefix="app")

@@ -9,8 +9,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.audit.schemas import AuditActor, AuditEntry, AuditFilter, AuditObject
+from voxnumbers.db.tables import audit_log
 from voxnumbers.kit.worlds import is_live, public_id_of
-from voxnumbers.schema import audit_log
 
 _a = audit_log.c
 

@@ -13,7 +13,7 @@ from voxnumbers.admin.schemas import IssuedOperatorToken, OperatorToken
 from voxnumbers.cli.inventory import inventory_app
 from voxnumbers.cli.numbers import numbers_app
 from voxnumbers.cli.runtime import as_row, out, run_with_database
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
 from voxnumbers_client.cli._output import OutputOption, print_row, print_rows
 
 admin_app = typer.Typer(no_args_is_help=True)

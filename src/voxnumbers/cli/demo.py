@@ -23,11 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.accounts import service as accounts
 from voxnumbers.cli.runtime import err, out
+from voxnumbers.db.engine import Database
 from voxnumbers.errors import Unauthorized
 from voxnumbers.inventory import service as inventory
 from voxnumbers.inventory.schemas import InventoryEntry
 from voxnumbers.kit.clock import utc_now
-from voxnumbers.kit.db import Database
 from voxnumbers.kit.e164 import InvalidNumber, normalize_e164, number_facts
 from voxnumbers.kit.money import parse_cents
 from voxnumbers.kit.worlds import world_of

@@ -16,10 +16,10 @@ from rich.progress import (
 )
 
 from voxnumbers.cli.runtime import err, load_settings, out, run_with_database
+from voxnumbers.db.engine import Database
 from voxnumbers.inventory import service as inventory
 from voxnumbers.inventory.importer import COLUMNS, Problem, ValidatedFile, read_inventory_file
 from voxnumbers.inventory.schemas import InventoryEntry
-from voxnumbers.kit.db import Database
 from voxnumbers_client.cli._output import OutputFormat, OutputOption, print_row
 
 inventory_app = typer.Typer(no_args_is_help=True, help="Put numbers up for sale.")

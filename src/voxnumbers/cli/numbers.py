@@ -9,7 +9,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.cli.runtime import as_row, out, run_with_database
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
 from voxnumbers.numbers import service
 from voxnumbers.numbers.schemas import Number
 from voxnumbers.ops.maintenance import return_cooled_off_numbers

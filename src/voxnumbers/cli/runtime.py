@@ -10,9 +10,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from voxnumbers.db.engine import Database
+from voxnumbers.db.errors import DatabaseUnavailable
 from voxnumbers.errors import ApiError
 from voxnumbers.kit.actors import Actor, acting_as
-from voxnumbers.kit.db import Database, DatabaseUnavailable
 from voxnumbers.kit.jsonc import to_json_data
 from voxnumbers.settings import Settings, SettingsError
 

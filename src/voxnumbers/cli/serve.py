@@ -13,7 +13,8 @@ import typer
 from rich.markup import escape
 
 from voxnumbers.cli.runtime import err, load_settings, out, run_with_database
-from voxnumbers.kit.db import Database, ForeignKeyViolation
+from voxnumbers.db.engine import Database
+from voxnumbers.db.errors import ForeignKeyViolation
 from voxnumbers.migrations import (
     BASE,
     HEAD,

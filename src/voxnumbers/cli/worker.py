@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 
 from voxnumbers.cli.runtime import load_settings, out, run_with_database
+from voxnumbers.db.engine import Database
 from voxnumbers.events.delivery import DeliveryPolicy, DeliveryWorker, run_once
-from voxnumbers.kit.db import Database
 
 
 def worker(

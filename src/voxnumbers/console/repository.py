@@ -8,9 +8,9 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.console.schemas import ConsoleSession
-from voxnumbers.kit.direct import fetch_all
+from voxnumbers.db.direct import fetch_all
+from voxnumbers.db.tables import accounts, api_keys, console_sessions
 from voxnumbers.kit.worlds import world_of_mode
-from voxnumbers.schema import accounts, api_keys, console_sessions
 
 
 async def insert_session(

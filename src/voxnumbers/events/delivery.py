@@ -29,11 +29,11 @@ from datetime import datetime, timedelta
 import httpx
 import structlog
 
+from voxnumbers.db.engine import Database
 from voxnumbers.events import repository
 from voxnumbers.events.schemas import Delivery
 from voxnumbers.events.signing import signature_headers
 from voxnumbers.kit.clock import utc_now
-from voxnumbers.kit.db import Database
 from voxnumbers.kit.jsonc import encode_json
 from voxnumbers.settings import Settings
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from voxnumbers.db.tables import events, webhook_deliveries, webhook_endpoints
 from voxnumbers.events.schemas import (
     Delivery,
     DeliveryState,
@@ -20,7 +21,6 @@ from voxnumbers.events.schemas import (
 )
 from voxnumbers.kit.account_rows import AccountRows
 from voxnumbers.kit.worlds import is_live
-from voxnumbers.schema import events, webhook_deliveries, webhook_endpoints
 
 
 async def insert_event(

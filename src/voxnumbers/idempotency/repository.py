@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from voxnumbers.db.tables import idempotency_keys
 from voxnumbers.idempotency.schemas import StoredResponse
-from voxnumbers.schema import idempotency_keys
 
 _k = idempotency_keys.c
 

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import Select, delete, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from voxnumbers.db.tables import inventory_numbers, numbers
 from voxnumbers.inventory.schemas import AvailableNumber, InventoryEntry, InventorySearch
 from voxnumbers.kit.money import CURRENCY, cents_to_decimal
-from voxnumbers.schema import inventory_numbers, numbers
 from voxnumbers.vocabulary import to_list
 
 _inv = inventory_numbers.c

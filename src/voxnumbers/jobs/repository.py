@@ -10,9 +10,9 @@ from sqlalchemy import Select, and_, exists, func, insert, literal, select, upda
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
+from voxnumbers.db.dialects import among
+from voxnumbers.db.tables import bulk_job_items, bulk_jobs
 from voxnumbers.jobs.schemas import ItemError, ItemOutcome, JobRecord, JobResult
-from voxnumbers.kit.db import among
-from voxnumbers.schema import bulk_job_items, bulk_jobs
 
 _j = bulk_jobs.c
 _i = bulk_job_items.c

@@ -20,11 +20,11 @@ from datetime import timedelta
 
 import structlog
 
+from voxnumbers.db.engine import Database
 from voxnumbers.jobs import service
 from voxnumbers.jobs.schemas import JobRecord
 from voxnumbers.kit.activity import RequestActivity
 from voxnumbers.kit.actors import SYSTEM, Actor, acting_as
-from voxnumbers.kit.db import Database
 from voxnumbers.kit.ids import new_id
 from voxnumbers.settings import Settings
 

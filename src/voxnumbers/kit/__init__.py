@@ -1,1 +1,1 @@
-"""Plumbing that knows no feature: database, ids, money, time, E.164, API keys."""
+"""Plumbing that knows no feature: ids, money, time, E.164, API keys, rate limits."""

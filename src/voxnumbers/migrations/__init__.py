@@ -17,7 +17,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
 
 _HERE = Path(__file__).parent
 HEAD = "head"

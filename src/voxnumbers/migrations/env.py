@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from voxnumbers.schema import metadata
+from voxnumbers.db.tables import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - guarded for people running plain `alembic`

@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import Table, delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from voxnumbers.kit.db import before_commit, transaction_local
-from voxnumbers.kit.upsert import insert_for
-from voxnumbers.schema import number_counts, number_totals
+from voxnumbers.db.dialects import insert_for
+from voxnumbers.db.engine import before_commit, transaction_local
+from voxnumbers.db.tables import number_counts, number_totals
 
 _PENDING_COUNTS = "numbers.pending_counts"
 # Slots each count is striped over on PostgreSQL (SQLite's writers are serial: one slot).

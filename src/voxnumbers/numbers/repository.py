@@ -30,10 +30,18 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnClause
 
-from voxnumbers.kit.db import Timestamp, among
-from voxnumbers.kit.direct import copy_out, fetch_all
+from voxnumbers.db.dialects import among, insert_for
+from voxnumbers.db.direct import copy_out, fetch_all
+from voxnumbers.db.tables import (
+    accounts,
+    applications,
+    number_counts,
+    number_totals,
+    numbers,
+    trunks,
+)
+from voxnumbers.db.types import Timestamp
 from voxnumbers.kit.money import CURRENCY, cents_to_decimal
-from voxnumbers.kit.upsert import insert_for
 from voxnumbers.kit.worlds import is_live
 from voxnumbers.numbers.count_upkeep import (
     adjust_count,
@@ -50,11 +58,10 @@ from voxnumbers.numbers.schemas import (
     Position,
     ReleasedNumber,
 )
-from voxnumbers.schema import accounts, applications, number_counts, number_totals, numbers, trunks
 from voxnumbers.vocabulary import to_list
 
 # The statuses listed by default, as values the statement carries (not an expanding IN,
-# which is rendered at every execution): ``kit.direct`` runs these statements as compiled.
+# which is rendered at every execution): ``db.direct`` runs these statements as compiled.
 _LISTED = tuple(literal(status) for status in ("active", "pending", "suspended"))
 # Below this offset, skipping rows costs less than looking up where a month starts.
 _SEEK_FROM_OFFSET = 2000

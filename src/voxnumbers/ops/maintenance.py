@@ -7,9 +7,9 @@ transaction, retried whole when the database gives up on it for a deadlock)."""
 from __future__ import annotations
 
 from voxnumbers.audit import service as audit
+from voxnumbers.db.engine import Database
 from voxnumbers.idempotency import service as idempotency
 from voxnumbers.kit.actors import Actor, acting_as
-from voxnumbers.kit.db import Database
 from voxnumbers.numbers import service as numbers
 
 MAINTENANCE = Actor("system", "maintenance")

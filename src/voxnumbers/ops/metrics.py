@@ -41,7 +41,7 @@ from prometheus_client.registry import Collector
 from voxnumbers.events import service as events
 
 if TYPE_CHECKING:
-    from voxnumbers.kit.db import Database
+    from voxnumbers.db.engine import Database
 
 UNMATCHED = "unmatched"
 MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"

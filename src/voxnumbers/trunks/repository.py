@@ -9,8 +9,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from voxnumbers.db.tables import trunk_credentials, trunk_ip_acl, trunks
 from voxnumbers.kit.account_rows import AccountRows
-from voxnumbers.schema import trunk_credentials, trunk_ip_acl, trunks
 from voxnumbers.trunks.schemas import Credential, IpAclEntry, TrunkRecord
 
 # Deleting a trunk deletes its credentials and ACL entries with it (ON DELETE CASCADE).

@@ -18,6 +18,7 @@ from litestar.types import Message
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from voxnumbers.db.errors import DatabaseUnavailable, is_retryable, is_unavailable
 from voxnumbers.errors import (
     ERRORS_BY_STATUS,
     ApiError,
@@ -26,7 +27,6 @@ from voxnumbers.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
-from voxnumbers.kit.db import DatabaseUnavailable, is_retryable, is_unavailable
 from voxnumbers.kit.jsonc import encode_json
 from voxnumbers.web.json import malformed_json
 from voxnumbers.web.requestid import request_id_of

@@ -17,9 +17,9 @@
    commit that fails is answered ``503``). A streamed response (the export) starts after
    the transaction ended, so it never holds a second connection.
 4. When the database gave up on the transaction for a deadlock, a serialization failure or
-   a busy SQLite lock (``kit.db.is_retryable``), nothing of it was committed and nothing was
+   a busy SQLite lock (``db.errors.is_retryable``), nothing of it was committed and nothing was
    sent: the middleware runs the whole request again, on a fresh scope, the request body
-   replayed, after a short random pause (``kit.db.RetryPolicy``). A request that still
+   replayed, after a short random pause (``db.engine.RetryPolicy``). A request that still
    cannot finish is answered ``503`` with ``Retry-After`` (``web.envelope``).
 
 Nothing else begins, commits or rolls back a request's transaction.
@@ -41,16 +41,10 @@ from litestar.utils.scope.state import CONNECTION_STATE_KEY, ScopeState
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from voxnumbers.db.engine import DEFAULT_RETRY, Database, RetryPolicy
+from voxnumbers.db.errors import DatabaseUnavailable, is_connection_lost, is_retryable
 from voxnumbers.errors import ServiceUnavailable
 from voxnumbers.kit.actors import SYSTEM, acting_as
-from voxnumbers.kit.db import (
-    DEFAULT_RETRY,
-    Database,
-    DatabaseUnavailable,
-    RetryPolicy,
-    is_connection_lost,
-    is_retryable,
-)
 from voxnumbers.web.envelope import error_messages
 from voxnumbers.web.requestid import request_id_of
 

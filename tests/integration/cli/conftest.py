@@ -10,7 +10,7 @@ import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
 from voxnumbers_client.cli import build_app
 
 T = TypeVar("T")

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from tests.api.support import own
 from tests.factories import US_NUMBERS, make_tenant
 from tests.integration.cli.conftest import Vox
+from voxnumbers.db.engine import Database
+from voxnumbers.db.tables import events, inventory_numbers, numbers
 from voxnumbers.kit.clock import utc_now
-from voxnumbers.kit.db import Database
-from voxnumbers.schema import events, inventory_numbers, numbers
 
 NUMBER = US_NUMBERS[0]
 

@@ -11,8 +11,8 @@ from datetime import timedelta
 from tests.api.support import own
 from tests.factories import US_NUMBERS, make_tenant
 from tests.integration.cli.conftest import Vox
+from voxnumbers.db.engine import Database
 from voxnumbers.kit.clock import utc_now
-from voxnumbers.kit.db import Database
 
 NUMBER = US_NUMBERS[0]
 

@@ -16,11 +16,11 @@ from tests.factories import counts_by_bucket, entry, make_tenant, stock
 from voxnumbers.accounts import service as accounts
 from voxnumbers.app import create_app
 from voxnumbers.cli.demo import DEMO_ACCOUNT_NAME, DemoInfo, ensure_demo, print_demo_banner
+from voxnumbers.db.engine import Database
+from voxnumbers.db.tables import accounts as accounts_table
+from voxnumbers.db.tables import api_keys, inventory_numbers, number_counts, number_totals, numbers
 from voxnumbers.kit.clock import utc_now
-from voxnumbers.kit.db import Database
 from voxnumbers.kit.worlds import world_of
-from voxnumbers.schema import accounts as accounts_table
-from voxnumbers.schema import api_keys, inventory_numbers, number_counts, number_totals, numbers
 from voxnumbers.settings import Settings
 
 

@@ -16,12 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tests.api.support import own
 from tests.factories import entry, make_tenant, stock
 from tests.integration.cli.conftest import Vox
+from voxnumbers.db.engine import Database
+from voxnumbers.db.tables import inventory_numbers, numbers
 from voxnumbers.inventory import service as inventory_service
 from voxnumbers.inventory.repository import COPY_FROM_ENTRIES
 from voxnumbers.inventory.schemas import InventoryEntry
 from voxnumbers.kit.clock import utc_now
-from voxnumbers.kit.db import Database
-from voxnumbers.schema import inventory_numbers, numbers
 from voxnumbers.vocabulary import to_list
 
 HEADER = "e164,country,type,region,capabilities,monthly_fee,setup_fee,needs_provisioning\n"

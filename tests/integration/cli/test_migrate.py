@@ -14,9 +14,9 @@ from tests.api.support import own
 from tests.factories import US_NUMBERS, make_tenant
 from tests.integration.cli.conftest import Vox
 from voxnumbers.cli.demo import ensure_demo
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
+from voxnumbers.db.tables import numbers
 from voxnumbers.migrations import current_revision, upgrade_to_head
-from voxnumbers.schema import numbers
 
 REVISIONS = "0001, 0002, 0003, 0004, 0005, 0006, 0007, 0008, 0009, 0010"
 

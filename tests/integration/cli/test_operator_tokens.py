@@ -10,9 +10,9 @@ from sqlalchemy import select
 from tests.factories import make_tenant
 from tests.integration.cli.conftest import Vox
 from voxnumbers.admin import service as admin
+from voxnumbers.db.engine import Database
+from voxnumbers.db.tables import audit_log, operator_tokens
 from voxnumbers.kit.apikeys import digest_key
-from voxnumbers.kit.db import Database
-from voxnumbers.schema import audit_log, operator_tokens
 
 
 def _rows(vox: Vox, table):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from voxnumbers.db.engine import Database
 from voxnumbers.events import repository
 from voxnumbers.events import service as events
 from voxnumbers.events.schemas import CreatedWebhook, DeliveryState, WebhookRequest
 from voxnumbers.events.types import EventType
-from voxnumbers.kit.db import Database
 
 
 async def add_endpoint(

@@ -12,11 +12,11 @@ import httpx
 from tests.factories import US_NUMBERS, make_tenant
 from tests.integration.events.helpers import add_endpoint, add_event, deliveries
 from tests.integration.events.receiver import Receiver, always, fail_first
+from voxnumbers.db.engine import Database
 from voxnumbers.events import repository
 from voxnumbers.events.delivery import USER_AGENT, DeliveryPolicy, run_once
 from voxnumbers.events.signing import verify_signature
 from voxnumbers.kit.clock import utc_now
-from voxnumbers.kit.db import Database
 
 # Fixed jitter: each backoff is exactly its ceiling, so schedules can be asserted.
 STEADY = DeliveryPolicy(backoff_base_seconds=60, backoff_cap_seconds=3600, jitter=lambda: 1.0)

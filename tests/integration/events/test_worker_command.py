@@ -16,7 +16,7 @@ from tests.factories import US_NUMBERS, make_tenant
 from tests.integration.events.helpers import add_endpoint, add_event, deliveries
 from tests.integration.events.receiver import Receiver
 from voxnumbers.cli import register
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
 
 VOX = str(Path(sys.executable).parent / "vox")
 

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from tests.factories import make_tenant
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
+from voxnumbers.db.tables import number_counts, numbers
 from voxnumbers.numbers import repository, service
-from voxnumbers.schema import number_counts, numbers
 
 PREFIXES = {"US": "+1415", "GB": "+44207", "DE": "+4930"}
 

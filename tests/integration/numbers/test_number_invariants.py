@@ -41,17 +41,17 @@ from tests.factories import (
 )
 from voxnumbers.applications import service as applications
 from voxnumbers.applications.schemas import ApplicationCreate
+from voxnumbers.db.engine import Database
+from voxnumbers.db.tables import applications as applications_table
+from voxnumbers.db.tables import inventory_numbers, metadata, number_counts, number_totals
+from voxnumbers.db.tables import numbers as numbers_table
+from voxnumbers.db.tables import trunks as trunks_table
 from voxnumbers.errors import ApiError
 from voxnumbers.kit.clock import utc_now
-from voxnumbers.kit.db import Database
 from voxnumbers.numbers import count_upkeep
 from voxnumbers.numbers import repository as numbers_repository
 from voxnumbers.numbers import service as numbers
 from voxnumbers.numbers.schemas import NumberFilter, PurchaseRequest
-from voxnumbers.schema import applications as applications_table
-from voxnumbers.schema import inventory_numbers, metadata, number_counts, number_totals
-from voxnumbers.schema import numbers as numbers_table
-from voxnumbers.schema import trunks as trunks_table
 from voxnumbers.settings import Settings
 from voxnumbers.trunks import service as trunks
 from voxnumbers.trunks.schemas import TrunkRequest

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from tests.api.support import app_on, own, running
 from tests.conftest import POSTGRES_ADMIN_URL
 from tests.factories import US_NUMBERS, make_tenant
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
 
 pytestmark = pytest.mark.skipif(
     not POSTGRES_ADMIN_URL, reason="plan caching is PostgreSQL's (CI=true runs it)"

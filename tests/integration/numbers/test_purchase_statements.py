@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import event
 
 from tests.factories import US_NUMBERS, entry, make_tenant, stock
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
 from voxnumbers.kit.worlds import world_of
 from voxnumbers.numbers import repository as numbers_repository
 from voxnumbers.numbers import service as numbers

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tests.integration.connections import backend_of, terminate_backend
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
 from voxnumbers.web.unitofwork import UnitOfWork
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from voxnumbers.db.tables import numbers
 from voxnumbers.numbers.schemas import NumberRecord
-from voxnumbers.schema import numbers
 
 
 def test_a_record_has_the_tables_columns_in_their_order() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from voxnumbers.kit.db import Timestamp
+from voxnumbers.db.types import Timestamp
 
 revision = "0001"
 down_revision = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import voxnumbers.kit.db
+import voxnumbers.db.types
 
 revision = "0002"
 down_revision = "0001"
@@ -31,8 +31,8 @@ def upgrade() -> None:
         sa.Column("hangup_method", sa.String(length=8), server_default="POST", nullable=False),
         sa.Column("fallback_url", sa.String(length=2000), nullable=True),
         sa.Column("webhook_secret", sa.String(length=200), nullable=True),
-        sa.Column("created_at", voxnumbers.kit.db.Timestamp(timezone=True), nullable=False),
-        sa.Column("updated_at", voxnumbers.kit.db.Timestamp(timezone=True), nullable=False),
+        sa.Column("created_at", voxnumbers.db.types.Timestamp(timezone=True), nullable=False),
+        sa.Column("updated_at", voxnumbers.db.types.Timestamp(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"], ["accounts.id"], name=op.f("fk_applications_account_id_accounts")
         ),
@@ -58,7 +58,7 @@ def upgrade() -> None:
         sa.Column("type", sa.String(length=40), nullable=False),
         sa.Column("e164", sa.String(length=16), nullable=True),
         sa.Column("data", sa.JSON(), nullable=False),
-        sa.Column("created_at", voxnumbers.kit.db.Timestamp(timezone=True), nullable=False),
+        sa.Column("created_at", voxnumbers.db.types.Timestamp(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"], ["accounts.id"], name=op.f("fk_events_account_id_accounts")
         ),
@@ -86,8 +86,8 @@ def upgrade() -> None:
         sa.Column("origination_uris", sa.JSON(), nullable=False),
         sa.Column("max_channels", sa.Integer(), server_default="0", nullable=False),
         sa.Column("status", sa.String(length=16), server_default="active", nullable=False),
-        sa.Column("created_at", voxnumbers.kit.db.Timestamp(timezone=True), nullable=False),
-        sa.Column("updated_at", voxnumbers.kit.db.Timestamp(timezone=True), nullable=False),
+        sa.Column("created_at", voxnumbers.db.types.Timestamp(timezone=True), nullable=False),
+        sa.Column("updated_at", voxnumbers.db.types.Timestamp(timezone=True), nullable=False),
         sa.CheckConstraint("auth_type IN ('ip', 'credential')", name=op.f("ck_trunks_auth_type")),
         sa.CheckConstraint("max_channels >= 0", name=op.f("ck_trunks_max_channels")),
         sa.ForeignKeyConstraint(
@@ -110,7 +110,7 @@ def upgrade() -> None:
         sa.Column("event_types", sa.JSON(), nullable=False),
         sa.Column("secret", sa.String(length=100), nullable=False),
         sa.Column("status", sa.String(length=16), server_default="active", nullable=False),
-        sa.Column("created_at", voxnumbers.kit.db.Timestamp(timezone=True), nullable=False),
+        sa.Column("created_at", voxnumbers.db.types.Timestamp(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"], ["accounts.id"], name=op.f("fk_webhook_endpoints_account_id_accounts")
         ),
@@ -130,7 +130,7 @@ def upgrade() -> None:
         sa.Column("trunk_id", sa.String(length=40), nullable=False),
         sa.Column("username", sa.String(length=100), nullable=False),
         sa.Column("password_hash", sa.String(length=200), nullable=False),
-        sa.Column("created_at", voxnumbers.kit.db.Timestamp(timezone=True), nullable=False),
+        sa.Column("created_at", voxnumbers.db.types.Timestamp(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"], ["accounts.id"], name=op.f("fk_trunk_credentials_account_id_accounts")
         ),
@@ -154,7 +154,7 @@ def upgrade() -> None:
         sa.Column("mask", sa.Integer(), nullable=False),
         sa.Column("cidr", sa.String(length=50), nullable=False),
         sa.Column("description", sa.String(length=200), server_default="", nullable=False),
-        sa.Column("created_at", voxnumbers.kit.db.Timestamp(timezone=True), nullable=False),
+        sa.Column("created_at", voxnumbers.db.types.Timestamp(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"], ["accounts.id"], name=op.f("fk_trunk_ip_acl_account_id_accounts")
         ),
@@ -189,11 +189,11 @@ def upgrade() -> None:
         sa.Column("e164", sa.String(length=16), nullable=True),
         sa.Column("status", sa.String(length=16), server_default="pending", nullable=False),
         sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("next_attempt_at", voxnumbers.kit.db.Timestamp(timezone=True), nullable=False),
-        sa.Column("locked_until", voxnumbers.kit.db.Timestamp(timezone=True), nullable=True),
+        sa.Column("next_attempt_at", voxnumbers.db.types.Timestamp(timezone=True), nullable=False),
+        sa.Column("locked_until", voxnumbers.db.types.Timestamp(timezone=True), nullable=True),
         sa.Column("last_error", sa.String(length=500), nullable=True),
-        sa.Column("created_at", voxnumbers.kit.db.Timestamp(timezone=True), nullable=False),
-        sa.Column("delivered_at", voxnumbers.kit.db.Timestamp(timezone=True), nullable=True),
+        sa.Column("created_at", voxnumbers.db.types.Timestamp(timezone=True), nullable=False),
+        sa.Column("delivered_at", voxnumbers.db.types.Timestamp(timezone=True), nullable=True),
         sa.CheckConstraint(
             "status IN ('pending', 'delivered', 'failed')",
             name=op.f("ck_webhook_deliveries_status"),

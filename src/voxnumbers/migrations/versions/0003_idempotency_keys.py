@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import voxnumbers.kit.db
+import voxnumbers.db.types
 
 revision = "0003"
 down_revision = "0002"
@@ -27,8 +27,8 @@ def upgrade() -> None:
         sa.Column("fingerprint", sa.String(length=64), nullable=False),
         sa.Column("response_status", sa.Integer(), nullable=False),
         sa.Column("response_body", sa.LargeBinary(), nullable=False),
-        sa.Column("created_at", voxnumbers.kit.db.Timestamp(timezone=True), nullable=False),
-        sa.Column("expires_at", voxnumbers.kit.db.Timestamp(timezone=True), nullable=False),
+        sa.Column("created_at", voxnumbers.db.types.Timestamp(timezone=True), nullable=False),
+        sa.Column("expires_at", voxnumbers.db.types.Timestamp(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"], ["accounts.id"], name=op.f("fk_idempotency_keys_account_id_accounts")
         ),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import voxnumbers.kit.db
+import voxnumbers.db.types
 
 revision = "0007"
 down_revision = "0006"
@@ -25,8 +25,8 @@ def upgrade() -> None:
         sa.Column("key_id", sa.String(length=40), nullable=False),
         sa.Column("account_id", sa.String(length=40), nullable=False),
         sa.Column("csrf_token", sa.String(length=64), nullable=False),
-        sa.Column("created_at", voxnumbers.kit.db.Timestamp(timezone=True), nullable=False),
-        sa.Column("expires_at", voxnumbers.kit.db.Timestamp(timezone=True), nullable=False),
+        sa.Column("created_at", voxnumbers.db.types.Timestamp(timezone=True), nullable=False),
+        sa.Column("expires_at", voxnumbers.db.types.Timestamp(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"], ["accounts.id"], name=op.f("fk_console_sessions_account_id_accounts")
         ),

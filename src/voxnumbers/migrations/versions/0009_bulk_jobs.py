@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import voxnumbers.kit.db
+import voxnumbers.db.types
 
 revision = "0009"
 down_revision = "0008"
@@ -36,11 +36,11 @@ def upgrade() -> None:
         sa.Column("changed", sa.Integer(), server_default="0", nullable=False),
         sa.Column("unchanged", sa.Integer(), server_default="0", nullable=False),
         sa.Column("failed", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("created_at", voxnumbers.kit.db.Timestamp(timezone=True), nullable=False),
-        sa.Column("started_at", voxnumbers.kit.db.Timestamp(timezone=True), nullable=True),
-        sa.Column("finished_at", voxnumbers.kit.db.Timestamp(timezone=True), nullable=True),
+        sa.Column("created_at", voxnumbers.db.types.Timestamp(timezone=True), nullable=False),
+        sa.Column("started_at", voxnumbers.db.types.Timestamp(timezone=True), nullable=True),
+        sa.Column("finished_at", voxnumbers.db.types.Timestamp(timezone=True), nullable=True),
         sa.Column("lease_owner", sa.String(length=40), nullable=True),
-        sa.Column("locked_until", voxnumbers.kit.db.Timestamp(timezone=True), nullable=True),
+        sa.Column("locked_until", voxnumbers.db.types.Timestamp(timezone=True), nullable=True),
         sa.Column("created_by", sa.String(length=40), nullable=True),
         sa.CheckConstraint(
             "status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')",

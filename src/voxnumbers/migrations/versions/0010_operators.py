@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import voxnumbers.kit.db
+import voxnumbers.db.types
 
 revision = "0010"
 down_revision = "0009"
@@ -27,9 +27,9 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("digest", sa.String(length=64), nullable=False),
         sa.Column("hint", sa.String(length=40), nullable=False),
-        sa.Column("created_at", voxnumbers.kit.db.Timestamp(timezone=True), nullable=False),
-        sa.Column("revoked_at", voxnumbers.kit.db.Timestamp(timezone=True), nullable=True),
-        sa.Column("last_used_at", voxnumbers.kit.db.Timestamp(timezone=True), nullable=True),
+        sa.Column("created_at", voxnumbers.db.types.Timestamp(timezone=True), nullable=False),
+        sa.Column("revoked_at", voxnumbers.db.types.Timestamp(timezone=True), nullable=True),
+        sa.Column("last_used_at", voxnumbers.db.types.Timestamp(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_operator_tokens")),
         sa.UniqueConstraint("digest", name=op.f("uq_operator_tokens_digest")),
     )
@@ -42,7 +42,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("id", sa.String(length=40), nullable=False),
-        sa.Column("at", voxnumbers.kit.db.Timestamp(timezone=True), nullable=False),
+        sa.Column("at", voxnumbers.db.types.Timestamp(timezone=True), nullable=False),
         sa.Column("account_id", sa.String(length=40), nullable=True),
         sa.Column("actor_type", sa.String(length=16), nullable=False),
         sa.Column("actor_id", sa.String(length=40), nullable=True),
@@ -70,7 +70,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column(
                 "previous_secret_expires_at",
-                voxnumbers.kit.db.Timestamp(timezone=True),
+                voxnumbers.db.types.Timestamp(timezone=True),
                 nullable=True,
             )
         )

@@ -27,11 +27,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from tests.factories import make_tenant
 from tests.integration.connections import backend_of, terminate_backend
 from tests.integration.numbers.test_deep_pages import owned_rows
-from voxnumbers.kit.db import Database, Timestamp, is_connection_lost, is_unavailable
-from voxnumbers.kit.direct import fetch_all
-from voxnumbers.kit.sqlite_inline import InlineConnection as Inline
+from voxnumbers.db.direct import fetch_all
+from voxnumbers.db.engine import Database
+from voxnumbers.db.errors import is_connection_lost, is_unavailable
+from voxnumbers.db.inline import InlineConnection as Inline
+from voxnumbers.db.tables import number_totals, numbers
+from voxnumbers.db.types import Timestamp
 from voxnumbers.numbers import repository
-from voxnumbers.schema import number_totals, numbers
 from voxnumbers.web.unitofwork import UnitOfWork
 
 c = numbers.c
@@ -281,7 +283,7 @@ async def test_reads_on_the_driver_stay_in_the_transaction(
 
 
 async def test_another_driver_reads_through_sqlalchemy() -> None:
-    """aiosqlite itself (an engine made without ``kit.db``): SQLAlchemy's path."""
+    """aiosqlite itself (an engine made without ``db.engine``): SQLAlchemy's path."""
     engine = create_async_engine("sqlite+aiosqlite://")
     try:
         async with engine.connect() as conn:

@@ -92,7 +92,7 @@ class InlineConnection:
         self, sql: str, parameters: Sequence[Any], *, on_thread: bool = False
     ) -> list[Any]:
         """The rows of one ``SELECT`` (inline, or on a thread when it runs long), without
-        SQLAlchemy's cursor in between (``kit.direct``). ``on_thread``: on a worker thread
+        SQLAlchemy's cursor in between (``db.direct``). ``on_thread``: on a worker thread
         from the start, rows included (a read of many rows: the event loop goes on, and
         SQLite's part of the work runs beside it)."""
         cursor = self._conn.cursor()

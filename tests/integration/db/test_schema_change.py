@@ -11,9 +11,10 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from tests.factories import make_tenant
+from voxnumbers.db.engine import Database
+from voxnumbers.db.errors import ForeignKeyViolation
+from voxnumbers.db.tables import api_keys, number_totals
 from voxnumbers.kit.clock import utc_now
-from voxnumbers.kit.db import Database, ForeignKeyViolation
-from voxnumbers.schema import api_keys, number_totals
 
 ORPHAN = {"account_id": "acc_nobody", "country": "US", "status": "active", "slot": 0, "total": 1}
 

@@ -25,7 +25,7 @@ from sqlalchemy import (
     text,
 )
 
-from voxnumbers.kit.db import Timestamp
+from voxnumbers.db.types import Timestamp
 
 metadata = MetaData(
     naming_convention={

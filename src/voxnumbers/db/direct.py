@@ -5,7 +5,7 @@ every list request makes: a page of 100 numbers takes about 400 µs through
 ``Connection.execute`` and ``Result.all()`` (execution context, cursor wrapper, a greenlet
 switch for each driver call, result metadata), against 220 µs for the same statement on
 the driver itself. ``fetch_all`` runs a ``SELECT`` on the connection's driver
-(``sqlite_inline.InlineConnection`` or ``asyncpg``) with what SQLAlchemy would have done
+(``db.inline.InlineConnection`` or ``asyncpg``) with what SQLAlchemy would have done
 around it and nothing more:
 
 - the statement compiled once per dialect, with its bound parameters in the driver's order
@@ -16,7 +16,7 @@ around it and nothing more:
   so until one has run (and outside ``AUTOCOMMIT``) the read goes through SQLAlchemy, as
   it does on a connection asyncpg knows is closed;
 - the same errors: a driver error is raised as SQLAlchemy's ``DBAPIError`` for it, and a
-  connection the error closed is invalidated first, so ``kit.db.is_unavailable`` and
+  connection the error closed is invalidated first, so ``db.errors.is_unavailable`` and
   ``is_connection_lost`` (and the unit of work's retry on a dead connection) read it as
   they read SQLAlchemy's own.
 
@@ -25,18 +25,18 @@ Any other driver (SQLAlchemy's own aiosqlite connection, say) takes SQLAlchemy's
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import lru_cache, partial
 from typing import Any, NamedTuple
 
 import asyncpg
 from sqlalchemy import Dialect, Select, literal, select
-from sqlalchemy.exc import DBAPIError, InvalidRequestError, StatementError
+from sqlalchemy.exc import InvalidRequestError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.pool import PoolProxiedConnection
 
-from voxnumbers.kit.sqlite_inline import InlineConnection
+from voxnumbers.db.errors import as_sqlalchemy_raises
+from voxnumbers.db.inline import InlineConnection
 
 Processors = tuple[tuple[int, Callable[[Any], Any]], ...]
 
@@ -131,7 +131,7 @@ async def fetch_all(
     elif (
         isinstance(driver, asyncpg.Connection)
         and not driver.is_closed()  # SQLAlchemy's path tells the pool of a closed one
-        and (driver.is_in_transaction() or pooled.dbapi_connection.autocommit)  # type: ignore[union-attr]
+        and (driver.is_in_transaction() or _autocommit(pooled))
     ):
         run = partial(_fetch_asyncpg, driver)
     else:
@@ -172,7 +172,7 @@ async def copy_out(
     if not isinstance(driver, asyncpg.Connection):
         raise TypeError("copy_out needs a PostgreSQL connection on asyncpg")
     assert sync is not None and pooled is not None
-    if not driver.is_in_transaction() and not pooled.dbapi_connection.autocommit:  # type: ignore[union-attr]
+    if not driver.is_in_transaction() and not _autocommit(pooled):
         await conn.execute(select(literal(1)))  # SQLAlchemy's adapter opens the transaction
     arguments = statement.arguments(parameters)
     for listener in sync.dispatch.before_cursor_execute:
@@ -194,30 +194,13 @@ async def copy_out(
     return chunks
 
 
+def _autocommit(pooled: PoolProxiedConnection | None) -> bool:
+    """Whether SQLAlchemy's asyncpg adapter runs this connection in ``AUTOCOMMIT`` (no
+    transaction to open before a statement). The adapter's ``autocommit`` is not part of
+    the typed DB-API protocol; a test checks it is still there and means that."""
+    return pooled is not None and bool(getattr(pooled.dbapi_connection, "autocommit", False))
+
+
 async def _fetch_asyncpg(driver: asyncpg.Connection, sql: str, arguments: list[Any]) -> list[Any]:
     rows: list[Any] = await driver.fetch(sql, *arguments)
     return rows
-
-
-_DRIVER_ERRORS = (sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError)
-
-
-def as_sqlalchemy_raises(
-    dialect: Dialect,
-    pooled: PoolProxiedConnection,
-    sql: str,
-    arguments: Sequence[Any],
-    exc: Exception,
-) -> tuple[Exception, bool]:
-    """The error SQLAlchemy raises for a driver's ``exc``, and whether the connection is
-    gone (its caller invalidates it then, as SQLAlchemy would). The driver's own errors
-    become ``DBAPIError`` (of the DB-API class of the same name, with the driver's error and
-    its SQLSTATE on ``.orig``), others (a timeout, a socket error) stay as they are, unless
-    the connection is gone: then a ``DBAPIError`` says so."""
-    lost = dialect.is_disconnect(exc, pooled.dbapi_connection, None)  # type: ignore[arg-type]
-    if not lost and not isinstance(exc, _DRIVER_ERRORS):
-        return exc, False
-    error = DBAPIError.instance(
-        sql, arguments, exc, Exception, connection_invalidated=lost, dialect=dialect
-    )
-    return error, lost

@@ -1,13 +1,14 @@
-"""Database plumbing: engine per settings, one transaction per unit of work, portable types.
+"""The engine of a database and the transactions run on it: one per unit of work, retried
+whole when the database gave up on it.
 
 The same code runs on SQLite (WAL, foreign keys on; SQLAlchemy's aiosqlite dialect over the
-inline connection of ``kit.sqlite_inline`` for database files) and PostgreSQL (asyncpg).
+inline connection of ``db.inline`` for database files) and PostgreSQL (asyncpg).
 A unit of work is a transaction: callers (a request, a CLI command) own it; it commits when
 the block ends normally and rolls back on any exception. When the database cannot start or
 commit it (unreachable, restarting, out of connections), ``DatabaseUnavailable`` is raised,
 whatever the driver said; errors raised inside the block pass through unchanged and
-``is_unavailable`` tells an outage from a bug. Callers answer "retry later" for the first,
-never ``500``.
+``is_unavailable`` tells an outage from a bug (``db.errors``). Callers answer "retry later"
+for the first, never ``500``.
 """
 
 from __future__ import annotations
@@ -16,104 +17,29 @@ import asyncio
 import random
 import sqlite3
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import (
-    BigInteger,
-    ColumnElement,
-    Connection,
-    DateTime,
-    Dialect,
-    bindparam,
-    event,
-    func,
-    select,
-)
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.types import TypeDecorator
 
-from voxnumbers.kit.direct import as_sqlalchemy_raises
+from voxnumbers.db.errors import (
+    ForeignKeyViolation,
+    as_sqlalchemy_raises,
+    is_retryable,
+    raise_if_unavailable,
+)
+from voxnumbers.db.inline import InlineConnection, inline_connector
 from voxnumbers.kit.jsonc import decode_json, encode_json_text
-from voxnumbers.kit.sqlite_inline import InlineConnection, inline_connector
 
 _WRITE = "vox_write"
 T = TypeVar("T")
 
-# SQLSTATE classes that mean "not now" rather than "never": connection exception (08),
-# insufficient resources (53: too many connections, disk full), operator intervention
-# (57: shutting down, starting up, statement timeout, cancelled).
-_UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "53", "57"})
-
-
-# SQLSTATEs of a transaction the database gave up on so that another could go on: deadlock
-# detected, serialization failure. Nothing of it was committed; run whole again, it succeeds.
-_RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
-# SQLite's "busy" family: the write lock could not be had in time.
-_SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
-
 _BEFORE_COMMIT = "vox_before_commit"
-
-
-class DatabaseUnavailable(Exception):
-    """The database cannot serve this unit of work now: it is unreachable, restarting, out of
-    connections or too slow. Nothing was committed unless the commit itself was acknowledged
-    by the database; retrying later (with the same Idempotency-Key) is safe."""
-
-
-def is_unavailable(exc: BaseException) -> bool:
-    """Whether ``exc`` is the database being unavailable (retry later) rather than a bug.
-
-    At connect time asyncpg raises plain ``OSError``s (refused, reset, unreachable,
-    ``TimeoutError``) that SQLAlchemy passes on untranslated; a lost connection shows as an
-    invalidated ``DBAPIError``; a server that is shutting down, starting up or cancelling a
-    statement as one with a SQLSTATE of class 08, 53 or 57; a full pool as ``PoolTimeout``.
-    A transaction the database gave up on (``is_retryable``) that still failed after its
-    retries is "not now" too.
-    """
-    if isinstance(exc, DatabaseUnavailable | PoolTimeout | OperationalError | OSError):
-        return True
-    if isinstance(exc, DBAPIError):
-        sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
-        return (
-            exc.connection_invalidated
-            or sqlstate[:2] in _UNAVAILABLE_SQLSTATE_CLASSES
-            or sqlstate in _RETRYABLE_SQLSTATES
-        )
-    return False
-
-
-def is_connection_lost(exc: BaseException) -> bool:
-    """Whether ``exc`` says the connection it ran on had died (the server restarted or ended
-    it): the pool has dropped that connection, and work that had not started can start again
-    on another one."""
-    if isinstance(exc, DatabaseUnavailable):
-        exc = exc.__cause__ or exc
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
-
-
-def is_retryable(exc: BaseException) -> bool:
-    """Whether ``exc`` ended a transaction that, run again from its start, can succeed: a
-    deadlock or serialization failure (PostgreSQL 40P01, 40001), SQLite's write lock busy.
-    The transaction was rolled back; nothing of it was committed."""
-    for error in (exc, exc.__cause__):
-        if not isinstance(error, DBAPIError):
-            continue
-        if str(getattr(error.orig, "sqlstate", None) or "") in _RETRYABLE_SQLSTATES:
-            return True
-        if isinstance(error.orig, sqlite3.OperationalError) and str(error.orig).startswith(
-            _SQLITE_BUSY
-        ):
-            return True
-    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,71 +89,6 @@ def before_commit(
     )
     if hook not in hooks:
         hooks.append(hook)
-
-
-def _datetime_of_unix_seconds(value: int | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, UTC)
-
-
-class Timestamp(TypeDecorator[datetime]):
-    """An aware UTC datetime: ``timestamptz`` on PostgreSQL, integer Unix seconds on SQLite
-    (indexable, sortable and much cheaper to decode than SQLite's text dates)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Dialect) -> Any:
-        if dialect.name == "sqlite":
-            return dialect.type_descriptor(BigInteger())
-        return dialect.type_descriptor(DateTime(timezone=True))
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetimes are not stored; use an aware UTC datetime")
-        if dialect.name == "sqlite":
-            return int(value.timestamp())
-        return value
-
-    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
-        # A page of numbers decodes hundreds of these: on SQLite one plain function per
-        # value instead of TypeDecorator's chain (impl processor, then the method below).
-        if dialect.name == "sqlite":
-            return _datetime_of_unix_seconds
-        if dialect.driver == "asyncpg":
-            return None  # asyncpg decodes ``timestamptz`` as aware UTC datetimes already
-        return super().result_processor(dialect, coltype)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, int):
-            return datetime.fromtimestamp(value, UTC)
-        moment: datetime = value
-        if moment.tzinfo is UTC:  # asyncpg's timestamptz
-            return moment
-        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def among(
-    conn: AsyncConnection, column: ColumnElement[Any], values: Sequence[Any]
-) -> ColumnElement[bool]:
-    """``column IN values`` for a long list of values (a batch of a bulk job).
-
-    On PostgreSQL: ``column IN (SELECT unnest(:values))``, the whole list one array
-    parameter. Spelt ``IN ($1, …, $500)`` (or ``= ANY($1)``), the generic plan that every
-    prepared statement runs here (``plan_cache_mode``, see ``_create_engine``) cannot know
-    how many rows the list selects, and it took the account's other condition for the more
-    selective one: it read every number of the account and compared each with every value
-    of the list, for a big account a hundred times slower than looking the values up in the
-    key. A semi-join with the unnested array is planned as that lookup, one probe per
-    value, whether or not the table's statistics are up to date.
-    """
-    if conn.dialect.name == "postgresql":
-        listed = bindparam(None, list(values), type_=ARRAY(column.type))
-        return column.in_(select(func.unnest(listed)))
-    return column.in_(values)
 
 
 class Database:
@@ -298,7 +159,7 @@ class Database:
         ``background=True`` marks long work that must not hold up requests (a bulk job's
         batch): on SQLite, whose statements otherwise run on the event loop's thread, its
         statements run on a thread of their own at a lower priority
-        (``kit.sqlite_inline``). PostgreSQL's run in the server anyway.
+        (``db.inline``). PostgreSQL's run in the server anyway.
 
         Errors of the database itself, while connecting or committing, raise
         ``DatabaseUnavailable`` (caused by the driver's error) when they mean the database
@@ -334,7 +195,7 @@ class Database:
                     _TRANSACTION_LOCAL.pop(conn, None)
         except Exception as exc:
             if failure is None:
-                _raise_unavailable(exc, connecting=not committing)
+                raise_if_unavailable(exc, connecting=not committing)
                 raise
         if failure is not None:
             raise failure
@@ -377,7 +238,7 @@ class Database:
                     await _restore_sqlite_foreign_keys(conn)
         except Exception as exc:
             if failure is None:
-                _raise_unavailable(exc, connecting=False)
+                raise_if_unavailable(exc, connecting=False)
                 raise
         if failure is not None:
             raise failure
@@ -407,21 +268,6 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-
-
-class ForeignKeyViolation(Exception):
-    """A schema change on SQLite left rows that reference rows that do not exist; it was
-    rolled back. ``violations``: how many such rows, by (table, referenced table)."""
-
-    def __init__(self, rows: list[tuple[str, str]]) -> None:
-        self.violations: dict[tuple[str, str], int] = {}
-        for table, parent in rows:
-            self.violations[table, parent] = self.violations.get((table, parent), 0) + 1
-        broken = ", ".join(
-            f"{count} in {table} (to {parent})"
-            for (table, parent), count in sorted(self.violations.items())
-        )
-        super().__init__(f"rows would reference rows that do not exist: {broken}")
 
 
 def _set_sqlite_foreign_keys(sync_conn: Connection, on: bool) -> None:
@@ -467,16 +313,6 @@ async def _in_background(conn: AsyncConnection, background: bool) -> AsyncIterat
         yield
     finally:
         driver.background = False
-
-
-def _raise_unavailable(exc: Exception, *, connecting: bool) -> None:
-    """Raise ``DatabaseUnavailable`` from ``exc`` if the database cannot serve now: whatever
-    the driver said while connecting (the request never reached the database), and errors
-    that mean "not now" while committing."""
-    if isinstance(exc, DatabaseUnavailable):
-        return
-    if is_unavailable(exc) or (connecting and isinstance(exc, DBAPIError)):
-        raise DatabaseUnavailable(f"database unavailable: {type(exc).__name__}") from exc
 
 
 def _create_engine(

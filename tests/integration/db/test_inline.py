@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
-from voxnumbers.kit.db import Database
-from voxnumbers.kit.sqlite_inline import WriterQueue
+from voxnumbers.db.engine import Database
+from voxnumbers.db.inline import WriterQueue
 
 # Far more steps of SQLite's virtual machine than it runs inline (100,000).
 LONG_READ = (
@@ -81,7 +81,7 @@ async def test_a_long_read_moves_to_a_worker_thread_and_the_loop_goes_on(
 async def test_a_long_read_of_the_driver_path_moves_to_a_worker_thread_too(
     database: Database,
 ) -> None:
-    """``InlineConnection.fetch_all``, the driver's side of ``kit.direct``."""
+    """``InlineConnection.fetch_all``, the driver's side of ``db.direct``."""
     ticker = Ticker()
     async with database.transaction(write=False) as conn:
         inline = (await conn.get_raw_connection()).driver_connection
