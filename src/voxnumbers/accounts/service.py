@@ -9,10 +9,10 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from voxnumbers import audit
 from voxnumbers.accounts import repository
 from voxnumbers.accounts.schemas import Account, ApiKey, Caller, IssuedKey
 from voxnumbers.accounts.usage import KeyUsage
+from voxnumbers.audit import service as audit
 from voxnumbers.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from voxnumbers.kit.apikeys import digest_key, generate_key, looks_like_key
 from voxnumbers.kit.clock import utc_now

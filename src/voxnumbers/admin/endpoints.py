@@ -27,8 +27,7 @@ from voxnumbers.admin.schemas import (
     SuspendRequest,
 )
 from voxnumbers.audit import service as audit
-from voxnumbers.audit.endpoints import ActorId, Cursor, Limit, ObjectId, ObjectType, Since
-from voxnumbers.audit.schemas import AuditPage
+from voxnumbers.audit.schemas import ActorId, AuditPage, Cursor, Limit, ObjectId, ObjectType, Since
 from voxnumbers.inventory import service as inventory
 from voxnumbers.inventory.schemas import AvailableNumber, AvailableNumberPage
 from voxnumbers.kit.pagination import PER_PAGE_DEFAULT, PageNumber, PerPage

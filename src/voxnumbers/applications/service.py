@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from voxnumbers import audit
 from voxnumbers.applications import repository
 from voxnumbers.applications.schemas import (
     Application,
@@ -17,6 +16,7 @@ from voxnumbers.applications.schemas import (
     ApplicationPatch,
     ApplicationRecord,
 )
+from voxnumbers.audit import service as audit
 from voxnumbers.errors import NotFound, ValidationFailed
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.etags import IfMatch, require_match

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
+from litestar.params import Parameter
+
+from voxnumbers.kit.pagination import PER_PAGE_MAX
 
 
 class AuditActor(msgspec.Struct, kw_only=True):
@@ -54,3 +57,42 @@ class AuditFilter(msgspec.Struct, frozen=True, kw_only=True):
     actor_id: str | None = None
     since: datetime | None = None
     before_seq: int | None = None
+
+
+# The query parameters of a log, the account's (``/v1``) and the operators' (``/admin/v1``).
+ObjectType = Annotated[
+    str | None,
+    Parameter(
+        description="Only changes of this type of object (`number`, `trunk`, `webhook`, …).",
+        min_length=1,
+        max_length=200,
+    ),
+]
+ObjectId = Annotated[
+    str | None,
+    Parameter(
+        description="Only changes of this object (its id, or a number's e164).",
+        min_length=1,
+        max_length=200,
+    ),
+]
+ActorId = Annotated[
+    str | None,
+    Parameter(
+        description="Only changes made by this key (`key_…`) or operator token (`opt_…`).",
+        min_length=1,
+        max_length=200,
+    ),
+]
+Since = Annotated[
+    datetime | None,
+    Parameter(
+        description="Only changes at or after this time (ISO 8601, e.g. `2026-03-15T08:20:00Z`)."
+    ),
+]
+Cursor = Annotated[
+    str | None, Parameter(description="`next_cursor` of the previous page.", max_length=1024)
+]
+Limit = Annotated[
+    int, Parameter(ge=1, le=PER_PAGE_MAX, description=f"Entries per page, 1 to {PER_PAGE_MAX}.")
+]

@@ -45,7 +45,6 @@ from voxnumbers.events.types import EVENT_TYPES
 from voxnumbers.inventory import service as inventory
 from voxnumbers.jobs import service as jobs
 from voxnumbers.numbers import service as numbers
-from voxnumbers.numbers.endpoints import EXPORT_MEDIA_TYPES
 from voxnumbers.numbers.schemas import (
     SORT_KEYS,
     ApplicationTarget,
@@ -175,7 +174,7 @@ async def export_numbers(request: AnyRequest, state: State, conn: Conn, session:
 
     return Stream(
         lines(),
-        media_type=EXPORT_MEDIA_TYPES[query.format],
+        media_type=numbers.EXPORT_MEDIA_TYPES[query.format],
         headers={"Content-Disposition": f'attachment; filename="numbers.{query.format}"'},
     )
 

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from voxnumbers import audit
+from voxnumbers.audit import service as audit
 from voxnumbers.errors import Conflict, NotFound, ValidationFailed
 from voxnumbers.events import repository
 from voxnumbers.events.delivery import DeliveryPolicy, new_http_client, send_signed
@@ -32,7 +32,8 @@ from voxnumbers.events.schemas import (
     WebhookRequest,
     WebhookTestResult,
 )
-from voxnumbers.events.types import EVENT_TYPES, EventType
+from voxnumbers.events.types import EVENT_TYPES
+from voxnumbers.events.types import EventType as EventType  # the type record_event takes
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.e164 import parse_e164_query
 from voxnumbers.kit.ids import new_id

@@ -10,7 +10,7 @@ from operator import attrgetter
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from voxnumbers import audit
+from voxnumbers.audit import service as audit
 from voxnumbers.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from voxnumbers.inventory import repository, testmode
 from voxnumbers.inventory.importer import ValidatedFile, read_inventory_text

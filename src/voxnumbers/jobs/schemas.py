@@ -9,7 +9,7 @@ import msgspec
 
 from voxnumbers.kit.money import Money
 from voxnumbers.kit.pagination import Pagination
-from voxnumbers.numbers.schemas import ListableStatus
+from voxnumbers.numbers.service import ListableStatus
 from voxnumbers.vocabulary import Capability, NumberType
 
 BulkAction = Literal["assign_trunk", "assign_application", "unassign", "release", "cancel_release"]

@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from voxnumbers import audit
+from voxnumbers.audit import service as audit
 from voxnumbers.errors import ApiError, Conflict, NotFound, ValidationFailed
 from voxnumbers.events.service import record_event
 from voxnumbers.jobs import repository
@@ -40,9 +40,7 @@ from voxnumbers.kit.ids import is_well_formed, new_id
 from voxnumbers.kit.jsonc import to_json_data
 from voxnumbers.kit.money import CURRENCY, cents_to_decimal
 from voxnumbers.kit.pagination import read_page
-from voxnumbers.numbers import repository as numbers_repository
 from voxnumbers.numbers import service as numbers
-from voxnumbers.numbers.schemas import NumberFilter, NumberRecord
 from voxnumbers.settings import Settings
 
 # Conflicts a dry run lists (it counts them all).
@@ -57,7 +55,7 @@ class Selection:
     """Which numbers a request names: a list (canonical, without repeats) or a filter."""
 
     listed: list[str] | None
-    where: NumberFilter | None
+    where: numbers.NumberFilter | None
 
 
 # --- the request ---------------------------------------------------------------------------
@@ -92,7 +90,7 @@ def _selection(request: BulkRequest) -> Selection:
     return Selection(listed=list(listed), where=None)
 
 
-def _filter(given: BulkFilter) -> NumberFilter:
+def _filter(given: BulkFilter) -> numbers.NumberFilter:
     """The list filter of the request, validated as the list validates its query (``400``
     naming ``filter.<field>``)."""
     try:
@@ -123,7 +121,7 @@ def _given(value: Any) -> Any:
 
 async def _check_target(conn: AsyncConnection, account_id: str, action: str, target: str) -> None:
     field = _TARGET_FIELD[action]
-    exists = await numbers_repository.routing_target_exists(conn, account_id, **{field: target})
+    exists = await numbers.routing_target_exists(conn, account_id, **{field: target})
     if not exists:
         raise ValidationFailed.on(field, "does not exist in this account")
 
@@ -159,7 +157,7 @@ async def start_bulk(
         await repository.insert_listed_items(conn, seq, account_id, selection.listed)
     else:
         assert selection.where is not None
-        chosen = numbers_repository.matching_numbers(account_id, selection.where)
+        chosen = numbers.matching_numbers(account_id, selection.where)
         matched = await repository.insert_selected_items(conn, seq, account_id, chosen)
         await repository.set_matched(conn, seq, matched)
     job = await repository.find_job(conn, account_id, job_id)
@@ -213,19 +211,19 @@ async def _plan(
 
 async def _selected_records(
     conn: AsyncConnection, account_id: str, selection: Selection
-) -> AsyncIterator[tuple[str, NumberRecord | None]]:
+) -> AsyncIterator[tuple[str, numbers.NumberRecord | None]]:
     """Each selected number with its stored record (``None``: not the account's)."""
     if selection.listed is not None:
         for start in range(0, len(selection.listed), _PLAN_BATCH):
             chunk = selection.listed[start : start + _PLAN_BATCH]
-            found = await numbers_repository.find_records(conn, account_id, chunk)
+            found = await numbers.find_records(conn, account_id, chunk)
             for e164 in chunk:
                 yield e164, found.get(e164)
         return
     assert selection.where is not None
     after = None
     while True:
-        records = await numbers_repository.matching_records(
+        records = await numbers.matching_records(
             conn, account_id, selection.where, after, _PLAN_BATCH
         )
         for record in records:
@@ -238,7 +236,7 @@ async def _selected_records(
 def planned_change(
     action: str,
     target: str | None,
-    stored: NumberRecord | None,
+    stored: numbers.NumberRecord | None,
     now: datetime,
     settings: Settings,
 ) -> tuple[bool, int]:
@@ -434,9 +432,7 @@ async def run_batch(
         return BatchResult(processed=0, finished=job.status if job else "cancelled"), after
     if job.target_id is not None:
         field = _TARGET_FIELD[job.action]
-        if not await numbers_repository.routing_target_exists(
-            conn, job.account_id, **{field: job.target_id}
-        ):
+        if not await numbers.routing_target_exists(conn, job.account_id, **{field: job.target_id}):
             await _finish(conn, job, "failed")
             return BatchResult(processed=0, finished="failed"), after
     pending = await repository.pending_items(conn, job.seq, after, settings.job_batch_size)

@@ -164,13 +164,9 @@ async def export_numbers(
         # Litestar leaves a stream whose client left suspended: closed here, after the
         # response and before the unit of work ends the transaction.
         background=BackgroundTask(chunks.aclose),
-        media_type=EXPORT_MEDIA_TYPES[format],
+        media_type=service.EXPORT_MEDIA_TYPES[format],
         headers={"Content-Disposition": f'attachment; filename="numbers.{format}"'},
     )
-
-
-# Litestar adds "; charset=utf-8" to text/ types itself.
-EXPORT_MEDIA_TYPES = {"csv": "text/csv", "ndjson": "application/x-ndjson"}
 
 
 @get(

@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from voxnumbers import audit
+from voxnumbers.audit import service as audit
 from voxnumbers.errors import Conflict, NotFound, ValidationFailed
 from voxnumbers.kit.account_rows import AccountRows
 from voxnumbers.kit.clock import utc_now

@@ -1,9 +1,12 @@
 """Rules of owned numbers: listing and buying, routing, release and the operator's
-transitions. Handlers and other features call these functions; they never commit."""
+transitions. Handlers and other features call these functions; they never commit. The
+types they take and return that other features handle (``NumberRecord``, ``NumberFilter``,
+``ListableStatus``) are re-exported here: another feature needs nothing else of numbers."""
 
+from voxnumbers.numbers.schemas import ListableStatus, NumberFilter, NumberRecord
 from voxnumbers.numbers.service.common import actionable
 from voxnumbers.numbers.service.counts import fold_count_slots
-from voxnumbers.numbers.service.export import export_numbers
+from voxnumbers.numbers.service.export import EXPORT_MEDIA_TYPES, export_numbers
 from voxnumbers.numbers.service.listing import (
     ListFilters,
     get_number,
@@ -35,10 +38,20 @@ from voxnumbers.numbers.service.routing import (
     unrouting_change,
 )
 from voxnumbers.numbers.service.seeding import seed_owned_numbers
+from voxnumbers.numbers.service.selection import (
+    find_records,
+    matching_numbers,
+    matching_records,
+    routing_target_exists,
+)
 from voxnumbers.numbers.service.transitions import activate, reinstate, suspend
 
 __all__ = [
+    "EXPORT_MEDIA_TYPES",
     "ListFilters",
+    "ListableStatus",
+    "NumberFilter",
+    "NumberRecord",
     "actionable",
     "activate",
     "assign_application",
@@ -48,9 +61,12 @@ __all__ = [
     "count_routed",
     "early_termination_fee",
     "export_numbers",
+    "find_records",
     "fold_count_slots",
     "get_number",
     "list_numbers",
+    "matching_numbers",
+    "matching_records",
     "number_filter",
     "preview_release",
     "purchase_number",
@@ -60,6 +76,7 @@ __all__ = [
     "release_status",
     "route_numbers",
     "routing_change",
+    "routing_target_exists",
     "seed_owned_numbers",
     "suspend",
     "sweep_expired_releases",

@@ -9,10 +9,9 @@ from typing import Any
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from voxnumbers import audit
+from voxnumbers.audit import service as audit
 from voxnumbers.errors import Conflict, NotFound
-from voxnumbers.events.service import record_event, record_events
-from voxnumbers.events.types import EventType
+from voxnumbers.events.service import EventType, record_event, record_events
 from voxnumbers.kit.etags import IfMatch, require_match
 from voxnumbers.kit.jsonc import to_json_data
 from voxnumbers.numbers import repository

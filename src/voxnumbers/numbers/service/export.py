@@ -36,6 +36,8 @@ from voxnumbers.numbers.schemas import ListOrder, Number, NumberFilter
 
 T = TypeVar("T")
 EXPORT_COLUMNS = tuple(Number.__struct_fields__)
+# The media type each format is sent as (Litestar adds "; charset=utf-8" to text/ types).
+EXPORT_MEDIA_TYPES = {"csv": "text/csv", "ndjson": "application/x-ndjson"}
 # Rows per batch: what one export holds in memory at most (about 2.5 MB of CSV, 6 MB of
 # NDJSON); large enough that a batch's own cost (a key lookup, a statement) stays small.
 BATCH_ROWS = 20_000

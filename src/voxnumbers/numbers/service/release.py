@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from voxnumbers import audit
+from voxnumbers.audit import service as audit
 from voxnumbers.errors import Conflict
 from voxnumbers.events.service import record_event
 from voxnumbers.inventory import service as inventory

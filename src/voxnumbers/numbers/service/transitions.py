@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.errors import NotFound, ValidationFailed
-from voxnumbers.events.types import EventType
+from voxnumbers.events.service import EventType
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.numbers import repository
 from voxnumbers.numbers.lifecycle import Action
