@@ -68,9 +68,13 @@ async def bulk(client: httpx.AsyncClient, tenant: Tenant, **body: Any) -> httpx.
 
 
 async def finished(client: httpx.AsyncClient, tenant: Tenant, job_id: str) -> dict[str, Any]:
-    """The job once it has ended (the runner inside the app runs it)."""
+    """The job once it has ended (the runner inside the app runs it). Polls that outrun the
+    key's rate limit wait as ``Retry-After`` says, as a client would."""
     for _ in range(2000):
         response = await client.get(tenant.path(f"/jobs/{job_id}"), headers=tenant.bearer)
+        if response.status_code == 429:
+            await asyncio.sleep(float(response.headers["retry-after"]))
+            continue
         assert response.status_code == 200, response.text
         if response.json()["status"] in FINISHED:
             return response.json()  # type: ignore[no-any-return]
