@@ -17,6 +17,10 @@ thread's samples. The categories answer "which layer is the time in":
   The worker's asyncio sockets are its database connections (Granian does HTTP in Rust), so
   asyncio's socket transport is the driver's too (asyncpg parses replies in its callbacks).
 
+Reference (d) (``bench/reference_direct.py``) is profiled with the same rules: its
+``number_of`` is row conversion, the rest of ``body_of`` JSON encoding, its runners' calls
+the driver, its ASGI function "own code".
+
 On PostgreSQL the run moves the backends off the server's core while profiling: py-spy
 counts a thread that waits for the core as busy, and a backend woken on the same core by
 the worker's write takes the core at once (a third of the samples landed in the socket's
@@ -92,6 +96,10 @@ _ROW_FUNCTIONS = {
     "_Statement.rows",
 }
 _JSON_FUNCTIONS = {"encode_json", "JsonResponse.render"}
+# Reference (d): its row conversion, its encoding and its calls of the driver
+_DIRECT = "bench/reference_direct.py"
+_DIRECT_ROWS = {"number_of", "_unix", "_fee"}
+_DIRECT_DRIVER = ("SqliteRunner.", "PostgresRunner.")
 
 
 @dataclass(frozen=True)
@@ -166,6 +174,10 @@ def _layer(frame: Frame) -> str | None:
         return SQLALCHEMY
     if file.startswith("msgspec/"):
         return JSON
+    if file == _DIRECT:
+        if function.startswith(_DIRECT_DRIVER):
+            return DRIVER
+        return JSON if function == "body_of" else SERVICE
     if file.startswith("voxnumbers/"):
         return SERVICE
     if file.startswith("litestar/"):
@@ -176,6 +188,8 @@ def _layer(frame: Frame) -> str | None:
 
 
 def _is_row_conversion(frame: Frame) -> bool:
+    if frame.file == _DIRECT:
+        return frame.function in _DIRECT_ROWS
     if not frame.file.startswith("voxnumbers/"):
         return False
     if frame.function in _ROW_FUNCTIONS:
@@ -308,6 +322,7 @@ class ServerProfile:
     rps: float | None = None  # requests/s while profiling
     note: str = ""  # how it was taken (PostgreSQL backends moved) or why it failed
     error: str = ""
+    server: str = "service"  # or "direct": reference (d), profiled beside the service
 
     @classmethod
     def of(cls, raw: dict[str, Any]) -> ServerProfile:
