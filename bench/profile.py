@@ -19,7 +19,8 @@ thread's samples. The categories answer "which layer is the time in":
 
 Reference (d) (``bench/reference_direct.py``) is profiled with the same rules: its
 ``number_of`` is row conversion, the rest of ``body_of`` JSON encoding, its runners' calls
-the driver, its ASGI function "own code".
+the driver, and its ASGI function's own time Granian's (the response is sent in Rust, called
+from that frame, where the service's sends count for Litestar's frames).
 
 On PostgreSQL the run moves the backends off the server's core while profiling: py-spy
 counts a thread that waits for the core as busy, and a backend woken on the same core by
@@ -177,7 +178,10 @@ def _layer(frame: Frame) -> str | None:
     if file == _DIRECT:
         if function.startswith(_DIRECT_DRIVER):
             return DRIVER
-        return JSON if function == "body_of" else SERVICE
+        if function == "body_of":
+            return JSON
+        # The ASGI function's own time is Granian's receive and send (Rust, called from it)
+        return LOOP if function == "make_app.<locals>.app" else SERVICE
     if file.startswith("voxnumbers/"):
         return SERVICE
     if file.startswith("litestar/"):
