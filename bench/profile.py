@@ -17,6 +17,11 @@ thread's samples. The categories answer "which layer is the time in":
   The worker's asyncio sockets are its database connections (Granian does HTTP in Rust), so
   asyncio's socket transport is the driver's too (asyncpg parses replies in its callbacks).
 
+Reference (d) (``bench/reference_direct.py``) is profiled with the same rules: its
+``number_of`` is row conversion, the rest of ``body_of`` JSON encoding, its runners' calls
+the driver, and its ASGI function's own time Granian's (the response is sent in Rust, called
+from that frame, where the service's sends count for Litestar's frames).
+
 On PostgreSQL the run moves the backends off the server's core while profiling: py-spy
 counts a thread that waits for the core as busy, and a backend woken on the same core by
 the worker's write takes the core at once (a third of the samples landed in the socket's
@@ -92,6 +97,10 @@ _ROW_FUNCTIONS = {
     "_Statement.rows",
 }
 _JSON_FUNCTIONS = {"encode_json", "JsonResponse.render"}
+# Reference (d): its row conversion, its encoding and its calls of the driver
+_DIRECT = "bench/reference_direct.py"
+_DIRECT_ROWS = {"number_of", "_unix", "_fee"}
+_DIRECT_DRIVER = ("SqliteRunner.", "PostgresRunner.")
 
 
 @dataclass(frozen=True)
@@ -166,6 +175,13 @@ def _layer(frame: Frame) -> str | None:
         return SQLALCHEMY
     if file.startswith("msgspec/"):
         return JSON
+    if file == _DIRECT:
+        if function.startswith(_DIRECT_DRIVER):
+            return DRIVER
+        if function == "body_of":
+            return JSON
+        # The ASGI function's own time is Granian's receive and send (Rust, called from it)
+        return LOOP if function == "make_app.<locals>.app" else SERVICE
     if file.startswith("voxnumbers/"):
         return SERVICE
     if file.startswith("litestar/"):
@@ -176,6 +192,8 @@ def _layer(frame: Frame) -> str | None:
 
 
 def _is_row_conversion(frame: Frame) -> bool:
+    if frame.file == _DIRECT:
+        return frame.function in _DIRECT_ROWS
     if not frame.file.startswith("voxnumbers/"):
         return False
     if frame.function in _ROW_FUNCTIONS:
@@ -308,6 +326,7 @@ class ServerProfile:
     rps: float | None = None  # requests/s while profiling
     note: str = ""  # how it was taken (PostgreSQL backends moved) or why it failed
     error: str = ""
+    server: str = "service"  # or "direct": reference (d), profiled beside the service
 
     @classmethod
     def of(cls, raw: dict[str, Any]) -> ServerProfile:

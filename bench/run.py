@@ -10,7 +10,9 @@ connections (requests/s, p50/p99, server CPU per request from /proc, RSS), and a
 one-connection run for the unloaded latency. Then the references, in the same invocation:
 (a) a bare ASGI app answering the same bytes from memory on the same Granian, (b) the
 database alone running the SQL the service ran for the request, (c) a naive ORM
-implementation (``bench/naive_app.py``). Last, the import of a CSV of N/2 numbers with
+implementation (``bench/naive_app.py``), (d) a plain ASGI app on the same Granian running the
+statements of (b) with the service's driver and answering the service's bytes
+(``bench/reference_direct.py``). Last, the import of a CSV of N/2 numbers with
 ``vox admin inventory import`` into a fresh copy of the database.
 """
 
@@ -40,7 +42,7 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import asyncpg
 import httpx
@@ -59,17 +61,19 @@ from bench.common import (
     target,
 )
 from bench.profile import ServerProfile
+from bench.reference_direct import Plan, Route
+from voxnumbers.kit.cursor import decode_cursor
 
 LUA = BENCH / "wrk" / "bench.lua"
 RESULTS = BENCH / "RESULTS.md"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 DASH = "\u2013"  # an empty cell
 X = "\u00d7"  # times
-SERVICE_PORT, ASGI_PORT, NAIVE_PORT = 8731, 8732, 8733
+SERVICE_PORT, ASGI_PORT, NAIVE_PORT, DIRECT_PORT = 8731, 8732, 8733, 8734
 SEED_FILTERS: list[dict[str, str]] = [{}, {"country": "US"}, {"country": "US", "status": "active"}]
 PURCHASES_PER_SECOND_BUDGET = 1500  # inventory numbers set aside per second of purchase run
 # Scenarios profiled with py-spy after a database's measurements (``--profile-seconds``)
-PROFILED = ("big-p1-country=US&status=active-100", "big-p1-no filter-20")
+PROFILED = ("big-p1-country=US&status=active-100", "big-p1-no filter-20", "big-p1-no filter-100")
 
 # Targets of the issue (value, description)
 BIG_VS_SMALL = 0.8
@@ -79,6 +83,10 @@ CURSOR_VS_PAGE1 = 1.5
 RSS_MB = 250.0
 IMPORT_SECONDS = 90.0
 CONSOLE_VS_API = 2.0  # the console's numbers page: server time at most 2x the API's page 1
+VS_DIRECT = 0.7  # the big account's page 1 (100, no filter): req/s at least 0.7x reference (d)
+VS_DIRECT_PAGE = "big-p1-no filter-100"  # profiled on reference (d) too
+# Scenarios whose statements (b) replays and (d) answers from: reads of the numbers API
+REPLAYED_KINDS = ("list", "deep", "cursor", "get")
 CONSOLE_PAGE, CONSOLE_API_PAGE = "big-console-p1-20", "big-p1-no filter-20"
 
 
@@ -478,6 +486,7 @@ class ScenarioResult:
     asgi: Measure | None = None
     naive: Measure | None = None
     naive_unloaded: Measure | None = None
+    direct: Measure | None = None
     db: dict[str, Any] | None = None
     sql: list[str] = field(default_factory=list)
     # Big list scenarios: req/s over the small account's twin in each alternating pair
@@ -706,7 +715,7 @@ def _auth_env(accounts: dict[str, Any], scenario: Scenario) -> dict[str, str]:
 
 
 def run_database(kind: str, args: argparse.Namespace) -> DatabaseRun:
-    """Every scenario on one database. The three servers run side by side (the idle ones
+    """Every scenario on one database. The four servers run side by side (the idle ones
     cost nothing) so that each scenario's service figure and its references are measured
     minutes apart at most, under the same load from whoever else uses the machine."""
     started = time.monotonic()
@@ -748,17 +757,34 @@ def run_database(kind: str, args: argparse.Namespace) -> DatabaseRun:
         {"BENCH_DATABASE_URL": db_target.async_url},
         app_name="bench-naive",
     )
+    direct_file = OUT / f"direct-{kind}.pickle"
+    direct = Server(
+        f"{kind}-direct",
+        DIRECT_PORT,
+        _granian("bench.reference_direct:app_from_environment", DIRECT_PORT),
+        {"BENCH_DIRECT": str(direct_file)},
+        app_name="bench-direct",
+    )
     if kind == "postgresql":
-        service.database = naive.database = db_target.database_name
+        service.database = naive.database = direct.database = db_target.database_name
     try:
         service.start("/readyz")
         openapi = httpx.get(f"http://127.0.0.1:{SERVICE_PORT}/openapi.json").json()
         service_version = openapi["info"]["version"]
-        responses_file.write_bytes(pickle.dumps(_resolve(selected, accounts, args, fetch_file)))
+        responses = _resolve(selected, accounts, args, fetch_file)
+        responses_file.write_bytes(pickle.dumps(responses))
+        captured = {
+            r.scenario.key: _capture(db_target, accounts, r)
+            for r in results
+            if r.scenario.supported and r.scenario.kind in REPLAYED_KINDS
+        }
+        direct_file.write_bytes(pickle.dumps(direct_plan(db_target, results, captured, responses)))
         asgi.start("/")
         naive.start("/")
+        direct.start("/")
+        answered_alike = _check_direct(kind, results, responses)
         on_service, on_asgi = Runner(args, service), Runner(_shorter(args), asgi)
-        on_naive = Runner(args, naive)
+        on_naive, on_direct = Runner(args, naive), Runner(_shorter(args), direct)
         for result in results:
             scenario = result.scenario
             if not scenario.supported:
@@ -773,8 +799,11 @@ def run_database(kind: str, args: argparse.Namespace) -> DatabaseRun:
             _progress(kind, "(a) asgi", scenario, result.asgi)
             if scenario.kind == "console":
                 continue  # its reference is the API's page 1 (targets), not (b) or (c)
-            if not purchase:
-                _database_alone(kind, db_target, accounts, result, args)
+            if scenario.key in captured:
+                _database_alone(kind, db_target, result, captured[scenario.key], args)
+            if scenario.key in answered_alike:
+                result.direct = on_direct.run(scenario, env, [])
+                _progress(kind, "(d) direct", scenario, result.direct)
             if scenario.kind == "cursor":
                 continue  # the naive app has no cursor paging (it would ignore the parameter)
             result.naive = on_naive.run(scenario, env, naive_lists if purchase else [])
@@ -790,8 +819,10 @@ def run_database(kind: str, args: argparse.Namespace) -> DatabaseRun:
                 for key in PROFILED
                 if (r := _result_of(results, key)) and r.scenario.supported and r.service
             ]
+            if (r := _result_of(results, VS_DIRECT_PAGE)) and r.direct:
+                profiles.append(_profile(kind, args, direct, r, _auth_env(accounts, r.scenario)))
     finally:
-        for server in (naive, asgi, service):
+        for server in (direct, naive, asgi, service):
             server.stop()
     _recount_buyer(db_target, accounts["buyer"]["account_id"])
     import_result = run_import(db_target, state, args) if not args.skip_import else {}
@@ -849,19 +880,93 @@ def _service_env(db_target: Target, port: int) -> dict[str, str]:
     return env
 
 
-def _database_alone(
-    kind: str,
-    db_target: Target,
-    accounts: dict[str, Any],
-    result: ScenarioResult,
-    args: argparse.Namespace,
-) -> None:
-    """Reference (b): capture the statements of the request, replay them pinned."""
+def _capture(
+    db_target: Target, accounts: dict[str, Any], result: ScenarioResult
+) -> list[tuple[str, Any]]:
+    """The statements the service runs for the scenario's request (for references b and d),
+    kept in the result as text for the report's appendix."""
     scenario = result.scenario
     headers = {"Authorization": f"Bearer {accounts[scenario.role]['key']}"}
     status, statements = asyncio.run(dbref.capture(db_target, "GET", scenario.target, headers))
     if status >= 300:
         raise SystemExit(f"capture of {scenario.title}: status {status}")
+    result.sql = [" ".join(s.split()) for s, _ in statements]
+    return statements
+
+
+def direct_plan(
+    db_target: Target,
+    results: list[ScenarioResult],
+    captured: dict[str, list[tuple[str, Any]]],
+    responses: dict[str, tuple[int, list[tuple[bytes, bytes]], bytes]],
+) -> Plan:
+    """What reference (d) answers: each captured scenario's statements, the shape of its
+    answer, and the service's headers (its body's length aside)."""
+    from voxnumbers.settings import Settings
+
+    pool_size = next(f.default for f in fields(Settings) if f.name == "db_pool_size")
+    routes = {}
+    for r in results:
+        scenario = r.scenario
+        if scenario.key not in captured:
+            continue
+        _, headers, body = responses[scenario.target]
+        route = Route(
+            shape={"cursor": "cursor", "get": "number"}.get(scenario.kind, "page"),
+            statements=captured[scenario.key],
+            snapshot=scenario.kind == "get",  # the list's handler reads without a snapshot
+            headers=[(k, v) for k, v in headers if k != b"content-length"],
+        )
+        if scenario.kind == "cursor":
+            route.fingerprint, route.cursor_page = _cursor_facts(scenario.target, body)
+        routes[scenario.target] = route
+    return Plan(db_target.kind, db_target.url, int(pool_size), routes)
+
+
+def _cursor_facts(request_target: str, body: bytes) -> tuple[str, int]:
+    """A cursor page's fingerprint and number: from the cursor it was asked with, or (the
+    first page) from the next cursor the service answered."""
+    asked = parse_qs(urlsplit(request_target).query).get("cursor", [""])[0]
+    if asked:
+        payload = decode_cursor(asked)
+        return str(payload["f"]), int(payload["p"])
+    following = json.loads(body)["pagination"].get("next_cursor")
+    return (str(decode_cursor(following)["f"]) if following else ""), 1
+
+
+def _check_direct(
+    kind: str,
+    results: list[ScenarioResult],
+    responses: dict[str, tuple[int, list[tuple[bytes, bytes]], bytes]],
+) -> set[str]:
+    """The scenarios for which reference (d) answers the service's very bytes (only those
+    are measured)."""
+    alike = set()
+    for r in results:
+        scenario = r.scenario
+        if not scenario.supported or scenario.kind not in REPLAYED_KINDS:
+            continue
+        answer = httpx.get(f"http://127.0.0.1:{DIRECT_PORT}{scenario.target}", timeout=120)
+        if answer.status_code == 200 and answer.content == responses[scenario.target][2]:
+            alike.add(scenario.key)
+        else:
+            print(
+                f"[{kind}] (d) {scenario.title}: answered other bytes than the service "
+                f"({answer.status_code}, {len(answer.content)} bytes): not measured",
+                flush=True,
+            )
+    return alike
+
+
+def _database_alone(
+    kind: str,
+    db_target: Target,
+    result: ScenarioResult,
+    statements: list[tuple[str, Any]],
+    args: argparse.Namespace,
+) -> None:
+    """Reference (b): replay the request's statements pinned."""
+    scenario = result.scenario
     job = OUT / f"dbref-{kind}.pickle"
     job.write_bytes(pickle.dumps({"kind": kind, "url": db_target.url, "statements": statements}))
     command = [
@@ -873,7 +978,6 @@ def _database_alone(
         command, cwd=ROOT, env=env, capture_output=True, text=True, check=True
     )
     result.db = json.loads(replayed.stdout)
-    result.sql = [" ".join(s.split()) for s, _ in statements]
     print(
         f"[{kind}] (b) db     {scenario.title}: {result.db['rounds_per_s']:,.0f} rounds/s,"
         f" p50 {result.db['p50_ms']:.2f} ms",
@@ -994,8 +1098,12 @@ def _profile(
     started = time.monotonic()
     scenario = result.scenario
     seconds = args.profile_seconds
-    raw = OUT / "profiles" / f"{kind}-{re.sub(r'[^A-Za-z0-9]+', '_', scenario.key)}.txt"
-    found = ServerProfile(scenario.key, seconds, profile.RATE, str(raw.relative_to(ROOT)))
+    server_name = "direct" if server.port == DIRECT_PORT else "service"
+    name = re.sub(r"[^A-Za-z0-9]+", "_", scenario.key)
+    raw = OUT / "profiles" / f"{kind}-{name}{'-direct' if server_name == 'direct' else ''}.txt"
+    found = ServerProfile(
+        scenario.key, seconds, profile.RATE, str(raw.relative_to(ROOT)), server=server_name
+    )
     worker = _worker(server)
     Runner(args, server).settle()
     backends = _backends(server.app_name, server.database)
@@ -1321,6 +1429,19 @@ def targets(run: DatabaseRun) -> list[tuple[str, str, bool | None]]:
                     html / json_ <= CONSOLE_VS_API,
                 )
             )
+    on_direct = _result(run, VS_DIRECT_PAGE)
+    if on_direct and on_direct.service and on_direct.direct and on_direct.direct.rps:
+        ratio = on_direct.service.rps / on_direct.direct.rps
+        rows.append(
+            (
+                f"big account's page 1 (per_page=100, no filter) ≥ {VS_DIRECT:g}{X} reference "
+                "(d)'s req/s",
+                f"{ratio:.2f}{X} ({on_direct.service.rps:,.0f} vs {on_direct.direct.rps:,.0f} "
+                f"req/s; CPU/req {_f(on_direct.service.cpu_ms, 2)} vs "
+                f"{_f(on_direct.direct.cpu_ms, 2)} ms)",
+                ratio >= VS_DIRECT,
+            )
+        )
     rss = [(r.service.rss_mb or 0.0, r.scenario) for r in run.results if r.service]
     if rss:
         worst_rss, scenario = max(rss, key=lambda p: p[0])
@@ -1378,15 +1499,15 @@ def write_results(runs: list[DatabaseRun], meta: dict[str, Any], output: Path) -
         f"connections) pinned to core {LOAD_CORE}",
         f"- each scenario: {options['warmup']:g} s warm-up, {options['duration']:g} s measured "
         f"with {options['connections']} connections, then {options['latency_duration']:g} s "
-        f'with one connection ("p50 1c": latency without queueing); references (a) '
-        f"{options['ref_warmup']:g} + {options['ref_duration']:g} s, (b) "
+        f'with one connection ("p50 1c": latency without queueing); references (a) and (d) '
+        f"{options['ref_warmup']:g} + {options['ref_duration']:g} s each, (b) "
         f"{options['db_duration']:g} s",
     ]
     others = [
         m.others_cpu
         for run in runs
         for r in run.results
-        for m in (r.service, r.asgi, r.naive)
+        for m in (r.service, r.asgi, r.naive, r.direct)
         if m and m.others_cpu is not None
     ]
     if others:
@@ -1441,8 +1562,13 @@ def _legend() -> str:
         "answering the same bytes from memory on the same Granian, **(b)** the database alone "
         "running the statements the service ran for that request (one connection, one "
         "transaction per round), **(c)** a naive Litestar + SQLAlchemy ORM implementation "
-        "with `COUNT(*)` and `OFFSET` (`bench/naive_app.py`). **÷a**, **÷c**: the service's "
-        "figure divided by the reference's (req/s: higher is better; p50: lower is better).\n"
+        "with `COUNT(*)` and `OFFSET` (`bench/naive_app.py`), **(d)** a plain ASGI app on the "
+        "same Granian running exactly the statements of (b) with the service's driver and "
+        "pool size and encoding the service's very bytes with msgspec "
+        "(`bench/reference_direct.py`; the reads of the numbers API only, checked byte for "
+        "byte before it is measured): what the service costs above (d) is its layers. **÷a**, "
+        "**÷c**, **÷d**: the service's figure divided by the reference's (req/s: higher is "
+        "better; p50: lower is better).\n"
     )
 
 
@@ -1461,21 +1587,22 @@ def _database_section(run: DatabaseRun) -> list[str]:
         f"this database's part of the run took {run.seconds / 60:.1f} min.",
         "",
         "| scenario | req/s | p50 ms | p99 ms | p50 1c ms | CPU/req | DB/req | RSS MB | errors "
-        "| req/s ÷a | req/s ÷c | p50 ÷a | p50 ÷c |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| req/s ÷a | req/s ÷c | req/s ÷d | p50 ÷a | p50 ÷c |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in run.results:
         s, m = r.scenario, r.service
         title = s.title + (f" ({s.note})" if s.note else "")
         if m is None:
-            lines.append(f"| {title} | " + " | ".join([DASH] * 12) + " |")
+            lines.append(f"| {title} | " + " | ".join([DASH] * 13) + " |")
             continue
-        a, c = r.asgi, r.naive
+        a, c, d = r.asgi, r.naive, r.direct
         lines.append(
             f"| {title} | {_f(m.rps, 0)} | {_f(m.p50_ms, 2)} | {_f(m.p99_ms, 2)} | "
             f"{_f(r.unloaded.p50_ms if r.unloaded else None, 2)} | {_f(m.cpu_ms, 2)} | "
             f"{_f(m.db_cpu_ms, 2)} | {_f(m.rss_mb, 0)} | {m.errors or ''} | "
             f"{_ratio(m.rps, a.rps if a else None)} | {_ratio(m.rps, c.rps if c else None)} | "
+            f"{_ratio(m.rps, d.rps if d else None)} | "
             f"{_ratio(m.p50_ms, a.p50_ms if a else None)} | "
             f"{_ratio(m.p50_ms, c.p50_ms if c else None)} |"
         )
@@ -1484,13 +1611,14 @@ def _database_section(run: DatabaseRun) -> list[str]:
         "References:",
         "",
         "| scenario | (a) req/s | (a) p50 ms | (a) CPU/req | (b) rounds/s | (b) p50 ms "
-        "| (b) stmts | (c) req/s | (c) p50 ms | (c) p50 1c ms | (c) CPU/req | (c) DB/req |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| (b) stmts | (c) req/s | (c) p50 ms | (c) p50 1c ms | (c) CPU/req | (c) DB/req "
+        "| (d) req/s | (d) p50 ms | (d) CPU/req | (d) DB/req |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in run.results:
         if not r.scenario.supported:
             continue
-        a, c, b = r.asgi, r.naive, r.db or {}
+        a, c, b, d = r.asgi, r.naive, r.db or {}, r.direct
         lines.append(
             f"| {r.scenario.title} | {_f(a.rps if a else None, 0)} | "
             f"{_f(a.p50_ms if a else None, 2)} | {_f(a.cpu_ms if a else None, 3)} | "
@@ -1498,7 +1626,9 @@ def _database_section(run: DatabaseRun) -> list[str]:
             f"{b.get('statements', DASH)} | {_f(c.rps if c else None, 1)} | "
             f"{_f(c.p50_ms if c else None, 1)} | "
             f"{_f(r.naive_unloaded.p50_ms if r.naive_unloaded else None, 1)} | "
-            f"{_f(c.cpu_ms if c else None, 2)} | {_f(c.db_cpu_ms if c else None, 2)} |"
+            f"{_f(c.cpu_ms if c else None, 2)} | {_f(c.db_cpu_ms if c else None, 2)} | "
+            f"{_f(d.rps if d else None, 0)} | {_f(d.p50_ms if d else None, 2)} | "
+            f"{_f(d.cpu_ms if d else None, 2)} | {_f(d.db_cpu_ms if d else None, 2)} |"
         )
     lines += ["", "Targets:", "", "| target | measured | |", "|---|---|---|"]
     missed = 0
@@ -1573,14 +1703,17 @@ def _profile_section(run: DatabaseRun, found: ServerProfile) -> list[str]:
     with the milliseconds per request they stand for."""
     result = _result(run, found.scenario)
     title = result.scenario.title if result else found.scenario
+    direct = found.server == "direct"
+    whose = "reference (d)'s" if direct else "the server's"
     lines = [
-        f"### Where the server's CPU goes (py-spy, {title}, {found.samples:,} samples)",
+        f"### Where {whose} CPU goes (py-spy, {title}, {found.samples:,} samples)",
         "",
     ]
     if found.error or not found.samples:
         reason = f"py-spy failed: {found.error}" if found.error else "no sample of the loop"
         return [*lines, f"No profile: {reason}.", ""]
-    cpu_ms = result.service.cpu_ms if result and result.service else None
+    measured = (result.direct if direct else result.service) if result else None
+    cpu_ms = measured.cpu_ms if measured else None
     share = found.loop_cpu_share
     loop_ms = cpu_ms * share if cpu_ms is not None and share is not None else None
     during = f", {found.rps:,.0f} req/s under the profiler" if found.rps else ""
@@ -1792,6 +1925,7 @@ def _run_from_dict(raw: dict[str, Any]) -> DatabaseRun:
                 # the naive app has no cursor paging (it ignored the parameter)
                 naive=None if scenario.kind == "cursor" else measure(r["naive"]),
                 naive_unloaded=None if scenario.kind == "cursor" else measure(r["naive_unloaded"]),
+                direct=measure(r.get("direct")),
                 db=r["db"],
                 sql=r["sql"],
                 paired_vs_small=r.get("paired_vs_small", []),

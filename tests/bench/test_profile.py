@@ -137,6 +137,29 @@ def test_the_reads_on_the_driver_count_for_the_driver_and_their_rows_for_row_con
     assert (result.categories[DRIVER], result.categories[ROWS]) == (2 + 5, 4)
 
 
+def test_reference_d_samples_fall_into_the_same_categories() -> None:
+    app = (
+        f"{MAIN};{START};Handle._run (asyncio/events.py:80);"
+        "make_app.<locals>.app (bench/reference_direct.py:290)"
+    )
+    body = f"{app};body_of (bench/reference_direct.py:150)"
+    result = aggregate(
+        [
+            f"{app};PostgresRunner.rows (bench/reference_direct.py:230);"
+            "Connection.fetch (asyncpg/connection.py:690) 6",
+            f"{app};SqliteRunner.rows (bench/reference_direct.py:200) 3",
+            f"{body};number_of (bench/reference_direct.py:120);"
+            "_unix (bench/reference_direct.py:110) 4",
+            f"{body} 2",
+            f"{app} 1",
+        ]
+    )
+
+    assert result.categories[DRIVER] == 6 + 3
+    assert (result.categories[ROWS], result.categories[JSON]) == (4, 2)
+    assert (result.categories[LOOP], result.categories[SERVICE]) == (1, 0)
+
+
 def test_without_thread_labels_only_the_stacks_of_the_loop_count() -> None:
     unlabelled = [line.removeprefix(f"{MAIN};") for line in RAW if line.startswith(MAIN + ";")]
 

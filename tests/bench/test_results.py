@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.run import Measure, Scenario, ScenarioResult, _other_benchmarks, list_ratios
+from bench.run import (
+    DatabaseRun,
+    Measure,
+    Scenario,
+    ScenarioResult,
+    X,
+    _database_section,
+    _other_benchmarks,
+    list_ratios,
+    targets,
+)
 
 REPORT = """# Benchmark results
 
@@ -75,3 +85,44 @@ def test_without_pairs_the_ratio_is_of_the_two_scenarios_own_measurements() -> N
     small = _list_result("small", 1000.0)
     big = _list_result("big", 500.0)
     assert list_ratios([big, small])["big: page 1"]["vs_small"] == 0.5
+
+
+def _page_run(service_rps: float, direct_rps: float) -> DatabaseRun:
+    scenario = Scenario(
+        key="big-p1-no filter-100",
+        title="big: page 1, no filter, per_page=100",
+        role="big",
+        kind="list",
+    )
+    result = ScenarioResult(scenario, service=_measured(service_rps), direct=_measured(direct_rps))
+    state = {
+        "numbers": 10,
+        "accounts": {"big": {"numbers": 8}, "small": {"numbers": 1}},
+        "small_accounts": 2,
+        "inventory": 5,
+        "countries": 1,
+        "load_seconds": 1.0,
+        "sample_size": 10,
+        "sample_invalid": 0,
+    }
+    return DatabaseRun("sqlite", state, [result], 100.0, {}, "0.1.0", 60.0)
+
+
+def test_the_report_gives_reference_d_and_the_services_ratio_to_it() -> None:
+    lines = _database_section(_page_run(service_rps=600.0, direct_rps=1000.0))
+
+    header = next(line for line in lines if line.startswith("| scenario | req/s |"))
+    row = next(line for line in lines if line.startswith("| big: page 1"))
+    cells = [cell.strip() for cell in row.split("|")[1:-1]]
+    assert cells[header.split("|")[1:-1].index(" req/s ÷d ")] == f"0.60{X}"
+    references = next(line for line in lines if line.startswith("| scenario | (a) req/s"))
+    assert "| (d) req/s | (d) p50 ms | (d) CPU/req |" in references
+    reference_row = [line for line in lines if line.startswith("| big: page 1")][1]
+    assert reference_row.rstrip(" |").split(" | ")[-4:-2] == ["1,000", "1.00"]
+
+
+def test_the_target_against_reference_d_is_met_from_0_7() -> None:
+    (missed,) = [t for t in targets(_page_run(600.0, 1000.0)) if "reference (d)" in t[0]]
+    (met,) = [t for t in targets(_page_run(700.0, 1000.0)) if "reference (d)" in t[0]]
+    assert missed[1].startswith(f"0.60{X}") and missed[2] is False
+    assert met[1].startswith(f"0.70{X}") and met[2] is True
