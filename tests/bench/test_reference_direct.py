@@ -16,7 +16,7 @@ from bench import dbref
 from tests.api.support import own
 from tests.factories import GB_NUMBERS, US_NUMBERS, make_tenant
 from voxnumbers.app import create_app
-from voxnumbers.kit.db import Database
+from voxnumbers.db.engine import Database
 from voxnumbers.settings import Settings
 
 # (kind, query or the number's suffix): the shapes reference (d) answers
