@@ -129,7 +129,7 @@ class Settings:
         },
     )
     job_share_when_busy: float = field(
-        default=0.5,
+        default=1.0,
         metadata={
             "doc": "The largest share of its time a bulk job's batches take while the "
             "process answers requests: after a batch during which requests were answered, "
