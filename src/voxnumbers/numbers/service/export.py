@@ -31,8 +31,8 @@ from voxnumbers.kit.clock import iso_z
 from voxnumbers.kit.jsonc import encode_json
 from voxnumbers.kit.money import CURRENCY, cents_to_decimal
 from voxnumbers.numbers import repository
-from voxnumbers.numbers.capabilities import to_list
 from voxnumbers.numbers.schemas import ListOrder, Number, NumberFilter
+from voxnumbers.vocabulary import to_list
 
 T = TypeVar("T")
 EXPORT_COLUMNS = tuple(Number.__struct_fields__)
