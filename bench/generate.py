@@ -49,7 +49,7 @@ from voxnumbers.db.engine import Database
 from voxnumbers.kit.e164 import number_facts
 from voxnumbers.kit.worlds import world_of
 from voxnumbers.migrations import alembic_config, upgrade_to_head
-from voxnumbers.numbers.capabilities import to_list
+from voxnumbers.vocabulary import to_list
 
 # ~20 countries, US heavy (weights need not sum to 1).
 COUNTRY_WEIGHTS = {
