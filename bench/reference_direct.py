@@ -36,12 +36,9 @@ from urllib.parse import parse_qsl
 import asyncpg
 import msgspec
 
+from bench.reference_asgi import Receive, Scope, Send
 from voxnumbers.kit.cursor import encode_cursor
 
-Scope = dict[str, Any]
-Message = dict[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
