@@ -222,6 +222,7 @@ _TRUNK, _APPLICATION = 'trunk_"odd,1', "app_new\nline"
 _ORDINARY_REGIONS = [
     "CA",
     "",
+    "record\x1eseparator",  # PostgreSQL's CSV export joins values with it
     "Île-de-France",
     'Say "hi"',
     "a,b",

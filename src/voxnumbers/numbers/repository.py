@@ -434,13 +434,6 @@ _JSON_LINE: ColumnClause[Any] = literal_column(
         ),
     )
 )
-# The plain columns: as stored, times as UTC without a zone (``YYYY-MM-DD HH:MM:SS``, a
-# fraction only when there is one; the connection's DateStyle is ISO).
-_PLAIN_COLUMNS: tuple[Any, ...] = (
-    *_EXPORTED_COLUMNS[:10],
-    func.timezone("UTC", numbers.c.created_at),
-    func.timezone("UTC", numbers.c.updated_at),
-)
 # COPY's CSV mode: the header is written by the service. One JSON line is one column, whose
 # delimiter and quote are control characters JSON never leaves unescaped: never quoted.
 # The plain columns are separated by the unit separator, NULL is STX, and the quote is SOH:
@@ -457,6 +450,43 @@ COPY_OPTIONS: dict[str, dict[str, str]] = {
         "null": PLAIN_NULL,
     },
 }
+# The plain columns, for NDJSON: the number object's columns as stored, times as UTC without
+# a zone (``YYYY-MM-DD HH:MM:SS``, a fraction only when there is one; the connection's
+# DateStyle is ISO).
+_PLAIN_COLUMNS: tuple[Any, ...] = (
+    *_EXPORTED_COLUMNS[:10],
+    func.timezone("UTC", numbers.c.created_at),
+    func.timezone("UTC", numbers.c.updated_at),
+)
+# For CSV, five, so that the server splits and looks up little per row: the number; its
+# profile, the columns that take few values (country, type, status, capabilities' mask,
+# fees in cents, then the region) joined by ``PLAIN_INNER``, the region last as the only one
+# that may hold any character (a profile splits in at most seven); its routing (trunk,
+# application; NULL as ``PLAIN_NULL``) joined alike; the times as above. (Measured for
+# NDJSON too, it was slower there.)
+PLAIN_INNER = "\x1e"
+_PLAIN_CSV_COLUMNS: tuple[Any, ...] = (
+    numbers.c.e164,
+    literal_column(
+        f" || '{PLAIN_INNER}' || ".join(
+            (
+                "numbers.country",
+                "numbers.type",
+                "numbers.status",
+                "numbers.capabilities::text",
+                "numbers.monthly_fee_cents::text",
+                "numbers.setup_fee_cents::text",
+                "numbers.region",
+            )
+        )
+    ),
+    literal_column(
+        f"COALESCE(numbers.trunk_id, '{PLAIN_NULL}') || '{PLAIN_INNER}' || "
+        f"COALESCE(numbers.application_id, '{PLAIN_NULL}')"
+    ),
+    func.timezone("UTC", numbers.c.created_at),
+    func.timezone("UTC", numbers.c.updated_at),
+)
 
 
 @lru_cache(maxsize=256)
@@ -471,7 +501,12 @@ def _export_query(shape: _Shape, order: ListOrder, fmt: str, *, after: bool, raw
             for column in _EXPORTED_COLUMNS
         ]
     else:
-        columns = {"csv": _CSV_COLUMNS, "ndjson": (_JSON_LINE,), "plain": _PLAIN_COLUMNS}[fmt]
+        columns = {
+            "csv": _CSV_COLUMNS,
+            "ndjson": (_JSON_LINE,),
+            "plain": _PLAIN_COLUMNS,
+            "plain_csv": _PLAIN_CSV_COLUMNS,
+        }[fmt]
     query = _filtered(select(*columns), shape)
     column = numbers.c[order.column]
     mark = tuple_(column, numbers.c.e164)
@@ -485,9 +520,8 @@ def _export_query(shape: _Shape, order: ListOrder, fmt: str, *, after: bool, raw
 
 class ExportBatch(NamedTuple):
     """One batch of an export on PostgreSQL: its rows as ``plain`` text (one a line, the
-    columns of the number object as stored separated by ``PLAIN_SEPARATOR``, times as UTC
-    ``YYYY-MM-DD HH:MM:SS``, NULL as ``PLAIN_NULL``, nothing quoted), or, when a value
-    needed quoting, the export's own ``lines`` written by the database."""
+    plain columns of the export's format separated by ``PLAIN_SEPARATOR``, nothing quoted),
+    or, when a value needed quoting, the export's own ``lines`` written by the database."""
 
     plain: bytes
     lines: list[bytes] | None = None
@@ -511,12 +545,13 @@ async def exported_batches(
     rows without the header, or ``ndjson``) written by the database, whose formatting is
     the definition's."""
     shape, after = _shape(where), None
+    plain_kind = "plain_csv" if fmt == "csv" else "plain"
     while True:
         parameters = _parameters(account_id, where)
         parameters["limit"] = size
         if after is not None:
             parameters.update(after_value=after.value, after_e164=after.e164)
-        query = _export_query(shape, order, "plain", after=after is not None, raw=False)
+        query = _export_query(shape, order, plain_kind, after=after is not None, raw=False)
         plain = b"".join(await copy_out(conn, query, parameters, **COPY_OPTIONS["plain"]))
         if not plain:
             return
@@ -527,22 +562,26 @@ async def exported_batches(
             after = await _last_position(conn, account_id, where, order, parameters)
         else:
             yield ExportBatch(plain=plain)
-            after = _plain_position(plain, order) if plain.count(b"\n") == size else None
+            full = plain.count(b"\n") == size
+            after = _plain_position(plain, order, plain_kind) if full else None
         if after is None:
             return
 
 
-def _plain_position(plain: bytes, order: ListOrder) -> Position:
+def _plain_position(plain: bytes, order: ListOrder, plain_kind: str) -> Position:
     """The keyset position of the last row of a batch's plain text."""
     last = plain[plain.rfind(b"\n", 0, len(plain) - 1) + 1 : -1].decode()
     fields = last.split(PLAIN_SEPARATOR)
     if order.column == "e164":
         return Position(value=fields[0], e164=fields[0])
-    text = fields[_PLAIN_TIME_INDEX[order.column]]
+    text = fields[_PLAIN_TIME_INDEX[plain_kind][order.column]]
     return Position(value=datetime.fromisoformat(text).replace(tzinfo=UTC), e164=fields[0])
 
 
-_PLAIN_TIME_INDEX = {"created_at": 10, "updated_at": 11}
+_PLAIN_TIME_INDEX = {
+    "plain": {"created_at": 10, "updated_at": 11},
+    "plain_csv": {"created_at": 3, "updated_at": 4},
+}
 
 
 async def _last_position(

@@ -21,7 +21,7 @@ import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import anyio
 import msgspec
@@ -300,67 +300,108 @@ def _json_lines(rows: Sequence[Sequence[Any]]) -> bytes:
 
 
 # -- PostgreSQL: plain COPY text to lines -------------------------------------------------
-# A row: the columns of the number object as stored, separated by ``PLAIN_SEPARATOR``;
-# capabilities (mask) and fees (cents) as integers, NULL as ``PLAIN_NULL``, times as UTC
-# ``YYYY-MM-DD HH:MM:SS`` with a fraction only when there is one (see
-# ``repository.ExportBatch``). Nothing in it is quoted, so nothing needs unquoting.
+# A row: the plain columns of ``repository.exported_batches`` separated by
+# ``PLAIN_SEPARATOR``. For CSV five: the number, its profile and its routing (each a few
+# values joined by ``PLAIN_INNER``, looked up whole: an account's numbers share a handful of
+# each), its times. For NDJSON the number object's columns as stored: capabilities (mask)
+# and fees (cents) as integers, NULL as ``PLAIN_NULL``. Times are UTC ``YYYY-MM-DD
+# HH:MM:SS`` with a fraction only when there is one. Nothing in it is quoted, so nothing
+# needs unquoting.
 
 _SEPARATOR = repository.PLAIN_SEPARATOR
-_PLAIN_CAPABILITY_TEXT = {str(mask): text for mask, text in enumerate(_CAPABILITY_TEXT)}
-# NULL (a number without a trunk or an application) as CSV writes it, and as JSON's null.
-_CSV_NULL: dict[str, str] = {repository.PLAIN_NULL: ""}
+_INNER = repository.PLAIN_INNER
+# NULL (a number without a trunk or an application) as JSON's null.
 _JSON_NULL: dict[str, str | None] = {repository.PLAIN_NULL: None}
 
 
+class _PlainProfile(NamedTuple):
+    """A profile's values, in the number object's order (capabilities as a mask, fees in
+    cents, all as text)."""
+
+    country: str
+    type: str
+    region: str
+    status: str
+    mask: str
+    monthly: str
+    setup: str
+
+
+def _plain_profile(plain: str) -> _PlainProfile:
+    country, type_, status, mask, monthly, setup, region = plain.split(_INNER, 6)
+    return _PlainProfile(country, type_, region, status, mask, monthly, setup)
+
+
+def _plain_routing(plain: str) -> tuple[str | None, str | None]:
+    trunk, application = plain.split(_INNER)
+    null = repository.PLAIN_NULL
+    return (None if trunk == null else trunk, None if application == null else application)
+
+
+def _profile_fields(plain: str) -> list[str]:
+    """A profile as the CSV's fields from the country to the currency, unquoted."""
+    profile = _plain_profile(plain)
+    fees = _fee_texts()
+    return [
+        profile.country,
+        profile.type,
+        profile.region,
+        profile.status,
+        _CAPABILITY_TEXT[int(profile.mask)],
+        fees[int(profile.monthly)],
+        fees[int(profile.setup)],
+        CURRENCY,
+    ]
+
+
+def _csv_profile(plain: str) -> str:
+    return ",".join([_csv_field(field) for field in _profile_fields(plain)])
+
+
+def _csv_routing(plain: str) -> str:
+    return ",".join([_csv_field(value or "") for value in _plain_routing(plain)])
+
+
+@cache
+def _plain_lookup(compute: Callable[[str], Any]) -> _Lookup:
+    """The table of ``compute``'s answers, shared by every export of the process."""
+    return _Lookup(compute)
+
+
 def _plain_csv_lines(rows: list[str]) -> bytes:
-    """The CSV lines of plain rows, by lookups as for SQLite's rows: each text field but
-    the number through the table of its quoted form, the numbers checked together (a slice
-    with a number that needs quoting, none the API stores, is written field by field).
-    Seconds only, as ``iso_z`` writes them."""
-    caps, fees, quoted = _PLAIN_CAPABILITY_TEXT, _plain_fee_texts(), _plain_quoted()
+    """The CSV lines of plain rows: a profile and a routing are each one lookup of their
+    CSV text, the numbers are checked together (a slice with a number that needs quoting,
+    none the API stores, is written field by field). Seconds only, as ``iso_z`` writes
+    them."""
+    profiles, routings = _plain_lookup(_csv_profile), _plain_lookup(_csv_routing)
     split = [row.split(_SEPARATOR) for row in rows]
     numbers = "".join([fields[0] for fields in split])
     if any(mark in numbers for mark in _QUOTED):
         return _quoted_plain_csv_lines(split)
     return "".join(
         [
-            f"{e164},{quoted[country]},{quoted[type_]},{quoted[region]},{quoted[status]},"
-            f"{caps[mask]},{fees[monthly]},{fees[setup]},{CURRENCY},{quoted[trunk]},"
-            f"{quoted[application]},"
+            f"{e164},{profiles[profile]},{routings[routing]},"
             f"{created[:10]}T{created[11:19]}Z,{updated[:10]}T{updated[11:19]}Z\n"
-            for (
-                e164,
-                country,
-                type_,
-                region,
-                status,
-                mask,
-                monthly,
-                setup,
-                trunk,
-                application,
-                created,
-                updated,
-            ) in split
+            for e164, profile, routing, created, updated in split
         ]
     ).encode()
 
 
 def _quoted_plain_csv_lines(split: list[list[str]]) -> bytes:
-    caps, fees = _PLAIN_CAPABILITY_TEXT, _plain_fee_texts()
-    lines = []
-    for fields in split:
-        fields[5], fields[6], fields[7] = caps[fields[5]], fees[fields[6]], fees[fields[7]]
-        trunk, application, created, updated = fields[8:]
-        fields[8:] = [
-            CURRENCY,
-            _CSV_NULL.get(trunk, trunk),
-            _CSV_NULL.get(application, application),
-            _csv_time(created),
-            _csv_time(updated),
+    return b"".join(
+        [
+            reference_csv_line(
+                [
+                    e164,
+                    *_profile_fields(profile),
+                    *(value or "" for value in _plain_routing(routing)),
+                    _csv_time(created),
+                    _csv_time(updated),
+                ]
+            )
+            for e164, profile, routing, created, updated in split
         ]
-        lines.append(reference_csv_line(fields))
-    return b"".join(lines)
+    )
 
 
 def _csv_time(plain: str) -> str:
@@ -412,18 +453,6 @@ def _json_time(plain: str) -> str:
     """A time with a fraction of a second as the API's encoder writes it."""
     moment = datetime.fromisoformat(plain).replace(tzinfo=UTC)
     return msgspec.json.decode(encode_json(moment), type=str)
-
-
-@cache
-def _plain_quoted() -> _Lookup:
-    """Plain text to its CSV field (quoted when it must be), NULL to nothing."""
-    return _Lookup(lambda text: "" if text == repository.PLAIN_NULL else _csv_field(text))
-
-
-@cache
-def _plain_fee_texts() -> _Lookup:
-    """Cents (as text) to the money's text."""
-    return _Lookup(lambda cents: _fee_texts()[int(cents)])
 
 
 @cache
