@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.console.conftest import DESKTOP, PHONE, SCREENSHOTS, Visit
 
@@ -266,7 +267,9 @@ def test_every_input_has_a_label_and_pages_fit_360_px(phone: Visit) -> None:
 def test_sign_in_and_filter_with_the_keyboard_alone(visit: Visit) -> None:
     page = visit.page
     page.goto("/console/sign-in")
-    # The key field has the focus when the page opens; Enter submits.
+    # The key field has the focus when the page opens (autofocus: waited for, as a loaded
+    # machine may apply it after the load event); Enter submits.
+    expect(page.locator("input[name=api_key]")).to_be_focused()
     page.keyboard.type(visit.server.key)
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/console/numbers$"))
