@@ -170,24 +170,20 @@ def reference_json_line(number: Number) -> bytes:
 
 
 def _csv_lines(rows: Sequence[Sequence[Any]]) -> bytes:
-    """The CSV lines of ``rows``, by lookups only (about a microsecond a row): each text
-    field but the number through a table of its quoted form (they take few values), the
-    numbers checked together; a slice with a number that needs quoting (none the API
-    stores) is written field by field."""
+    """The CSV lines of ``rows``, by lookups only (about a microsecond a row): the values
+    that repeat looked up together, in a table of their CSV text (the profile, from the
+    country to the currency, and the routing), a time in three (its day, minute and
+    second); the numbers are checked together (a slice with a number that needs quoting,
+    none the API stores, is written field by field)."""
     numbers = "".join([row[0] for row in rows])
     if any(mark in numbers for mark in _QUOTED):
         return b"".join(reference_csv_line(_csv_fields(row)) for row in rows)
-    quoted, caps, fees, days, minutes, seconds = (
-        _quoted(),
-        _CAPABILITY_TEXT,
-        _fee_texts(),
-        *_csv_clock(),
-    )
+    profiles, routings = _plain_lookup(_stored_csv_profile), _plain_lookup(_stored_csv_routing)
+    days, minutes, seconds = _csv_clock()
     return "".join(
         [
-            f"{e164},{quoted[country]},{quoted[type_]},{quoted[region]},{quoted[status]},"
-            f"{caps[mask]},{fees[monthly]},{fees[setup]},{CURRENCY},{quoted[trunk]},"
-            f"{quoted[application]},"
+            f"{e164},{profiles[country, type_, region, status, mask, monthly, setup]},"
+            f"{routings[trunk, application]},"
             f"{days[created // 86400]}{minutes[created % 86400 // 60]}{seconds[created % 60]},"
             f"{days[updated // 86400]}{minutes[updated % 86400 // 60]}{seconds[updated % 60]}\n"
             for (
@@ -208,16 +204,22 @@ def _csv_lines(rows: Sequence[Sequence[Any]]) -> bytes:
     ).encode()
 
 
-def _csv_fields(row: Sequence[Any]) -> list[str]:
-    (e164, country, type_, region, status, mask, monthly, setup, trunk, application) = row[:10]
-    fees, days, minutes, seconds = _fee_texts(), *_csv_clock()
+def _stored_csv_profile(profile: tuple[str, str, str, str, int, int, int]) -> str:
+    """A profile as stored (country, type, region, status, capabilities' mask, fees in
+    cents) as the CSV's fields from the country to the currency."""
+    return ",".join([_csv_field(field) for field in _profile_texts(*profile)])
 
-    def when(moment: int) -> str:
-        day: str = days[moment // 86400]
-        return day + minutes[moment % 86400 // 60] + seconds[moment % 60]
 
+def _stored_csv_routing(routing: tuple[str | None, str | None]) -> str:
+    return ",".join([_csv_field(value or "") for value in routing])
+
+
+def _profile_texts(
+    country: str, type_: str, region: str, status: str, mask: int, monthly: int, setup: int
+) -> list[str]:
+    """A profile as the CSV's fields from the country to the currency, unquoted."""
+    fees = _fee_texts()
     return [
-        e164,
         country,
         type_,
         region,
@@ -226,6 +228,20 @@ def _csv_fields(row: Sequence[Any]) -> list[str]:
         fees[monthly],
         fees[setup],
         CURRENCY,
+    ]
+
+
+def _csv_fields(row: Sequence[Any]) -> list[str]:
+    e164, country, type_, region, status, mask, monthly, setup, trunk, application = row[:10]
+    days, minutes, seconds = _csv_clock()
+
+    def when(moment: int) -> str:
+        day: str = days[moment // 86400]
+        return day + minutes[moment % 86400 // 60] + seconds[moment % 60]
+
+    return [
+        e164,
+        *_profile_texts(country, type_, region, status, mask, monthly, setup),
         trunk or "",
         application or "",
         when(row[10]),
@@ -341,17 +357,15 @@ def _plain_routing(plain: str) -> tuple[str | None, str | None]:
 def _profile_fields(plain: str) -> list[str]:
     """A profile as the CSV's fields from the country to the currency, unquoted."""
     profile = _plain_profile(plain)
-    fees = _fee_texts()
-    return [
+    return _profile_texts(
         profile.country,
         profile.type,
         profile.region,
         profile.status,
-        _CAPABILITY_TEXT[int(profile.mask)],
-        fees[int(profile.monthly)],
-        fees[int(profile.setup)],
-        CURRENCY,
-    ]
+        int(profile.mask),
+        int(profile.monthly),
+        int(profile.setup),
+    )
 
 
 def _csv_profile(plain: str) -> str:
@@ -474,12 +488,6 @@ class _Lookup(dict[Any, Any]):
         if len(self) < self._limit:
             self[key] = value
         return value
-
-
-@cache
-def _quoted() -> _Lookup:
-    """Text to its CSV field (quoted when it must be), ``None`` to nothing."""
-    return _Lookup(lambda text: "" if text is None else _csv_field(text))
 
 
 @cache
