@@ -7,7 +7,8 @@ shows its result (POST, redirect, GET), so reloading never repeats it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -62,8 +63,28 @@ AppSettings = NamedDependency[Settings]
 AnyRequest = Request[Any, Any, Any]
 
 
-def _number_url(e164: str) -> str:
-    return f"{PREFIX}/numbers/{quote(e164)}"
+def to_number(request: AnyRequest, e164: str) -> Response[Any]:
+    """After a change to a number, its page."""
+    return see_other(request, f"{PREFIX}/numbers/{quote(e164)}")
+
+
+def to_trunk(request: AnyRequest, trunk_id: str) -> Response[Any]:
+    """After a change to a trunk or its parts (credentials, IP ACL), the trunk's page."""
+    return see_other(request, f"{PREFIX}/trunks/{trunk_id}")
+
+
+async def paged_list(
+    request: AnyRequest,
+    session: ConsoleSession,
+    template: str,
+    list_page: Callable[..., Awaitable[object]],
+    **context: Any,
+) -> Template:
+    """A page of one of the account's lists: ``list_page`` (a service's list, given all but
+    ``page`` and ``per_page``) asked for the page the query names."""
+    query = query_of(request, PageQuery)
+    result = await list_page(page=query.page, per_page=query.per_page)
+    return page(request, template, session, result=result, **context)
 
 
 # --- signing in and out --------------------------------------------------------------------
@@ -191,13 +212,13 @@ async def show_number(
 async def route_to_trunk(request: AnyRequest, conn: Conn, session: Session, e164: str) -> Any:
     target = await form_of(request, RoutingTarget)
     routing = await numbers.assign_trunk(conn, session.account_id, e164, target.trunk_id)
-    return see_other(request, _number_url(routing.e164))
+    return to_number(request, routing.e164)
 
 
 @post("/numbers/{e164:str}/trunk/remove")
 async def remove_trunk(request: AnyRequest, conn: Conn, session: Session, e164: str) -> Any:
     routing = await numbers.unassign_trunk(conn, session.account_id, e164)
-    return see_other(request, _number_url(routing.e164))
+    return to_number(request, routing.e164)
 
 
 @post("/numbers/{e164:str}/application")
@@ -206,13 +227,13 @@ async def route_to_application(request: AnyRequest, conn: Conn, session: Session
     routing = await numbers.assign_application(
         conn, session.account_id, e164, target.application_id
     )
-    return see_other(request, _number_url(routing.e164))
+    return to_number(request, routing.e164)
 
 
 @post("/numbers/{e164:str}/application/remove")
 async def remove_application(request: AnyRequest, conn: Conn, session: Session, e164: str) -> Any:
     routing = await numbers.unassign_application(conn, session.account_id, e164)
-    return see_other(request, _number_url(routing.e164))
+    return to_number(request, routing.e164)
 
 
 @get("/numbers/{e164:str}/release")
@@ -229,13 +250,13 @@ async def release_number(
     request: AnyRequest, conn: Conn, session: Session, settings: AppSettings, e164: str
 ) -> Any:
     release = await numbers.release_number(conn, session.account_id, e164, settings)
-    return see_other(request, _number_url(release.e164))
+    return to_number(request, release.e164)
 
 
 @post("/numbers/{e164:str}/cancel-release")
 async def cancel_release(request: AnyRequest, conn: Conn, session: Session, e164: str) -> Any:
     number = await numbers.cancel_release(conn, session.account_id, e164)
-    return see_other(request, _number_url(number.e164))
+    return to_number(request, number.e164)
 
 
 # --- inventory -----------------------------------------------------------------------------
@@ -269,7 +290,7 @@ async def search_inventory(request: AnyRequest, conn: Conn, session: Session) ->
 async def buy_number(request: AnyRequest, conn: Conn, session: Session) -> Any:
     purchase = await form_of(request, PurchaseRequest)
     number = await numbers.purchase_number(conn, session.account_id, purchase)
-    return see_other(request, _number_url(number.e164))
+    return to_number(request, number.e164)
 
 
 # --- trunks --------------------------------------------------------------------------------
@@ -279,15 +300,10 @@ async def buy_number(request: AnyRequest, conn: Conn, session: Session) -> Any:
 async def list_trunks(
     request: AnyRequest, conn: Conn, session: Session, settings: AppSettings
 ) -> Template:
-    query = query_of(request, PageQuery)
-    result = await trunks.list_trunks(
-        conn,
-        session.account_id,
-        page=query.page,
-        per_page=query.per_page,
-        sip_domain=settings.sip_domain,
+    list_page = partial(
+        trunks.list_trunks, conn, session.account_id, sip_domain=settings.sip_domain
     )
-    return page(request, "trunks.html", session, result=result)
+    return await paged_list(request, session, "trunks.html", list_page)
 
 
 @post("/trunks")
@@ -298,7 +314,7 @@ async def create_trunk(
     trunk = await trunks.create_trunk(
         conn, session.account_id, trunk_request, sip_domain=settings.sip_domain
     )
-    return see_other(request, f"{PREFIX}/trunks/{trunk.id}")
+    return to_trunk(request, trunk.id)
 
 
 @get("/trunks/{trunk_id:str}")
@@ -325,7 +341,7 @@ async def delete_trunk(
 async def add_credential(request: AnyRequest, conn: Conn, session: Session, trunk_id: str) -> Any:
     credential = await form_of(request, CredentialRequest)
     await trunks.create_credential(conn, session.account_id, trunk_id, credential)
-    return see_other(request, f"{PREFIX}/trunks/{trunk_id}")
+    return to_trunk(request, trunk_id)
 
 
 @post("/trunks/{trunk_id:str}/credentials/{credential_id:str}/delete")
@@ -333,14 +349,14 @@ async def delete_credential(
     request: AnyRequest, conn: Conn, session: Session, trunk_id: str, credential_id: str
 ) -> Any:
     await trunks.delete_credential(conn, session.account_id, trunk_id, credential_id)
-    return see_other(request, f"{PREFIX}/trunks/{trunk_id}")
+    return to_trunk(request, trunk_id)
 
 
 @post("/trunks/{trunk_id:str}/ip-acl")
 async def add_acl_entry(request: AnyRequest, conn: Conn, session: Session, trunk_id: str) -> Any:
     entry = await form_of(request, IpAclRequest)
     await trunks.create_acl_entry(conn, session.account_id, trunk_id, entry)
-    return see_other(request, f"{PREFIX}/trunks/{trunk_id}")
+    return to_trunk(request, trunk_id)
 
 
 @post("/trunks/{trunk_id:str}/ip-acl/{acl_id:str}/delete")
@@ -348,7 +364,7 @@ async def delete_acl_entry(
     request: AnyRequest, conn: Conn, session: Session, trunk_id: str, acl_id: str
 ) -> Any:
     await trunks.delete_acl_entry(conn, session.account_id, trunk_id, acl_id)
-    return see_other(request, f"{PREFIX}/trunks/{trunk_id}")
+    return to_trunk(request, trunk_id)
 
 
 # --- applications --------------------------------------------------------------------------
@@ -356,11 +372,8 @@ async def delete_acl_entry(
 
 @get("/applications")
 async def list_applications(request: AnyRequest, conn: Conn, session: Session) -> Template:
-    query = query_of(request, PageQuery)
-    result = await applications.list_applications(
-        conn, session.account_id, page=query.page, per_page=query.per_page
-    )
-    return page(request, "applications.html", session, result=result)
+    list_page = partial(applications.list_applications, conn, session.account_id)
+    return await paged_list(request, session, "applications.html", list_page)
 
 
 @post("/applications")
@@ -399,11 +412,8 @@ async def list_events(request: AnyRequest, conn: Conn, session: Session) -> Temp
 
 @get("/webhooks")
 async def list_webhooks(request: AnyRequest, conn: Conn, session: Session) -> Template:
-    query = query_of(request, PageQuery)
-    result = await events.list_webhooks(
-        conn, session.account_id, page=query.page, per_page=query.per_page
-    )
-    return page(request, "webhooks.html", session, result=result, event_types=EVENT_TYPES)
+    list_page = partial(events.list_webhooks, conn, session.account_id)
+    return await paged_list(request, session, "webhooks.html", list_page, event_types=EVENT_TYPES)
 
 
 @post("/webhooks")
@@ -432,11 +442,8 @@ PROBLEMS_SHOWN = 50
 
 @get("/jobs")
 async def list_jobs(request: AnyRequest, conn: Conn, session: Session) -> Template:
-    query = query_of(request, PageQuery)
-    result = await jobs.list_jobs(
-        conn, session.account_id, status=None, page=query.page, per_page=query.per_page
-    )
-    return page(request, "jobs.html", session, result=result)
+    list_page = partial(jobs.list_jobs, conn, session.account_id, status=None)
+    return await paged_list(request, session, "jobs.html", list_page)
 
 
 @get("/jobs/{job_id:str}")

@@ -257,16 +257,18 @@ def console_router(route_handlers: list[Any]) -> Router:
     static = create_static_files_router(
         path="/static", directories=[_STATIC], include_in_schema=False, name="console-static"
     )
+    # What a request meets, in order: the middleware, the session's guard, the handler's
+    # dependencies; what it fails with is rendered as a page.
     pages = Router(
         path="/",
-        route_handlers=route_handlers,
+        middleware=[TransactionMiddleware, _content_security_policy],
         guards=[require_session],
         dependencies={
             "conn": Provide(provide_transaction),
             "session": Provide(provide_session),
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
-        middleware=[TransactionMiddleware, _content_security_policy],
+        route_handlers=route_handlers,
         # Every kind the API renders, so the console's handler wins over the app's for each.
         exception_handlers=dict.fromkeys([*EXCEPTION_HANDLERS, SignInRequired], render_error),
     )
