@@ -1,8 +1,10 @@
 """${message}
 
-Revision ID: ${up_revision}
-Revises: ${down_revision | comma,n}
-Create Date: ${create_date}
+% if down_revision:
+Revision ${up_revision}, after ${down_revision | comma,n}; created ${create_date}.
+% else:
+Revision ${up_revision}, the first; created ${create_date}.
+% endif
 """
 
 from __future__ import annotations
@@ -15,8 +17,6 @@ import voxnumbers.db.types
 ${imports if imports else ""}
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}
-branch_labels = ${repr(branch_labels)}
-depends_on = ${repr(depends_on)}
 
 
 def upgrade() -> None:

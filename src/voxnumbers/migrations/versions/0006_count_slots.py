@@ -4,9 +4,7 @@ One account's concurrent writers each add to a slot of their own instead of queu
 row per bucket; maintenance folds the other slots back into slot 0. Existing rows become
 slot 0.
 
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-12-04
+Revision 0006, after 0005; created 2026-12-04.
 """
 
 from __future__ import annotations
@@ -14,10 +12,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from voxnumbers.migrations.columns import Column
+from voxnumbers.migrations.steps import create_partial_index, drop_indexes, replace_primary_key
+
 revision = "0006"
 down_revision = "0005"
-branch_labels = None
-depends_on = None
 
 _KEYS = {
     "number_totals": ["account_id", "country", "status"],
@@ -27,25 +26,17 @@ _KEYS = {
 
 def upgrade() -> None:
     for table, key in _KEYS.items():
-        with op.batch_alter_table(table) as batch:
-            batch.add_column(
-                sa.Column("slot", sa.SmallInteger(), nullable=False, server_default=sa.text("0"))
-            )
-            batch.drop_constraint(f"pk_{table}", type_="primary")
-            batch.create_primary_key(f"pk_{table}", [*key, "slot"])
-        op.create_index(
-            f"ix_{table}_slot",
-            table,
-            ["slot"],
-            postgresql_where=sa.text("slot <> 0"),
-            sqlite_where=sa.text("slot <> 0"),
+        slot: Column = sa.Column(
+            "slot", sa.SmallInteger(), nullable=False, server_default=sa.text("0")
         )
+        replace_primary_key(table, [*key, "slot"], add_column=slot)
+        create_partial_index(table, ["slot"], "slot <> 0", unique=False)
 
 
 def downgrade() -> None:
     for table, key in _KEYS.items():
         columns = ", ".join(key)
-        op.drop_index(f"ix_{table}_slot", table_name=table)
+        drop_indexes(table, ["slot"])
         # Fold every slot into slot 0 before the key loses its slot.
         op.execute(
             f"UPDATE {table} SET total = (SELECT SUM(other.total) FROM {table} AS other "  # noqa: S608
@@ -63,7 +54,4 @@ def downgrade() -> None:
             + f") GROUP BY {columns}"
         )
         op.execute(f"DELETE FROM {table} WHERE slot <> 0")  # noqa: S608
-        with op.batch_alter_table(table) as batch:
-            batch.drop_constraint(f"pk_{table}", type_="primary")
-            batch.create_primary_key(f"pk_{table}", key)
-            batch.drop_column("slot")
+        replace_primary_key(table, key, drop_column="slot")

@@ -5,9 +5,7 @@ Every existing account gets its test row (id ``<account id>_test``, linked to th
 ``numbers`` is keyed by (``e164``, ``account_id``) with a ``live`` flag: a number is owned at
 most once live (a unique index on ``e164`` over live rows) and once per test world.
 
-Revision ID: 0008
-Revises: 0007
-Create Date: 2026-12-04
+Revision 0008, after 0007; created 2026-12-04.
 """
 
 from __future__ import annotations
@@ -15,10 +13,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from voxnumbers.migrations.columns import Column
+from voxnumbers.migrations.steps import create_partial_index, drop_indexes, replace_primary_key
+
 revision = "0008"
 down_revision = "0007"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
@@ -44,20 +43,9 @@ def upgrade() -> None:
         "SELECT id || '_test', name, status, created_at, id FROM accounts "
         "WHERE live_account_id IS NULL"
     )
-    with op.batch_alter_table("numbers") as batch:
-        batch.add_column(
-            sa.Column("live", sa.Boolean(), nullable=False, server_default=sa.text("'1'"))
-        )
-        batch.drop_constraint("pk_numbers", type_="primary")
-        batch.create_primary_key("pk_numbers", ["e164", "account_id"])
-    op.create_index(
-        "ix_numbers_e164",
-        "numbers",
-        ["e164"],
-        unique=True,
-        postgresql_where=sa.text("live"),
-        sqlite_where=sa.text("live"),
-    )
+    live: Column = sa.Column("live", sa.Boolean(), nullable=False, server_default=sa.text("'1'"))
+    replace_primary_key("numbers", ["e164", "account_id"], add_column=live)
+    create_partial_index("numbers", ["e164"], "live", unique=True)
 
 
 def downgrade() -> None:
@@ -78,13 +66,10 @@ def downgrade() -> None:
         "applications",
     ):
         op.execute(f"DELETE FROM {table} WHERE account_id IN ({test_accounts})")  # noqa: S608
-    op.drop_index("ix_numbers_e164", table_name="numbers")
-    with op.batch_alter_table("numbers") as batch:
-        batch.drop_constraint("pk_numbers", type_="primary")
-        batch.create_primary_key("pk_numbers", ["e164"])
-        batch.drop_column("live")
+    drop_indexes("numbers", ["e164"])
+    replace_primary_key("numbers", ["e164"], drop_column="live")
     op.execute("DELETE FROM accounts WHERE live_account_id IS NOT NULL")
-    op.drop_index("ix_accounts_live_account_id", table_name="accounts")
+    drop_indexes("accounts", ["live_account_id"])
     with op.batch_alter_table("accounts") as batch:
         if op.get_bind().dialect.name != "sqlite":  # SQLite's rebuild leaves it out anyway
             batch.drop_constraint("fk_accounts_live_account_id_accounts", type_="foreignkey")
