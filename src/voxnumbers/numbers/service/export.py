@@ -18,7 +18,14 @@ against.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Iterable,
+    Iterator,
+    Sequence,
+)
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, NamedTuple, TypeVar
@@ -57,7 +64,7 @@ async def export_numbers(
     if fmt == "csv":
         yield reference_csv_line(EXPORT_COLUMNS)
     if conn.dialect.name == "postgresql":
-        plain = _plain_csv_lines if fmt == "csv" else _plain_json_lines
+        plain, width = (_plain_csv_lines, 5) if fmt == "csv" else (_plain_json_lines, 12)
         read = repository.exported_batches(conn, account_id, where, order, fmt, BATCH_ROWS)
         async with _closed(_uncancelled(read)) as batches:
             async for batch in batches:
@@ -65,10 +72,12 @@ async def export_numbers(
                     for chunk in _chunked(batch.lines):
                         yield chunk
                     continue
-                lines = batch.plain.decode().split("\n")
-                lines.pop()  # after the last line's end
-                for start in range(0, len(lines), _SLICE_ROWS):
-                    yield plain(lines[start : start + _SLICE_ROWS])
+                # Every field of the batch, row after row, split at once (one call, not
+                # one a row): lines end where fields do.
+                fields = batch.plain.decode().replace("\n", _SEPARATOR).split(_SEPARATOR)
+                fields.pop()  # after the last line's end
+                for start in range(0, len(fields), _SLICE_ROWS * width):
+                    yield plain(fields[start : start + _SLICE_ROWS * width])
         return
     encode = _csv_lines if fmt == "csv" else _json_lines
     stored = repository.stored_rows(conn, account_id, where, order, BATCH_ROWS)
@@ -382,26 +391,31 @@ def _plain_lookup(compute: Callable[[str], Any]) -> _Lookup:
     return _Lookup(compute)
 
 
-def _plain_csv_lines(rows: list[str]) -> bytes:
-    """The CSV lines of plain rows: a profile and a routing are each one lookup of their
-    CSV text, the numbers are checked together (a slice with a number that needs quoting,
-    none the API stores, is written field by field). Seconds only, as ``iso_z`` writes
-    them."""
+def _plain_csv_lines(fields: list[str]) -> bytes:
+    """The CSV lines of plain rows' ``fields`` (five a row, one after the other): a profile
+    and a routing are each one lookup of their CSV text, the numbers are checked together
+    (a slice with a number that needs quoting, none the API stores, is written field by
+    field). Seconds only, as ``iso_z`` writes them."""
     profiles, routings = _plain_lookup(_csv_profile), _plain_lookup(_csv_routing)
-    split = [row.split(_SEPARATOR) for row in rows]
-    numbers = "".join([fields[0] for fields in split])
-    if any(mark in numbers for mark in _QUOTED):
-        return _quoted_plain_csv_lines(split)
+    rows = _rows(fields, 5)
+    if any(mark in "".join(fields[::5]) for mark in _QUOTED):
+        return _quoted_plain_csv_lines(rows)
     return "".join(
         [
             f"{e164},{profiles[profile]},{routings[routing]},"
             f"{created[:10]}T{created[11:19]}Z,{updated[:10]}T{updated[11:19]}Z\n"
-            for e164, profile, routing, created, updated in split
+            for e164, profile, routing, created, updated in rows
         ]
     ).encode()
 
 
-def _quoted_plain_csv_lines(split: list[list[str]]) -> bytes:
+def _rows(fields: list[str], width: int) -> Iterator[tuple[str, ...]]:
+    """``fields`` in rows of ``width``."""
+    columns = iter(fields)
+    return zip(*[columns] * width, strict=True)
+
+
+def _quoted_plain_csv_lines(rows: Iterable[Sequence[str]]) -> bytes:
     return b"".join(
         [
             reference_csv_line(
@@ -413,7 +427,7 @@ def _quoted_plain_csv_lines(split: list[list[str]]) -> bytes:
                     _csv_time(updated),
                 ]
             )
-            for e164, profile, routing, created, updated in split
+            for e164, profile, routing, created, updated in rows
         ]
     )
 
@@ -422,8 +436,9 @@ def _csv_time(plain: str) -> str:
     return f"{plain[:10]}T{plain[11:19]}Z"
 
 
-def _plain_json_lines(rows: list[str]) -> bytes:
-    """The NDJSON lines of plain rows, one ``msgspec`` call for all of them."""
+def _plain_json_lines(fields: list[str]) -> bytes:
+    """The NDJSON lines of plain rows' ``fields`` (twelve a row, one after the other), one
+    ``msgspec`` call for all of them."""
     caps, fees, null = _PLAIN_CAPABILITY_JSON, _plain_fee_raws(), _JSON_NULL
     return _ENCODER.encode_lines(
         [
@@ -455,7 +470,7 @@ def _plain_json_lines(rows: list[str]) -> bytes:
                 application,
                 created,
                 updated,
-            ) in [row.split(_SEPARATOR) for row in rows]
+            ) in _rows(fields, 12)
         ]
     )
 
