@@ -9,19 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
 
 from voxnumbers.accounts.schemas import Caller
-from voxnumbers.events import service
-from voxnumbers.events.schemas import (
-    CreatedWebhook,
-    EventPage,
-    RotatedSecret,
-    Webhook,
-    WebhookDelivery,
-    WebhookDeliveryPage,
-    WebhookPage,
-    WebhookPatch,
-    WebhookRequest,
-    WebhookTestResult,
-)
+from voxnumbers.events import schemas, service
 from voxnumbers.events.types import EventType
 from voxnumbers.kit.pagination import PER_PAGE_DEFAULT, PageNumber, PerPage
 from voxnumbers.settings import Settings
@@ -43,7 +31,7 @@ async def list_events(
     ] = None,
     page: PageNumber = 1,
     per_page: PerPage = PER_PAGE_DEFAULT,
-) -> EventPage:
+) -> schemas.EventPage:
     """The account's events, newest first, with the exact total."""
     return await service.list_events(
         conn, caller.account_id, type=type, e164=e164, page=page, per_page=per_page
@@ -51,7 +39,9 @@ async def list_events(
 
 
 @post("/", summary="Register a webhook endpoint", **answers(201, 400, 409, 413, 415))
-async def create_webhook(conn: Conn, caller: Who, data: JSONBody[WebhookRequest]) -> CreatedWebhook:
+async def create_webhook(
+    conn: Conn, caller: Who, data: JSONBody[schemas.WebhookRequest]
+) -> schemas.CreatedWebhook:
     """Register an endpoint; the answer holds its signing ``secret``, shown only this once."""
     return await service.create_webhook(conn, caller.account_id, data)
 
@@ -59,25 +49,25 @@ async def create_webhook(conn: Conn, caller: Who, data: JSONBody[WebhookRequest]
 @get("/", summary="List webhook endpoints", responses=error_responses(400))
 async def list_webhooks(
     conn: Conn, caller: Who, page: PageNumber = 1, per_page: PerPage = PER_PAGE_DEFAULT
-) -> WebhookPage:
+) -> schemas.WebhookPage:
     return await service.list_webhooks(conn, caller.account_id, page=page, per_page=per_page)
 
 
 @get(_WEBHOOK, summary="Get a webhook endpoint", responses=error_responses(404))
-async def get_webhook(conn: Conn, caller: Who, webhook_id: WebhookId) -> Webhook:
+async def get_webhook(conn: Conn, caller: Who, webhook_id: WebhookId) -> schemas.Webhook:
     return await service.get_webhook(conn, caller.account_id, webhook_id)
 
 
 @delete(_WEBHOOK, summary="Delete a webhook endpoint", **answers(200, 404))
-async def delete_webhook(conn: Conn, caller: Who, webhook_id: WebhookId) -> Webhook:
+async def delete_webhook(conn: Conn, caller: Who, webhook_id: WebhookId) -> schemas.Webhook:
     """Stop delivering to an endpoint; its pending deliveries end. Returns its final state."""
     return await service.delete_webhook(conn, caller.account_id, webhook_id)
 
 
 @patch(_WEBHOOK, summary="Update a webhook endpoint", responses=error_responses(400, 404, 413, 415))
 async def update_webhook(
-    conn: Conn, caller: Who, webhook_id: WebhookId, data: JSONBody[WebhookPatch]
-) -> Webhook:
+    conn: Conn, caller: Who, webhook_id: WebhookId, data: JSONBody[schemas.WebhookPatch]
+) -> schemas.Webhook:
     """Change the ``url``, ``enabled`` or ``event_types`` given; the others stay."""
     return await service.update_webhook(conn, caller.account_id, webhook_id, data)
 
@@ -87,7 +77,7 @@ async def update_webhook(
     summary="Rotate a webhook endpoint's signing secret",
     **answers(200, 404, 409),
 )
-async def rotate_secret(conn: Conn, caller: Who, webhook_id: WebhookId) -> RotatedSecret:
+async def rotate_secret(conn: Conn, caller: Who, webhook_id: WebhookId) -> schemas.RotatedSecret:
     """A new ``secret``, shown only this once; for 24 h deliveries carry a signature with
     each (``t=…,v1=<new>,v1=<old>``)."""
     return await service.rotate_secret(conn, caller.account_id, webhook_id)
@@ -104,7 +94,7 @@ async def list_deliveries(
     webhook_id: WebhookId,
     page: PageNumber = 1,
     per_page: PerPage = PER_PAGE_DEFAULT,
-) -> WebhookDeliveryPage:
+) -> schemas.WebhookDeliveryPage:
     """Status, attempts, last response status and next attempt of each, newest first."""
     return await service.list_deliveries(
         conn, caller.account_id, webhook_id, page=page, per_page=per_page
@@ -121,7 +111,7 @@ async def redeliver(
     caller: Who,
     webhook_id: WebhookId,
     delivery_id: Annotated[str, Parameter(description="The delivery's id (`dlv_…`).")],
-) -> WebhookDelivery:
+) -> schemas.WebhookDelivery:
     """Queue the delivery again, due now; answers its new state."""
     return await service.redeliver(conn, caller.account_id, webhook_id, delivery_id)
 
@@ -134,7 +124,7 @@ async def redeliver(
 )
 async def test_webhook(
     conn: Conn, caller: Who, settings: NamedDependency[Settings], webhook_id: WebhookId
-) -> WebhookTestResult:
+) -> schemas.WebhookTestResult:
     """Send a signed ``webhook.test`` event now and answer the endpoint's response status."""
     return await service.send_test_event(
         conn, caller.account_id, webhook_id, limit_seconds=settings.webhook_timeout_seconds

@@ -11,18 +11,7 @@ from litestar.params import JSONBody, Parameter
 from voxnumbers.accounts.schemas import Caller
 from voxnumbers.kit.pagination import PER_PAGE_DEFAULT, PageNumber, PerPage
 from voxnumbers.settings import Settings
-from voxnumbers.trunks import service
-from voxnumbers.trunks.schemas import (
-    Credential,
-    CredentialPage,
-    CredentialRequest,
-    IpAclEntry,
-    IpAclPage,
-    IpAclRequest,
-    Trunk,
-    TrunkPage,
-    TrunkRequest,
-)
+from voxnumbers.trunks import schemas, service
 from voxnumbers.web.etags import ETAG_HEADER, IF_MATCH_DEPENDENCY, tagged
 from voxnumbers.web.handlers import Conn, Precondition, answers
 from voxnumbers.web.openapi import error_responses
@@ -39,8 +28,11 @@ _BODY_ERRORS = (400, 404, 409, 413, 415)
 
 @post("/", summary="Create a SIP trunk", status_code=201, responses=error_responses(400, 413, 415))
 async def create_trunk(
-    conn: Conn, caller: Who, settings: NamedDependency[Settings], data: JSONBody[TrunkRequest]
-) -> Trunk:
+    conn: Conn,
+    caller: Who,
+    settings: NamedDependency[Settings],
+    data: JSONBody[schemas.TrunkRequest],
+) -> schemas.Trunk:
     return await service.create_trunk(conn, caller.account_id, data, sip_domain=settings.sip_domain)
 
 
@@ -51,7 +43,7 @@ async def list_trunks(
     settings: NamedDependency[Settings],
     page: PageNumber = 1,
     per_page: PerPage = PER_PAGE_DEFAULT,
-) -> TrunkPage:
+) -> schemas.TrunkPage:
     """The account's trunks, oldest first, with the exact total."""
     return await service.list_trunks(
         conn, caller.account_id, page=page, per_page=per_page, sip_domain=settings.sip_domain
@@ -66,7 +58,7 @@ async def list_trunks(
 )
 async def get_trunk(
     conn: Conn, caller: Who, settings: NamedDependency[Settings], trunk_id: TrunkId
-) -> Response[Trunk]:
+) -> Response[schemas.Trunk]:
     return tagged(
         await service.get_trunk(conn, caller.account_id, trunk_id, sip_domain=settings.sip_domain)
     )
@@ -84,8 +76,8 @@ async def replace_trunk(
     settings: NamedDependency[Settings],
     if_match: Precondition,
     trunk_id: TrunkId,
-    data: JSONBody[TrunkRequest],
-) -> Response[Trunk]:
+    data: JSONBody[schemas.TrunkRequest],
+) -> Response[schemas.Trunk]:
     """Replace the whole trunk: optional fields left out return to their defaults."""
     return tagged(
         await service.replace_trunk(
@@ -107,7 +99,7 @@ async def delete_trunk(
     if_match: Precondition,
     trunk_id: TrunkId,
     force: Force = False,
-) -> Trunk:
+) -> schemas.Trunk:
     """Delete the trunk (with its credentials and ACL) and answer its final state
     (`status: "deleted"`; no `ETag`: there is nothing left to read). `409` while numbers
     route to it, unless `force=true`."""
@@ -127,8 +119,8 @@ async def delete_trunk(
     **answers(201, *_BODY_ERRORS),
 )
 async def create_credential(
-    conn: Conn, caller: Who, trunk_id: TrunkId, data: JSONBody[CredentialRequest]
-) -> Credential:
+    conn: Conn, caller: Who, trunk_id: TrunkId, data: JSONBody[schemas.CredentialRequest]
+) -> schemas.Credential:
     """The password is stored as an Argon2id hash and never returned."""
     return await service.create_credential(conn, caller.account_id, trunk_id, data)
 
@@ -144,7 +136,7 @@ async def list_credentials(
     trunk_id: TrunkId,
     page: PageNumber = 1,
     per_page: PerPage = PER_PAGE_DEFAULT,
-) -> CredentialPage:
+) -> schemas.CredentialPage:
     return await service.list_credentials(
         conn, caller.account_id, trunk_id, page=page, per_page=per_page
     )
@@ -160,7 +152,7 @@ async def delete_credential(
     caller: Who,
     trunk_id: TrunkId,
     cred_id: Annotated[str, Parameter(description="The credential's id (`cred_…`).")],
-) -> Credential:
+) -> schemas.Credential:
     return await service.delete_credential(conn, caller.account_id, trunk_id, cred_id)
 
 
@@ -170,8 +162,8 @@ async def delete_credential(
     **answers(201, *_BODY_ERRORS),
 )
 async def create_acl_entry(
-    conn: Conn, caller: Who, trunk_id: TrunkId, data: JSONBody[IpAclRequest]
-) -> IpAclEntry:
+    conn: Conn, caller: Who, trunk_id: TrunkId, data: JSONBody[schemas.IpAclRequest]
+) -> schemas.IpAclEntry:
     """`cidr` is the network of `ip`/`mask` with the host bits cleared."""
     return await service.create_acl_entry(conn, caller.account_id, trunk_id, data)
 
@@ -187,7 +179,7 @@ async def list_acl_entries(
     trunk_id: TrunkId,
     page: PageNumber = 1,
     per_page: PerPage = PER_PAGE_DEFAULT,
-) -> IpAclPage:
+) -> schemas.IpAclPage:
     return await service.list_acl_entries(
         conn, caller.account_id, trunk_id, page=page, per_page=per_page
     )
@@ -203,7 +195,7 @@ async def delete_acl_entry(
     caller: Who,
     trunk_id: TrunkId,
     acl_id: Annotated[str, Parameter(description="The entry's id (`acl_…`).")],
-) -> IpAclEntry:
+) -> schemas.IpAclEntry:
     return await service.delete_acl_entry(conn, caller.account_id, trunk_id, acl_id)
 
 
