@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -12,7 +12,7 @@ from voxnumbers.cli.inventory import inventory_app
 from voxnumbers.cli.numbers import numbers_app
 from voxnumbers.cli.records import in_transaction, print_record, print_records
 from voxnumbers.cli.runtime import as_row, out
-from voxnumbers_client.cli._output import OutputOption, print_row
+from voxnumbers_client.cli._output import OutputFormat, OutputOption, print_row
 
 admin_app = typer.Typer(no_args_is_help=True)
 accounts_app = typer.Typer(no_args_is_help=True, help="Create and list accounts.")
@@ -58,10 +58,8 @@ def create_key(
     """Issue a key and print it (with --output, the key's record and its secret). It is
     shown this once and stored only as a hash."""
     issued = in_transaction(lambda conn: accounts.issue_key(conn, account, test=test))
-    if output is not None:
-        print_row({**as_row(issued.key), "secret": issued.secret}, output)
-        return
-    _print_secret(issued.secret, f"key id {issued.key.id}; store the key now")
+    note = f"key id {issued.key.id}; store the key now"
+    _print_issued(issued.key, "secret", issued.secret, output, note)
 
 
 @keys_app.command("revoke")
@@ -92,10 +90,8 @@ def create_operator_token(
     """Issue an operator token (tvx_op_…) for the admin API and print it (with --output,
     its record and the token). It is shown this once and stored only as a hash."""
     issued = in_transaction(lambda conn: admin.create_operator_token(conn, name))
-    if output is not None:
-        print_row({**as_row(issued.token), "token": issued.secret}, output)
-        return
-    _print_secret(issued.secret, f"token id {issued.token.id}; store the token now")
+    note = f"token id {issued.token.id}; store the token now"
+    _print_issued(issued.token, "token", issued.secret, output, note)
 
 
 @tokens_app.command("list")
@@ -115,7 +111,13 @@ def revoke_operator_token(
     print_record(token, output, f"revoked {token.id} ({token.hint})")
 
 
-def _print_secret(secret: str, note: str) -> None:
-    """A secret shown this once, and what it is (dimmed)."""
+def _print_issued(
+    record: Any, secret_field: str, secret: str, output: OutputFormat | None, note: str
+) -> None:
+    """A secret shown this once: for a person, alone and then ``note`` (dimmed); with
+    ``--output``, the record it belongs to with the secret as ``secret_field``."""
+    if output is not None:
+        print_row({**as_row(record), secret_field: secret}, output)
+        return
     out.print(secret, highlight=False, soft_wrap=True)
     out.print(f"[dim]{note}, it cannot be shown again[/dim]", highlight=False)
