@@ -8,9 +8,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import delete, get, post
-from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.admin import service
 from voxnumbers.admin.schemas import (
@@ -34,22 +32,18 @@ from voxnumbers.kit.pagination import PER_PAGE_DEFAULT, PageNumber, PerPage
 from voxnumbers.numbers import service as numbers
 from voxnumbers.numbers.schemas import Number
 from voxnumbers.vocabulary import NumberType
+from voxnumbers.web.handlers import Conn, answers
 from voxnumbers.web.openapi import error_responses
 
-Conn = NamedDependency[AsyncConnection]
 AccountId = Annotated[str, Parameter(description="The account's id (`acc_…`).", max_length=40)]
 KeyId = Annotated[str, Parameter(description="The key's id (`key_…`).", max_length=40)]
 E164Path = Annotated[
     str, Parameter(description="The number: `+14155551234`, `%2B14155551234` or `14155551234`.")
 ]
+_NUMBER = "/numbers/{e164:str}"
 
 
-@post(
-    "/accounts",
-    summary="Create an account",
-    status_code=201,
-    responses=error_responses(400, 409, 413, 415),
-)
+@post("/accounts", summary="Create an account", **answers(201, 400, 409, 413, 415))
 async def create_account(conn: Conn, data: JSONBody[AccountCreate]) -> AccountView:
     return await service.create_account(conn, data.name)
 
@@ -70,8 +64,7 @@ async def get_account(conn: Conn, account_id: AccountId) -> AccountView:
 @post(
     "/accounts/{account_id:str}/keys",
     summary="Issue an API key",
-    status_code=201,
-    responses=error_responses(400, 404, 409, 413, 415),
+    **answers(201, 400, 404, 409, 413, 415),
 )
 async def create_key(conn: Conn, account_id: AccountId, data: JSONBody[KeyCreate]) -> CreatedKey:
     """A new key of the account; the answer holds the ``secret``, shown only this once."""
@@ -88,12 +81,7 @@ async def list_keys(conn: Conn, account_id: AccountId) -> KeyPage:
     return await service.list_keys(conn, account_id)
 
 
-@post(
-    "/keys/{key_id:str}/revoke",
-    summary="Revoke an API key",
-    status_code=200,
-    responses=error_responses(404, 409),
-)
+@post("/keys/{key_id:str}/revoke", summary="Revoke an API key", **answers(200, 404, 409))
 async def revoke_key(conn: Conn, key_id: KeyId) -> KeyView:
     """Requests with the key are refused from now on; answers its final state."""
     return await service.revoke_key(conn, key_id)
@@ -135,44 +123,24 @@ async def list_inventory(
     )
 
 
-@delete(
-    "/inventory/{e164:str}",
-    summary="Remove a number from sale",
-    status_code=200,
-    responses=error_responses(400, 404, 409),
-)
+@delete("/inventory/{e164:str}", summary="Remove a number from sale", **answers(200, 400, 404, 409))
 async def remove_inventory(conn: Conn, e164: E164Path) -> AvailableNumber:
     """Take a number off sale; answers what was removed."""
     return await inventory.remove_from_inventory(conn, e164)
 
 
-@post(
-    "/numbers/{e164:str}/activate",
-    summary="Activate a pending number",
-    status_code=200,
-    responses=error_responses(400, 404, 409),
-)
+@post(f"{_NUMBER}/activate", summary="Activate a pending number", **answers(200, 400, 404, 409))
 async def activate_number(conn: Conn, e164: E164Path) -> Number:
     return await numbers.activate(conn, e164)
 
 
-@post(
-    "/numbers/{e164:str}/suspend",
-    summary="Suspend a number",
-    status_code=200,
-    responses=error_responses(400, 404, 409, 413, 415),
-)
+@post(f"{_NUMBER}/suspend", summary="Suspend a number", **answers(200, 400, 404, 409, 413, 415))
 async def suspend_number(conn: Conn, e164: E164Path, data: JSONBody[SuspendRequest]) -> Number:
     """Active to suspended; the reason is sent in the ``number.suspended`` event."""
     return await numbers.suspend(conn, e164, data.reason)
 
 
-@post(
-    "/numbers/{e164:str}/reinstate",
-    summary="Reinstate a suspended number",
-    status_code=200,
-    responses=error_responses(400, 404, 409),
-)
+@post(f"{_NUMBER}/reinstate", summary="Reinstate a suspended number", **answers(200, 400, 404, 409))
 async def reinstate_number(conn: Conn, e164: E164Path) -> Number:
     return await numbers.reinstate(conn, e164)
 

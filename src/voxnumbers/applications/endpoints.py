@@ -11,7 +11,6 @@ from typing import Annotated
 from litestar import Response, Router, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.accounts.schemas import Caller
 from voxnumbers.applications import service
@@ -21,28 +20,22 @@ from voxnumbers.applications.schemas import (
     ApplicationPage,
     ApplicationPatch,
 )
-from voxnumbers.kit.etags import IfMatch
 from voxnumbers.kit.pagination import PER_PAGE_DEFAULT, PageNumber, PerPage
 from voxnumbers.web.etags import ETAG_HEADER, IF_MATCH_DEPENDENCY, tagged
+from voxnumbers.web.handlers import Conn, Precondition, answers
 from voxnumbers.web.openapi import error_responses
 
 _COLLECTION = "/account/{account_id:str}/applications"
 _ONE = f"{_COLLECTION}/{{app_id:str}}"
 _ONE_COMPAT = "/voice/applications/{app_id:str}"
 
+Who = NamedDependency[Caller]
 AppId = Annotated[str, Parameter(description="The application's id (`app_…`).")]
 
 
-@post(
-    _COLLECTION,
-    summary="Create a voice application",
-    status_code=201,
-    responses=error_responses(400, 413, 415),
-)
+@post(_COLLECTION, summary="Create a voice application", **answers(201, 400, 413, 415))
 async def create_application(
-    conn: NamedDependency[AsyncConnection],
-    caller: NamedDependency[Caller],
-    data: JSONBody[ApplicationCreate],
+    conn: Conn, caller: Who, data: JSONBody[ApplicationCreate]
 ) -> Application:
     """`webhook_secret` is write-only: the response says only `has_webhook_secret`."""
     return await service.create_application(conn, caller.account_id, data)
@@ -50,10 +43,7 @@ async def create_application(
 
 @get(_COLLECTION, summary="List voice applications", responses=error_responses(400))
 async def list_applications(
-    conn: NamedDependency[AsyncConnection],
-    caller: NamedDependency[Caller],
-    page: PageNumber = 1,
-    per_page: PerPage = PER_PAGE_DEFAULT,
+    conn: Conn, caller: Who, page: PageNumber = 1, per_page: PerPage = PER_PAGE_DEFAULT
 ) -> ApplicationPage:
     """The account's applications, oldest first, with the exact total."""
     return await service.list_applications(conn, caller.account_id, page=page, per_page=per_page)
@@ -65,9 +55,7 @@ async def list_applications(
     responses=error_responses(400, 404),
     response_headers=ETAG_HEADER,
 )
-async def get_application(
-    conn: NamedDependency[AsyncConnection], caller: NamedDependency[Caller], app_id: AppId
-) -> Response[Application]:
+async def get_application(conn: Conn, caller: Who, app_id: AppId) -> Response[Application]:
     return tagged(await service.get_application(conn, caller.account_id, app_id))
 
 
@@ -78,11 +66,7 @@ async def get_application(
     response_headers=ETAG_HEADER,
 )
 async def update_application(
-    conn: NamedDependency[AsyncConnection],
-    caller: NamedDependency[Caller],
-    if_match: NamedDependency[IfMatch | None],
-    app_id: AppId,
-    data: JSONBody[ApplicationPatch],
+    conn: Conn, caller: Who, if_match: Precondition, app_id: AppId, data: JSONBody[ApplicationPatch]
 ) -> Response[Application]:
     """Only the fields given change; `null` clears a URL or the webhook secret."""
     return tagged(
@@ -90,16 +74,11 @@ async def update_application(
     )
 
 
-@delete(
-    _ONE,
-    summary="Delete a voice application",
-    status_code=200,
-    responses=error_responses(400, 404, 409, 412),
-)
+@delete(_ONE, summary="Delete a voice application", **answers(200, 400, 404, 409, 412))
 async def delete_application(
-    conn: NamedDependency[AsyncConnection],
-    caller: NamedDependency[Caller],
-    if_match: NamedDependency[IfMatch | None],
+    conn: Conn,
+    caller: Who,
+    if_match: Precondition,
     app_id: AppId,
     force: Annotated[
         bool,

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 from litestar import Router, get
 from litestar.di import NamedDependency
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.accounts.schemas import Caller
 from voxnumbers.audit import service
 from voxnumbers.audit.schemas import ActorId, AuditPage, Cursor, Limit, ObjectId, ObjectType, Since
+from voxnumbers.web.handlers import Conn
 from voxnumbers.web.openapi import error_responses
+
+Who = NamedDependency[Caller]
 
 
 @get("/", summary="List the account's audit log", responses=error_responses(400))
 async def account_audit_log(
-    conn: NamedDependency[AsyncConnection],
-    caller: NamedDependency[Caller],
+    conn: Conn,
+    caller: Who,
     object_type: ObjectType = None,
     object_id: ObjectId = None,
     actor_id: ActorId = None,

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from voxnumbers.accounts import service as accounts
-from voxnumbers.accounts.schemas import Account, ApiKey, IssuedKey
 from voxnumbers.admin import service as admin
-from voxnumbers.admin.schemas import IssuedOperatorToken, OperatorToken
 from voxnumbers.cli.inventory import inventory_app
 from voxnumbers.cli.numbers import numbers_app
-from voxnumbers.cli.runtime import as_row, out, run_with_database
-from voxnumbers.db.engine import Database
-from voxnumbers_client.cli._output import OutputOption, print_row, print_rows
+from voxnumbers.cli.records import in_transaction, print_record, print_records
+from voxnumbers.cli.runtime import as_row, out
+from voxnumbers_client.cli._output import OutputFormat, OutputOption, print_row
 
 admin_app = typer.Typer(no_args_is_help=True)
 accounts_app = typer.Typer(no_args_is_help=True, help="Create and list accounts.")
@@ -40,27 +38,15 @@ def create_account(
     output: OutputOption = None,
 ) -> None:
     """Create an account and print its id (with --output, the whole account)."""
-
-    async def _create(database: Database) -> Account:
-        async with database.transaction() as conn:
-            return await accounts.create_account(conn, name)
-
-    account = run_with_database(_create)
-    if output is None:
-        out.print(account.id, highlight=False)
-    else:
-        print_row(as_row(account), output)
+    account = in_transaction(lambda conn: accounts.create_account(conn, name))
+    print_record(account, output, account.id)
 
 
 @accounts_app.command("list")
 def list_accounts(output: OutputOption = None) -> None:
     """List every account."""
-
-    async def _list(database: Database) -> list[Account]:
-        async with database.transaction(write=False) as conn:
-            return await accounts.list_accounts(conn)
-
-    print_rows([as_row(a) for a in run_with_database(_list)], ACCOUNT_COLUMNS, output)
+    accounts_listed = in_transaction(accounts.list_accounts, write=False)
+    print_records(accounts_listed, ACCOUNT_COLUMNS, output)
 
 
 @keys_app.command("create")
@@ -71,20 +57,9 @@ def create_key(
 ) -> None:
     """Issue a key and print it (with --output, the key's record and its secret). It is
     shown this once and stored only as a hash."""
-
-    async def _issue(database: Database) -> IssuedKey:
-        async with database.transaction() as conn:
-            return await accounts.issue_key(conn, account, test=test)
-
-    issued = run_with_database(_issue)
-    if output is not None:
-        print_row({**as_row(issued.key), "secret": issued.secret}, output)
-        return
-    out.print(issued.secret, highlight=False, soft_wrap=True)
-    out.print(
-        f"[dim]key id {issued.key.id}; store the key now, it cannot be shown again[/dim]",
-        highlight=False,
-    )
+    issued = in_transaction(lambda conn: accounts.issue_key(conn, account, test=test))
+    note = f"key id {issued.key.id}; store the key now"
+    _print_issued(issued.key, "secret", issued.secret, output, note)
 
 
 @keys_app.command("revoke")
@@ -93,16 +68,8 @@ def revoke_key(
     output: OutputOption = None,
 ) -> None:
     """Revoke a key: requests using it are refused from now on."""
-
-    async def _revoke(database: Database) -> ApiKey:
-        async with database.transaction() as conn:
-            return await accounts.revoke_key(conn, key_id)
-
-    key = run_with_database(_revoke)
-    if output is None:
-        out.print(f"revoked {key.id} ({key.hint})", highlight=False)
-    else:
-        print_row(as_row(key), output)
+    key = in_transaction(lambda conn: accounts.revoke_key(conn, key_id))
+    print_record(key, output, f"revoked {key.id} ({key.hint})")
 
 
 @keys_app.command("list")
@@ -111,12 +78,8 @@ def list_keys(
     output: OutputOption = None,
 ) -> None:
     """List an account's keys (hints only; secrets are never stored)."""
-
-    async def _list(database: Database) -> list[ApiKey]:
-        async with database.transaction(write=False) as conn:
-            return await accounts.list_keys(conn, account)
-
-    print_rows([as_row(k) for k in run_with_database(_list)], KEY_COLUMNS, output)
+    keys = in_transaction(lambda conn: accounts.list_keys(conn, account), write=False)
+    print_records(keys, KEY_COLUMNS, output)
 
 
 @tokens_app.command("create")
@@ -126,31 +89,16 @@ def create_operator_token(
 ) -> None:
     """Issue an operator token (tvx_op_…) for the admin API and print it (with --output,
     its record and the token). It is shown this once and stored only as a hash."""
-
-    async def _issue(database: Database) -> IssuedOperatorToken:
-        async with database.transaction() as conn:
-            return await admin.create_operator_token(conn, name)
-
-    issued = run_with_database(_issue)
-    if output is not None:
-        print_row({**as_row(issued.token), "token": issued.secret}, output)
-        return
-    out.print(issued.secret, highlight=False, soft_wrap=True)
-    out.print(
-        f"[dim]token id {issued.token.id}; store the token now, it cannot be shown again[/dim]",
-        highlight=False,
-    )
+    issued = in_transaction(lambda conn: admin.create_operator_token(conn, name))
+    note = f"token id {issued.token.id}; store the token now"
+    _print_issued(issued.token, "token", issued.secret, output, note)
 
 
 @tokens_app.command("list")
 def list_operator_tokens(output: OutputOption = None) -> None:
     """List operator tokens (hints only; tokens are never stored)."""
-
-    async def _list(database: Database) -> list[OperatorToken]:
-        async with database.transaction(write=False) as conn:
-            return await admin.list_operator_tokens(conn)
-
-    print_rows([as_row(t) for t in run_with_database(_list)], TOKEN_COLUMNS, output)
+    tokens = in_transaction(admin.list_operator_tokens, write=False)
+    print_records(tokens, TOKEN_COLUMNS, output)
 
 
 @tokens_app.command("revoke")
@@ -159,13 +107,17 @@ def revoke_operator_token(
     output: OutputOption = None,
 ) -> None:
     """Revoke an operator token: the admin API refuses it from now on."""
+    token = in_transaction(lambda conn: admin.revoke_operator_token(conn, token_id))
+    print_record(token, output, f"revoked {token.id} ({token.hint})")
 
-    async def _revoke(database: Database) -> OperatorToken:
-        async with database.transaction() as conn:
-            return await admin.revoke_operator_token(conn, token_id)
 
-    token = run_with_database(_revoke)
-    if output is None:
-        out.print(f"revoked {token.id} ({token.hint})", highlight=False)
-    else:
-        print_row(as_row(token), output)
+def _print_issued(
+    record: Any, secret_field: str, secret: str, output: OutputFormat | None, note: str
+) -> None:
+    """A secret shown this once: for a person, alone and then ``note`` (dimmed); with
+    ``--output``, the record it belongs to with the secret as ``secret_field``."""
+    if output is not None:
+        print_row({**as_row(record), secret_field: secret}, output)
+        return
+    out.print(secret, highlight=False, soft_wrap=True)
+    out.print(f"[dim]{note}, it cannot be shown again[/dim]", highlight=False)

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from voxnumbers.cli.runtime import as_row, out, run_with_database
-from voxnumbers.db.engine import Database
+from voxnumbers.cli.records import in_transaction, print_record
+from voxnumbers.cli.runtime import out, run_with_database
 from voxnumbers.numbers import service
 from voxnumbers.numbers.schemas import Number
 from voxnumbers.ops.maintenance import return_cooled_off_numbers
@@ -23,15 +23,8 @@ E164 = Annotated[str, typer.Argument(help="The number, e.g. +14155551234.")]
 def _apply(
     change: Callable[[AsyncConnection], Awaitable[Number]], output: OutputFormat | None
 ) -> None:
-    async def _run(database: Database) -> Number:
-        async with database.transaction() as conn:
-            return await change(conn)
-
-    number = run_with_database(_run)
-    if output is None:
-        out.print(f"{number.e164} is now {number.status}", highlight=False)
-    else:
-        print_row(as_row(number), output)
+    number = in_transaction(change)
+    print_record(number, output, f"{number.e164} is now {number.status}")
 
 
 @numbers_app.command("activate")

@@ -7,20 +7,22 @@ from typing import Annotated
 from litestar import Router, get
 from litestar.di import NamedDependency
 from litestar.params import Parameter
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.accounts.schemas import Caller
 from voxnumbers.inventory import service
 from voxnumbers.inventory.schemas import AvailableNumberPage
 from voxnumbers.kit.pagination import PER_PAGE_DEFAULT, PageNumber, PerPage
 from voxnumbers.vocabulary import Capability, NumberType
+from voxnumbers.web.handlers import Conn
 from voxnumbers.web.openapi import error_responses
+
+Who = NamedDependency[Caller]
 
 
 @get("/numbers", summary="Search numbers available to buy", responses=error_responses(400))
 async def search_inventory(
-    conn: NamedDependency[AsyncConnection],
-    caller: NamedDependency[Caller],
+    conn: Conn,
+    caller: Who,
     country: Annotated[str | None, Parameter(description="ISO 3166-1 alpha-2 code.")] = None,
     type: Annotated[NumberType | None, Parameter(description="local, toll_free or mobile.")] = None,
     region: Annotated[str | None, Parameter(max_length=100)] = None,

@@ -9,7 +9,6 @@ from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody, Parameter
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.accounts.schemas import Caller
 from voxnumbers.jobs import service
@@ -25,10 +24,10 @@ from voxnumbers.jobs.schemas import (
 )
 from voxnumbers.kit.pagination import PER_PAGE_DEFAULT, PageNumber, PerPage
 from voxnumbers.settings import Settings
+from voxnumbers.web.handlers import Conn, answers
 from voxnumbers.web.json import JsonResponse
 from voxnumbers.web.openapi import error_responses
 
-Conn = NamedDependency[AsyncConnection]
 Who = NamedDependency[Caller]
 JobId = Annotated[str, Parameter(description="The job's id (`job_…`).")]
 
@@ -59,10 +58,7 @@ LOCATION_HEADER = [
     tags=["numbers"],
 )
 async def start_bulk(
-    conn: Conn,
-    caller: Who,
-    settings: NamedDependency[Settings],
-    data: JSONBody[BulkRequest],
+    conn: Conn, caller: Who, settings: NamedDependency[Settings], data: JSONBody[BulkRequest]
 ) -> Response[Job]:
     """A job that changes every listed (or filtered) number as its single-number endpoint
     would, run in the background: ``202`` with the job and its ``Location``. With
@@ -115,12 +111,7 @@ async def list_results(
     )
 
 
-@post(
-    "/jobs/{job_id:str}/cancel",
-    summary="Cancel a bulk job",
-    status_code=200,
-    responses=error_responses(400, 404, 409, 415),
-)
+@post("/jobs/{job_id:str}/cancel", summary="Cancel a bulk job", **answers(200, 400, 404, 409, 415))
 async def cancel_job(conn: Conn, caller: Who, job_id: JobId) -> Job:
     """Stop the job after the numbers in hand; what it changed stays changed."""
     return await service.cancel_job(conn, caller.account_id, job_id)

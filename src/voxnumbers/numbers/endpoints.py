@@ -11,10 +11,8 @@ from litestar.di import NamedDependency, Provide
 from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody, Parameter
 from litestar.response import Stream
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.accounts.schemas import Caller
-from voxnumbers.kit.etags import IfMatch
 from voxnumbers.kit.pagination import PER_PAGE_DEFAULT, PerPage
 from voxnumbers.numbers import service
 from voxnumbers.numbers.schemas import (
@@ -39,9 +37,11 @@ from voxnumbers.web.etags import (
     tagged,
     tagged_as,
 )
+from voxnumbers.web.handlers import Conn, Precondition, answers
 from voxnumbers.web.openapi import also_answered_as, error_responses
 from voxnumbers.web.unitofwork import unit_of_work
 
+Who = NamedDependency[Caller]
 CountryCode = Annotated[
     str | None, Parameter(description="ISO 3166-1 alpha-2 country code, case-insensitive.")
 ]
@@ -102,8 +102,8 @@ Sort = Annotated[SortKey, Parameter(description="Order; `-` for descending. Then
 # the two moves the page by that write, as it would between two requests.
 @get("/", summary="List your numbers", responses=error_responses(400), opt={"snapshot": False})
 async def list_numbers(
-    conn: NamedDependency[AsyncConnection],
-    caller: NamedDependency[Caller],
+    conn: Conn,
+    caller: Who,
     filters: Filters,
     page: Annotated[
         int | None,
@@ -147,7 +147,7 @@ async def list_numbers(
 )
 async def export_numbers(
     request: Request[Any, Any, Any],
-    caller: NamedDependency[Caller],
+    caller: Who,
     filters: Filters,
     format: Annotated[Literal["csv", "ndjson"], Parameter(description="csv or ndjson.")] = "csv",
     sort: Sort = "created_at",
@@ -175,9 +175,7 @@ async def export_numbers(
     responses=error_responses(400, 404),
     response_headers=ETAG_HEADER,
 )
-async def get_number(
-    conn: NamedDependency[AsyncConnection], caller: NamedDependency[Caller], e164: E164Path
-) -> Response[Number]:
+async def get_number(conn: Conn, caller: Who, e164: E164Path) -> Response[Number]:
     """One number. A released one (cooling off) adds ``released_at`` and ``available_after``
     after the number object's keys, as ``status=released`` lists do."""
     return tagged(await service.get_number(conn, caller.account_id, e164))
@@ -186,21 +184,13 @@ async def get_number(
 @post(
     "/purchase-from-inventory",
     summary="Buy a number from inventory",
-    status_code=201,
-    responses=error_responses(400, 404, 409, 413, 415),
+    **answers(201, 400, 404, 409, 413, 415),
 )
-async def purchase_number(
-    conn: NamedDependency[AsyncConnection],
-    caller: NamedDependency[Caller],
-    data: JSONBody[PurchaseRequest],
-) -> Number:
+async def purchase_number(conn: Conn, caller: Who, data: JSONBody[PurchaseRequest]) -> Number:
     """Buy a number; of concurrent buyers exactly one succeeds, the others get ``409``."""
     return await service.purchase_number(conn, caller.account_id, data)
 
 
-Conn = NamedDependency[AsyncConnection]
-Who = NamedDependency[Caller]
-Precondition = NamedDependency[IfMatch | None]
 NumberAnswer = TypeVar("NumberAnswer", Routing, Release)
 
 
@@ -215,16 +205,11 @@ async def _with_number_etag(
 @post(
     "/{e164:str}/assign",
     summary="Route a number to a SIP trunk",
-    status_code=200,
-    responses=error_responses(400, 404, 409, 412, 413, 415),
+    **answers(200, 400, 404, 409, 412, 413, 415),
     response_headers=ROUTING_ETAG_HEADER,
 )
 async def assign_trunk(
-    conn: Conn,
-    caller: Who,
-    if_match: Precondition,
-    e164: E164Path,
-    data: JSONBody[RoutingTarget],
+    conn: Conn, caller: Who, if_match: Precondition, e164: E164Path, data: JSONBody[RoutingTarget]
 ) -> Response[Routing]:
     """Route to a trunk of the account; an application, if any, is cleared."""
     routing = await service.assign_trunk(
@@ -236,8 +221,7 @@ async def assign_trunk(
 @delete(
     "/{e164:str}/assign",
     summary="Remove a number's SIP trunk",
-    status_code=200,
-    responses=error_responses(400, 404, 409, 412),
+    **answers(200, 400, 404, 409, 412),
     response_headers=ROUTING_ETAG_HEADER,
 )
 async def unassign_trunk(
@@ -251,8 +235,7 @@ async def unassign_trunk(
 @post(
     "/{e164:str}/application",
     summary="Route a number to a voice application",
-    status_code=200,
-    responses=error_responses(400, 404, 409, 412, 413, 415),
+    **answers(200, 400, 404, 409, 412, 413, 415),
     response_headers=ROUTING_ETAG_HEADER,
 )
 async def assign_application(
@@ -272,8 +255,7 @@ async def assign_application(
 @delete(
     "/{e164:str}/application",
     summary="Remove a number's voice application",
-    status_code=200,
-    responses=error_responses(400, 404, 409, 412),
+    **answers(200, 400, 404, 409, 412),
     response_headers=ROUTING_ETAG_HEADER,
 )
 async def unassign_application(
@@ -298,8 +280,7 @@ async def preview_release(
 @delete(
     "/{e164:str}",
     summary="Release a number",
-    status_code=200,
-    responses=error_responses(400, 404, 409, 412),
+    **answers(200, 400, 404, 409, 412),
     response_headers=ROUTING_ETAG_HEADER,
 )
 async def release_number(
@@ -319,8 +300,7 @@ async def release_number(
 @post(
     "/{e164:str}/cancel-release",
     summary="Undo a release while cooling off",
-    status_code=200,
-    responses=error_responses(400, 404, 409, 412, 415),
+    **answers(200, 400, 404, 409, 412, 415),
     response_headers=ETAG_HEADER,
 )
 async def cancel_release(

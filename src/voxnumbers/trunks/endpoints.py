@@ -7,26 +7,16 @@ from typing import Annotated
 from litestar import Response, Router, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.accounts.schemas import Caller
-from voxnumbers.kit.etags import IfMatch
 from voxnumbers.kit.pagination import PER_PAGE_DEFAULT, PageNumber, PerPage
 from voxnumbers.settings import Settings
-from voxnumbers.trunks import service
-from voxnumbers.trunks.schemas import (
-    Credential,
-    CredentialPage,
-    CredentialRequest,
-    IpAclEntry,
-    IpAclPage,
-    IpAclRequest,
-    Trunk,
-    TrunkPage,
-    TrunkRequest,
-)
+from voxnumbers.trunks import schemas, service
 from voxnumbers.web.etags import ETAG_HEADER, IF_MATCH_DEPENDENCY, tagged
+from voxnumbers.web.handlers import Conn, Precondition, answers
 from voxnumbers.web.openapi import error_responses
+
+Who = NamedDependency[Caller]
 
 TrunkId = Annotated[str, Parameter(description="The trunk's id (`trunk_…`).")]
 Force = Annotated[
@@ -38,22 +28,22 @@ _BODY_ERRORS = (400, 404, 409, 413, 415)
 
 @post("/", summary="Create a SIP trunk", status_code=201, responses=error_responses(400, 413, 415))
 async def create_trunk(
-    conn: NamedDependency[AsyncConnection],
-    caller: NamedDependency[Caller],
+    conn: Conn,
+    caller: Who,
     settings: NamedDependency[Settings],
-    data: JSONBody[TrunkRequest],
-) -> Trunk:
+    data: JSONBody[schemas.TrunkRequest],
+) -> schemas.Trunk:
     return await service.create_trunk(conn, caller.account_id, data, sip_domain=settings.sip_domain)
 
 
 @get("/", summary="List SIP trunks", responses=error_responses(400))
 async def list_trunks(
-    conn: NamedDependency[AsyncConnection],
-    caller: NamedDependency[Caller],
+    conn: Conn,
+    caller: Who,
     settings: NamedDependency[Settings],
     page: PageNumber = 1,
     per_page: PerPage = PER_PAGE_DEFAULT,
-) -> TrunkPage:
+) -> schemas.TrunkPage:
     """The account's trunks, oldest first, with the exact total."""
     return await service.list_trunks(
         conn, caller.account_id, page=page, per_page=per_page, sip_domain=settings.sip_domain
@@ -67,11 +57,8 @@ async def list_trunks(
     response_headers=ETAG_HEADER,
 )
 async def get_trunk(
-    conn: NamedDependency[AsyncConnection],
-    caller: NamedDependency[Caller],
-    settings: NamedDependency[Settings],
-    trunk_id: TrunkId,
-) -> Response[Trunk]:
+    conn: Conn, caller: Who, settings: NamedDependency[Settings], trunk_id: TrunkId
+) -> Response[schemas.Trunk]:
     return tagged(
         await service.get_trunk(conn, caller.account_id, trunk_id, sip_domain=settings.sip_domain)
     )
@@ -84,13 +71,13 @@ async def get_trunk(
     response_headers=ETAG_HEADER,
 )
 async def replace_trunk(
-    conn: NamedDependency[AsyncConnection],
-    caller: NamedDependency[Caller],
+    conn: Conn,
+    caller: Who,
     settings: NamedDependency[Settings],
-    if_match: NamedDependency[IfMatch | None],
+    if_match: Precondition,
     trunk_id: TrunkId,
-    data: JSONBody[TrunkRequest],
-) -> Response[Trunk]:
+    data: JSONBody[schemas.TrunkRequest],
+) -> Response[schemas.Trunk]:
     """Replace the whole trunk: optional fields left out return to their defaults."""
     return tagged(
         await service.replace_trunk(
@@ -104,20 +91,15 @@ async def replace_trunk(
     )
 
 
-@delete(
-    "/{trunk_id:str}",
-    summary="Delete a SIP trunk",
-    status_code=200,
-    responses=error_responses(400, 404, 409, 412),
-)
+@delete("/{trunk_id:str}", summary="Delete a SIP trunk", **answers(200, 400, 404, 409, 412))
 async def delete_trunk(
-    conn: NamedDependency[AsyncConnection],
-    caller: NamedDependency[Caller],
+    conn: Conn,
+    caller: Who,
     settings: NamedDependency[Settings],
-    if_match: NamedDependency[IfMatch | None],
+    if_match: Precondition,
     trunk_id: TrunkId,
     force: Force = False,
-) -> Trunk:
+) -> schemas.Trunk:
     """Delete the trunk (with its credentials and ACL) and answer its final state
     (`status: "deleted"`; no `ETag`: there is nothing left to read). `409` while numbers
     route to it, unless `force=true`."""
@@ -134,15 +116,11 @@ async def delete_trunk(
 @post(
     "/{trunk_id:str}/credentials",
     summary="Add a credential to a SIP trunk",
-    status_code=201,
-    responses=error_responses(*_BODY_ERRORS),
+    **answers(201, *_BODY_ERRORS),
 )
 async def create_credential(
-    conn: NamedDependency[AsyncConnection],
-    caller: NamedDependency[Caller],
-    trunk_id: TrunkId,
-    data: JSONBody[CredentialRequest],
-) -> Credential:
+    conn: Conn, caller: Who, trunk_id: TrunkId, data: JSONBody[schemas.CredentialRequest]
+) -> schemas.Credential:
     """The password is stored as an Argon2id hash and never returned."""
     return await service.create_credential(conn, caller.account_id, trunk_id, data)
 
@@ -153,12 +131,12 @@ async def create_credential(
     responses=error_responses(400, 404),
 )
 async def list_credentials(
-    conn: NamedDependency[AsyncConnection],
-    caller: NamedDependency[Caller],
+    conn: Conn,
+    caller: Who,
     trunk_id: TrunkId,
     page: PageNumber = 1,
     per_page: PerPage = PER_PAGE_DEFAULT,
-) -> CredentialPage:
+) -> schemas.CredentialPage:
     return await service.list_credentials(
         conn, caller.account_id, trunk_id, page=page, per_page=per_page
     )
@@ -167,30 +145,25 @@ async def list_credentials(
 @delete(
     "/{trunk_id:str}/credentials/{cred_id:str}",
     summary="Remove a credential from a SIP trunk",
-    status_code=200,
-    responses=error_responses(400, 404),
+    **answers(200, 400, 404),
 )
 async def delete_credential(
-    conn: NamedDependency[AsyncConnection],
-    caller: NamedDependency[Caller],
+    conn: Conn,
+    caller: Who,
     trunk_id: TrunkId,
     cred_id: Annotated[str, Parameter(description="The credential's id (`cred_…`).")],
-) -> Credential:
+) -> schemas.Credential:
     return await service.delete_credential(conn, caller.account_id, trunk_id, cred_id)
 
 
 @post(
     "/{trunk_id:str}/ip-acl",
     summary="Add an address range to a SIP trunk's IP ACL",
-    status_code=201,
-    responses=error_responses(*_BODY_ERRORS),
+    **answers(201, *_BODY_ERRORS),
 )
 async def create_acl_entry(
-    conn: NamedDependency[AsyncConnection],
-    caller: NamedDependency[Caller],
-    trunk_id: TrunkId,
-    data: JSONBody[IpAclRequest],
-) -> IpAclEntry:
+    conn: Conn, caller: Who, trunk_id: TrunkId, data: JSONBody[schemas.IpAclRequest]
+) -> schemas.IpAclEntry:
     """`cidr` is the network of `ip`/`mask` with the host bits cleared."""
     return await service.create_acl_entry(conn, caller.account_id, trunk_id, data)
 
@@ -201,12 +174,12 @@ async def create_acl_entry(
     responses=error_responses(400, 404),
 )
 async def list_acl_entries(
-    conn: NamedDependency[AsyncConnection],
-    caller: NamedDependency[Caller],
+    conn: Conn,
+    caller: Who,
     trunk_id: TrunkId,
     page: PageNumber = 1,
     per_page: PerPage = PER_PAGE_DEFAULT,
-) -> IpAclPage:
+) -> schemas.IpAclPage:
     return await service.list_acl_entries(
         conn, caller.account_id, trunk_id, page=page, per_page=per_page
     )
@@ -215,15 +188,14 @@ async def list_acl_entries(
 @delete(
     "/{trunk_id:str}/ip-acl/{acl_id:str}",
     summary="Remove an entry from a SIP trunk's IP ACL",
-    status_code=200,
-    responses=error_responses(400, 404),
+    **answers(200, 400, 404),
 )
 async def delete_acl_entry(
-    conn: NamedDependency[AsyncConnection],
-    caller: NamedDependency[Caller],
+    conn: Conn,
+    caller: Who,
     trunk_id: TrunkId,
     acl_id: Annotated[str, Parameter(description="The entry's id (`acl_…`).")],
-) -> IpAclEntry:
+) -> schemas.IpAclEntry:
     return await service.delete_acl_entry(conn, caller.account_id, trunk_id, acl_id)
 
 
