@@ -41,7 +41,7 @@ Set up rather than fuzzed, and why:
 
 - rate limiting is off (``rate_limit_per_minute=0``): a few thousand requests of one key
   would be answered ``429`` (documented, so conforming, but hiding everything else). Rate
-  limits have their own tests (tests/api/test_rate_limits.py);
+  limits have their own tests (tests/api/web/test_rate_limits.py);
 - before each operation the objects its path can name (a trunk with a credential and an ACL
   entry, an application, a webhook with a delivery, owned numbers, numbers for sale, a key,
   a bulk job) are created again, so one operation's deletes do not turn the next operations

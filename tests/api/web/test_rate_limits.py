@@ -1,7 +1,7 @@
 """Rate limits per API key (``spec/API.md`` §7): ``429 RATE_LIMITED`` with ``Retry-After``,
 and the ``RateLimit-Policy`` / ``RateLimit`` fields (draft-ietf-httpapi-ratelimit-headers-11)
 on every response to an authenticated request. Per process here; shared through Redis in
-tests/integration/test_rate_limits_redis.py."""
+tests/integration/web/test_rate_limits_redis.py."""
 
 from __future__ import annotations
 

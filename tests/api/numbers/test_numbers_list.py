@@ -28,7 +28,7 @@ from voxnumbers.vocabulary import to_mask
 def seed_response() -> str:
     """The response body of TryVox's "List Your Numbers" page, verbatim, read from the copy
     of the page kept in the repository."""
-    page = (Path(__file__).resolve().parents[2] / "docs/compat/list-your-numbers.txt").read_text()
+    page = (Path(__file__).resolve().parents[3] / "docs/compat/list-your-numbers.txt").read_text()
     start = page.index('{\n"data"')
     return page[start : page.index("}Response Fields", start) + 1]
 

@@ -13,8 +13,8 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
+from tests.api.accounts.test_cross_account import account_routes
 from tests.api.support import assert_error, buy
-from tests.api.test_cross_account import account_routes
 from tests.factories import GB_NUMBERS, US_NUMBERS, Tenant, add_test_key, entry, make_tenant, stock
 from voxnumbers.db.tables import bulk_jobs
 from voxnumbers.trunks import service as trunks_service
