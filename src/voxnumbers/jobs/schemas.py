@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from voxnumbers.kit.money import Money
-from voxnumbers.kit.pagination import Pagination
+from voxnumbers.kit.pagination import Page
 from voxnumbers.numbers.service import ListableStatus
 from voxnumbers.vocabulary import Capability, NumberType
 
@@ -96,9 +96,8 @@ class Job(msgspec.Struct, kw_only=True):
     finished_at: datetime | None
 
 
-class JobPage(msgspec.Struct, kw_only=True):
+class JobPage(Page[Job]):
     data: list[Job]
-    pagination: Pagination
 
 
 class ItemError(msgspec.Struct, kw_only=True):
@@ -114,9 +113,8 @@ class JobResult(msgspec.Struct, kw_only=True):
     error: ItemError | None
 
 
-class JobResultPage(msgspec.Struct, kw_only=True):
+class JobResultPage(Page[JobResult]):
     data: list[JobResult]
-    pagination: Pagination
 
 
 class JobRecord(msgspec.Struct, kw_only=True):
