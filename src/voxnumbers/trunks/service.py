@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import string
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -19,6 +20,7 @@ from voxnumbers.kit.account_rows import AccountRows
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.etags import IfMatch, require_match
 from voxnumbers.kit.ids import new_id
+from voxnumbers.kit.pagination import Pagination
 from voxnumbers.kit.text import clean_text
 from voxnumbers.numbers import service as numbers
 from voxnumbers.trunks import repository
@@ -234,15 +236,36 @@ async def _remove_from_trunk(
     child_id: str,
     *,
     what: str,
+    audited_as: str,
+    extra: Mapping[str, tuple[Any, Any]] | None = None,
 ) -> Child:
-    """Delete one of a trunk's credentials or ACL entries (``rows``) and answer it; ``404``
-    when the trunk is not the account's or ``child_id`` is not on it."""
+    """Delete one of a trunk's credentials or ACL entries (``rows``), audit it as
+    ``audited_as`` (with ``extra``) and answer it; ``404`` when the trunk is not the
+    account's or ``child_id`` is not on it."""
     await _find_trunk(conn, account_id, trunk_id)
     child = await rows.find(conn, account_id, child_id, parent_id=trunk_id)
     if child is None:
         raise NotFound(f"No such {what} on this trunk.")
     await rows.delete(conn, account_id, child_id)
+    await audit.record_change(
+        conn, audited_as, child_id, account_id=account_id, before=child, extra=extra
+    )
     return child
+
+
+async def _page_on_trunk(
+    conn: AsyncConnection,
+    rows: AccountRows[Child],
+    account_id: str,
+    trunk_id: str,
+    *,
+    page: int,
+    per_page: int,
+) -> tuple[list[Child], Pagination]:
+    """A page of one of the account's trunk's credentials or ACL entries (``rows``), oldest
+    first; ``404`` when the trunk is not the account's."""
+    await _find_trunk(conn, account_id, trunk_id)
+    return await rows.read_page(conn, account_id, parent_id=trunk_id, page=page, per_page=per_page)
 
 
 # --- credentials ----------------------------------------------------------------------------
@@ -279,9 +302,8 @@ async def list_credentials(
     conn: AsyncConnection, account_id: str, trunk_id: str, *, page: int, per_page: int
 ) -> CredentialPage:
     """A page of the trunk's credentials, oldest first (usernames only)."""
-    await _find_trunk(conn, account_id, trunk_id)
-    items, paging = await repository.CREDENTIALS.read_page(
-        conn, account_id, parent_id=trunk_id, page=page, per_page=per_page
+    items, paging = await _page_on_trunk(
+        conn, repository.CREDENTIALS, account_id, trunk_id, page=page, per_page=per_page
     )
     return CredentialPage(data=items, pagination=paging)
 
@@ -290,18 +312,16 @@ async def delete_credential(
     conn: AsyncConnection, account_id: str, trunk_id: str, credential_id: str
 ) -> Credential:
     """Remove a credential from a trunk; answers what was removed."""
-    credential = await _remove_from_trunk(
-        conn, repository.CREDENTIALS, account_id, trunk_id, credential_id, what="credential"
-    )
-    await audit.record_change(
+    return await _remove_from_trunk(
         conn,
-        "credential.deleted",
-        credential.id,
-        account_id=account_id,
-        before=credential,
+        repository.CREDENTIALS,
+        account_id,
+        trunk_id,
+        credential_id,
+        what="credential",
+        audited_as="credential.deleted",
         extra={"password": ("set", None)},
     )
-    return credential
 
 
 def check_username(username: str) -> str:
@@ -352,9 +372,8 @@ async def list_acl_entries(
     conn: AsyncConnection, account_id: str, trunk_id: str, *, page: int, per_page: int
 ) -> IpAclPage:
     """A page of the trunk's IP ACL, oldest first."""
-    await _find_trunk(conn, account_id, trunk_id)
-    items, paging = await repository.ACL_ENTRIES.read_page(
-        conn, account_id, parent_id=trunk_id, page=page, per_page=per_page
+    items, paging = await _page_on_trunk(
+        conn, repository.ACL_ENTRIES, account_id, trunk_id, page=page, per_page=per_page
     )
     return IpAclPage(data=items, pagination=paging)
 
@@ -363,11 +382,15 @@ async def delete_acl_entry(
     conn: AsyncConnection, account_id: str, trunk_id: str, entry_id: str
 ) -> IpAclEntry:
     """Remove an entry from a trunk's IP ACL; answers what was removed."""
-    entry = await _remove_from_trunk(
-        conn, repository.ACL_ENTRIES, account_id, trunk_id, entry_id, what="IP ACL entry"
+    return await _remove_from_trunk(
+        conn,
+        repository.ACL_ENTRIES,
+        account_id,
+        trunk_id,
+        entry_id,
+        what="IP ACL entry",
+        audited_as="ip_acl.deleted",
     )
-    await audit.record_change(conn, "ip_acl.deleted", entry.id, account_id=account_id, before=entry)
-    return entry
 
 
 def acl_interface(ip: str, mask: int | None) -> IpInterface:
