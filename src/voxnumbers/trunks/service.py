@@ -6,7 +6,7 @@ import ipaddress
 import string
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import anyio.to_thread
 import msgspec
@@ -20,7 +20,7 @@ from voxnumbers.kit.account_rows import AccountRows
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.etags import IfMatch, require_match
 from voxnumbers.kit.ids import new_id
-from voxnumbers.kit.pagination import Pagination
+from voxnumbers.kit.pagination import Page
 from voxnumbers.kit.text import clean_text
 from voxnumbers.numbers import service as numbers
 from voxnumbers.trunks import repository
@@ -44,7 +44,8 @@ _HASHER = PasswordHasher()
 _USERNAME_CHARACTERS = frozenset(string.ascii_letters + string.digits + "._-")
 
 IpInterface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
-Child = TypeVar("Child", Credential, IpAclEntry)
+Child = TypeVar("Child", bound=msgspec.Struct)
+ChildPage = TypeVar("ChildPage", bound=Page[Any])
 
 
 # --- trunks ---------------------------------------------------------------------------------
@@ -228,44 +229,73 @@ async def _find_trunk(
     return record
 
 
-async def _remove_from_trunk(
-    conn: AsyncConnection,
-    rows: AccountRows[Child],
-    account_id: str,
-    trunk_id: str,
-    child_id: str,
-    *,
-    what: str,
-    audited_as: str,
-    extra: Mapping[str, tuple[Any, Any]] | None = None,
-) -> Child:
-    """Delete one of a trunk's credentials or ACL entries (``rows``), audit it as
-    ``audited_as`` (with ``extra``) and answer it; ``404`` when the trunk is not the
-    account's or ``child_id`` is not on it."""
-    await _find_trunk(conn, account_id, trunk_id)
-    child = await rows.find(conn, account_id, child_id, parent_id=trunk_id)
-    if child is None:
-        raise NotFound(f"No such {what} on this trunk.")
-    await rows.delete(conn, account_id, child_id)
-    await audit.record_change(
-        conn, audited_as, child_id, account_id=account_id, before=child, extra=extra
-    )
-    return child
+class _TrunkChildren(Generic[Child, ChildPage]):
+    """What a trunk's credentials and its IP ACL entries (``rows``) share: a page of them
+    and the removal of one, each first checking that the trunk is the account's."""
+
+    def __init__(
+        self,
+        rows: AccountRows[Child],
+        page_type: type[ChildPage],
+        *,
+        what: str,
+        audit_prefix: str,
+        extra_when_deleted: Mapping[str, tuple[Any, Any]] | None = None,
+    ) -> None:
+        self.rows: AccountRows[Child] = rows
+        self.page_type: type[ChildPage] = page_type
+        self.what = what
+        self.audit_prefix = audit_prefix
+        self.extra_when_deleted = extra_when_deleted
+
+    async def page(
+        self, conn: AsyncConnection, account_id: str, trunk_id: str, *, page: int, per_page: int
+    ) -> ChildPage:
+        """A page of the trunk's rows, oldest first."""
+        await _find_trunk(conn, account_id, trunk_id)
+        items, paging = await self.rows.read_page(
+            conn, account_id, parent_id=trunk_id, page=page, per_page=per_page
+        )
+        return self.page_type(data=items, pagination=paging)
+
+    async def remove(
+        self, conn: AsyncConnection, account_id: str, trunk_id: str, child_id: str
+    ) -> Child:
+        """Remove one from the trunk and answer what was removed; ``404`` when the trunk is
+        not the account's or ``child_id`` is not on it."""
+        await _find_trunk(conn, account_id, trunk_id)
+        child = await self.rows.find(conn, account_id, child_id, parent_id=trunk_id)
+        if child is None:
+            raise NotFound(f"No such {self.what} on this trunk.")
+        await self.rows.delete(conn, account_id, child_id)
+        await audit.record_change(
+            conn,
+            f"{self.audit_prefix}.deleted",
+            child_id,
+            account_id=account_id,
+            before=child,
+            extra=self.extra_when_deleted,
+        )
+        return child
 
 
-async def _page_on_trunk(
-    conn: AsyncConnection,
-    rows: AccountRows[Child],
-    account_id: str,
-    trunk_id: str,
-    *,
-    page: int,
-    per_page: int,
-) -> tuple[list[Child], Pagination]:
-    """A page of one of the account's trunk's credentials or ACL entries (``rows``), oldest
-    first; ``404`` when the trunk is not the account's."""
-    await _find_trunk(conn, account_id, trunk_id)
-    return await rows.read_page(conn, account_id, parent_id=trunk_id, page=page, per_page=per_page)
+_CREDENTIALS = _TrunkChildren(
+    repository.CREDENTIALS,
+    CredentialPage,
+    what="credential",
+    audit_prefix="credential",
+    extra_when_deleted={"password": ("set", None)},
+)
+# A page of the trunk's credentials, oldest first (usernames only); removing one.
+list_credentials = _CREDENTIALS.page
+delete_credential = _CREDENTIALS.remove
+
+_ACL_ENTRIES = _TrunkChildren(
+    repository.ACL_ENTRIES, IpAclPage, what="IP ACL entry", audit_prefix="ip_acl"
+)
+# A page of the trunk's IP ACL, oldest first; removing an entry.
+list_acl_entries = _ACL_ENTRIES.page
+delete_acl_entry = _ACL_ENTRIES.remove
 
 
 # --- credentials ----------------------------------------------------------------------------
@@ -296,32 +326,6 @@ async def create_credential(
         extra={"password": (None, "set")},
     )
     return credential
-
-
-async def list_credentials(
-    conn: AsyncConnection, account_id: str, trunk_id: str, *, page: int, per_page: int
-) -> CredentialPage:
-    """A page of the trunk's credentials, oldest first (usernames only)."""
-    items, paging = await _page_on_trunk(
-        conn, repository.CREDENTIALS, account_id, trunk_id, page=page, per_page=per_page
-    )
-    return CredentialPage(data=items, pagination=paging)
-
-
-async def delete_credential(
-    conn: AsyncConnection, account_id: str, trunk_id: str, credential_id: str
-) -> Credential:
-    """Remove a credential from a trunk; answers what was removed."""
-    return await _remove_from_trunk(
-        conn,
-        repository.CREDENTIALS,
-        account_id,
-        trunk_id,
-        credential_id,
-        what="credential",
-        audited_as="credential.deleted",
-        extra={"password": ("set", None)},
-    )
 
 
 def check_username(username: str) -> str:
@@ -366,31 +370,6 @@ async def create_acl_entry(
     await repository.ACL_ENTRIES.insert(conn, entry, account_id=account_id)
     await audit.record_change(conn, "ip_acl.created", entry.id, account_id=account_id, after=entry)
     return entry
-
-
-async def list_acl_entries(
-    conn: AsyncConnection, account_id: str, trunk_id: str, *, page: int, per_page: int
-) -> IpAclPage:
-    """A page of the trunk's IP ACL, oldest first."""
-    items, paging = await _page_on_trunk(
-        conn, repository.ACL_ENTRIES, account_id, trunk_id, page=page, per_page=per_page
-    )
-    return IpAclPage(data=items, pagination=paging)
-
-
-async def delete_acl_entry(
-    conn: AsyncConnection, account_id: str, trunk_id: str, entry_id: str
-) -> IpAclEntry:
-    """Remove an entry from a trunk's IP ACL; answers what was removed."""
-    return await _remove_from_trunk(
-        conn,
-        repository.ACL_ENTRIES,
-        account_id,
-        trunk_id,
-        entry_id,
-        what="IP ACL entry",
-        audited_as="ip_acl.deleted",
-    )
 
 
 def acl_interface(ip: str, mask: int | None) -> IpInterface:
