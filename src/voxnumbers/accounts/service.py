@@ -43,8 +43,6 @@ async def issue_key(conn: AsyncConnection, account_id: str, *, test: bool = Fals
         hint=material.hint,
         mode=material.mode,
         created_at=utc_now(),
-        revoked_at=None,
-        last_used_at=None,
     )
     await repository.insert_key(conn, key, material.digest)
     await audit.record_change(

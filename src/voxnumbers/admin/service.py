@@ -51,8 +51,6 @@ async def create_operator_token(conn: AsyncConnection, name: str) -> IssuedOpera
         name=name,
         hint=material.hint,
         created_at=utc_now(),
-        revoked_at=None,
-        last_used_at=None,
     )
     await repository.insert_token(conn, token, material.digest)
     await audit.record_change(
