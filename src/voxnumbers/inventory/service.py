@@ -105,7 +105,6 @@ async def add_to_inventory(conn: AsyncConnection, entries: Sequence[InventoryEnt
         await audit.record(
             conn,
             action="inventory.imported",
-            object_type="inventory",
             object_id=f"{entries[0].e164}..{entries[-1].e164}"
             if len(entries) > 1
             else entries[0].e164,

@@ -165,7 +165,6 @@ async def start_bulk(
     await audit.record(
         conn,
         action="job.created",
-        object_type="job",
         object_id=job_id,
         account_id=account_id,
         changes={"status": (None, "queued"), "action": (None, request.action)},
@@ -346,7 +345,6 @@ async def _finish(conn: AsyncConnection, job: JobRecord, status: str) -> JobReco
     await audit.record(
         conn,
         action="job.finished",
-        object_type="job",
         object_id=job.id,
         account_id=job.account_id,
         changes={"status": (job.status, status)},
