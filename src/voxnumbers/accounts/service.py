@@ -18,6 +18,9 @@ from voxnumbers.kit.apikeys import digest_key, generate_key, looks_like_key
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.ids import is_well_formed, new_id
 
+# What an issued key's audit entry says of its secret (never the secret itself).
+_SECRET_ISSUED = {"secret": (None, "issued")}
+
 
 async def create_account(conn: AsyncConnection, name: str) -> Account:
     """A new active account."""
@@ -46,12 +49,7 @@ async def issue_key(conn: AsyncConnection, account_id: str, *, test: bool = Fals
     )
     await repository.insert_key(conn, key, material.digest)
     await audit.record_change(
-        conn,
-        "key.created",
-        key.id,
-        account_id=account_id,
-        after=key,
-        extra={"secret": (None, "issued")},
+        conn, "key.created", key.id, account_id=account_id, after=key, extra=_SECRET_ISSUED
     )
     return IssuedKey(key=key, secret=material.secret)
 
