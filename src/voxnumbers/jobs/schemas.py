@@ -117,23 +117,12 @@ class JobResultPage(Page[JobResult]):
     data: list[JobResult]
 
 
-class JobRecord(msgspec.Struct, kw_only=True):
-    """A job as stored, with what the API does not show."""
+class JobRecord(Job, kw_only=True):
+    """A job as stored: the job the API shows, with what it does not show."""
 
     seq: int
-    id: str
     account_id: str
-    action: str
     target_id: str | None
-    status: str
-    matched: int
-    processed: int
-    changed: int
-    unchanged: int
-    failed: int
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
     lease_owner: str | None
     locked_until: datetime | None
     created_by: str | None = None  # the key that created it (its changes are audited as its)

@@ -259,19 +259,9 @@ def planned_change(
 
 
 def job_view(job: JobRecord) -> Job:
-    return Job(
-        id=job.id,
-        action=job.action,  # type: ignore[arg-type]
-        status=job.status,  # type: ignore[arg-type]
-        matched=job.matched,
-        processed=job.processed,
-        changed=job.changed,
-        unchanged=job.unchanged,
-        failed=job.failed,
-        created_at=job.created_at,
-        started_at=job.started_at,
-        finished_at=job.finished_at,
-    )
+    """The job as the API shows it (a ``Job`` of its own: a record would show its extra
+    fields)."""
+    return Job(**{name: getattr(job, name) for name in Job.__struct_fields__})
 
 
 async def _owned_job(
