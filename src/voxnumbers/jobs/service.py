@@ -40,6 +40,7 @@ from voxnumbers.kit.ids import is_well_formed, new_id
 from voxnumbers.kit.jsonc import to_json_data
 from voxnumbers.kit.money import CURRENCY, cents_to_decimal
 from voxnumbers.kit.pagination import read_page
+from voxnumbers.kit.views import view_of
 from voxnumbers.numbers import service as numbers
 from voxnumbers.settings import Settings
 
@@ -261,7 +262,7 @@ def planned_change(
 def job_view(job: JobRecord) -> Job:
     """The job as the API shows it (a ``Job`` of its own: a record would show its extra
     fields)."""
-    return Job(**{name: getattr(job, name) for name in Job.__struct_fields__})
+    return view_of(Job, job)
 
 
 async def _owned_job(

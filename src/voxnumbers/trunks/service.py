@@ -22,6 +22,7 @@ from voxnumbers.kit.etags import IfMatch, require_match
 from voxnumbers.kit.ids import new_id
 from voxnumbers.kit.pagination import Page
 from voxnumbers.kit.text import clean_text
+from voxnumbers.kit.views import view_of
 from voxnumbers.numbers import service as numbers
 from voxnumbers.trunks import repository
 from voxnumbers.trunks.schemas import (
@@ -96,10 +97,9 @@ async def replace_trunk(
     sip_domain: str,
     if_match: IfMatch | None = None,
 ) -> Trunk:
-    """Replace every field of a trunk (PUT): fields left out return to their defaults.
-    ``412`` when ``if_match`` is given and the trunk's current tag is not in it."""
-    current = await _find_trunk(conn, account_id, trunk_id, for_update=True)
-    require_match(if_match, _trunk_view(current, sip_domain))
+    """Replace every field of a trunk (PUT): fields left out return to their defaults
+    (``412`` on a stale ``if_match``)."""
+    current = await _locked_trunk(conn, account_id, trunk_id, sip_domain, if_match)
     replaced = _trunk_record(
         request,
         trunk_id=current.id,
@@ -130,15 +130,11 @@ async def delete_trunk(
     sip_domain: str,
     if_match: IfMatch | None = None,
 ) -> Trunk:
-    """Delete a trunk with its credentials and ACL entries; answers its final state.
-
-    While numbers route to it the answer is ``409`` unless ``force``, which unassigns them
-    in the same transaction. The trunk row is locked first, so no number can be routed to it
-    between the count and the delete (nor the trunk changed after ``if_match`` is checked:
-    ``412`` when given and the trunk's current tag is not in it).
-    """
-    record = await _find_trunk(conn, account_id, trunk_id, for_update=True)
-    require_match(if_match, _trunk_view(record, sip_domain))
+    """Delete a trunk with its credentials and ACL entries; answers its final state. The
+    trunk's row is locked first (``_locked_trunk``), so no number can be routed to it
+    between the count and the delete: while numbers route to it the answer is ``409``
+    unless ``force``, which unassigns them in the same transaction."""
+    record = await _locked_trunk(conn, account_id, trunk_id, sip_domain, if_match)
     await numbers.unroute_before_delete(conn, account_id, force=force, trunk_id=trunk_id)
     await repository.TRUNKS.delete(conn, account_id, trunk_id)
     view = _trunk_view(record, sip_domain, status="deleted")
@@ -206,18 +202,27 @@ def _sip_uri(field: str, text: str) -> str:
 
 
 def _trunk_view(record: TrunkRecord, sip_domain: str, status: TrunkStatus | None = None) -> Trunk:
-    return Trunk(
-        id=record.id,
-        name=record.name,
-        auth_type=record.auth_type,
-        termination_uri=record.termination_uri,
-        origination_uris=record.origination_uris,
-        max_channels=record.max_channels,
+    return view_of(
+        Trunk,
+        record,
         sip_domain=trunk_sip_domain(record.id, sip_domain),
         status=status or record.status,
-        created_at=record.created_at,
-        updated_at=record.updated_at,
     )
+
+
+async def _locked_trunk(
+    conn: AsyncConnection,
+    account_id: str,
+    trunk_id: str,
+    sip_domain: str,
+    if_match: IfMatch | None,
+) -> TrunkRecord:
+    """The account's trunk, locked for a change (nothing can route to it or change it until
+    the transaction ends); ``412`` when ``if_match`` is given and the trunk's current tag is
+    not in it."""
+    record = await _find_trunk(conn, account_id, trunk_id, for_update=True)
+    require_match(if_match, _trunk_view(record, sip_domain))
+    return record
 
 
 async def _find_trunk(
