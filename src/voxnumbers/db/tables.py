@@ -7,6 +7,8 @@ checks that the migrations produce exactly this schema on both databases.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -55,6 +57,22 @@ def _seq() -> Column[int]:
     return Column(
         "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
+
+
+def _account_objects(name: str, *columns: SchemaItem) -> Table:
+    """A table of an account's objects of one kind, as ``kit.account_rows`` reads them: by
+    id, each owned by an account, listed oldest first (``created_at``, then ``id``)."""
+    return Table(
+        name, metadata, _id(), _owner(), *columns, Index(None, "account_id", "created_at", "id")
+    )
+
+
+def _logged(*, insert_sentinel: bool = False) -> tuple[Column[Any], ...]:
+    """A log's keys: its order (``_seq``) and the public id of each entry."""
+    public_id = Column(
+        "id", String(40), nullable=False, unique=True, insert_sentinel=insert_sentinel
+    )
+    return (_seq(), public_id)
 
 
 def _at(name: str, *, nullable: bool = False) -> Column[object]:
@@ -202,11 +220,8 @@ number_counts = Table(
 )
 
 
-trunks = Table(
+trunks = _account_objects(
     "trunks",
-    metadata,
-    _id(),
-    _owner(),
     Column("name", String(200), nullable=False),
     Column("auth_type", String(16), nullable=False),
     Column("termination_uri", String(500), nullable=True),
@@ -217,7 +232,6 @@ trunks = Table(
     _at("updated_at"),
     CheckConstraint("auth_type IN ('ip', 'credential')", name="auth_type"),
     CheckConstraint("max_channels >= 0", name="max_channels"),
-    Index(None, "account_id", "created_at", "id"),
 )
 
 trunk_credentials = Table(
@@ -242,11 +256,8 @@ trunk_ip_acl = Table(
     Index(None, "trunk_id", "created_at"),
 )
 
-applications = Table(
+applications = _account_objects(
     "applications",
-    metadata,
-    _id(),
-    _owner(),
     Column("name", String(200), nullable=False),
     Column("answer_url", String(2000), nullable=True),
     Column("answer_method", String(8), nullable=False, server_default="POST"),
@@ -256,15 +267,13 @@ applications = Table(
     Column("webhook_secret", String(200), nullable=True),  # write-only in the API
     _at("created_at"),
     _at("updated_at"),
-    Index(None, "account_id", "created_at", "id"),
 )
 
 # The outbox: every change of a number, written in the same transaction as the change.
 events = Table(
     "events",
     metadata,
-    _seq(),
-    Column("id", String(40), nullable=False, unique=True, insert_sentinel=True),
+    *_logged(insert_sentinel=True),
     _owner(),
     Column("type", String(40), nullable=False),
     Column("e164", String(16), nullable=True),
@@ -275,11 +284,8 @@ events = Table(
     Index(None, "account_id", "type", "seq"),
 )
 
-webhook_endpoints = Table(
+webhook_endpoints = _account_objects(
     "webhook_endpoints",
-    metadata,
-    _id(),
-    _owner(),
     Column("url", String(2000), nullable=False),
     Column("event_types", JSON, nullable=False),  # empty list: every type
     Column("secret", String(100), nullable=False),
@@ -290,7 +296,6 @@ webhook_endpoints = Table(
     # After a rotation the old secret still signs deliveries until it expires (24 h).
     Column("previous_secret", String(100), nullable=True),
     _at("previous_secret_expires_at", nullable=True),
-    Index(None, "account_id", "created_at", "id"),
 )
 
 # One row per (event, endpoint): what the delivery worker sends, retries and records.
@@ -363,8 +368,7 @@ console_sessions = Table(
 bulk_jobs = Table(
     "bulk_jobs",
     metadata,
-    _seq(),
-    Column("id", String(40), nullable=False, unique=True),
+    *_logged(),
     _owner(),
     Column("action", String(32), nullable=False),
     Column("target_id", String(40), nullable=True),  # the trunk or application assigned
@@ -422,8 +426,7 @@ operator_tokens = Table(
 audit_log = Table(
     "audit_log",
     metadata,
-    _seq(),
-    Column("id", String(40), nullable=False, unique=True),
+    *_logged(),
     _at("at"),
     Column("account_id", String(40), nullable=True),
     Column("actor_type", String(16), nullable=False),
