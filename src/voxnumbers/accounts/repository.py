@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, select, update
@@ -83,18 +84,7 @@ async def count_accounts(conn: AsyncConnection) -> int:
 
 
 async def insert_key(conn: AsyncConnection, key: ApiKey, digest: str) -> None:
-    await conn.execute(
-        api_keys.insert().values(
-            id=key.id,
-            account_id=key.account_id,
-            digest=digest,
-            hint=key.hint,
-            mode=key.mode,
-            created_at=key.created_at,
-            revoked_at=None,
-            last_used_at=None,
-        )
-    )
+    await conn.execute(api_keys.insert().values(**dataclasses.asdict(key), digest=digest))
 
 
 _CALLER_BY_DIGEST = (

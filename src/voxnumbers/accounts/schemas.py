@@ -42,8 +42,9 @@ class ApiKey:
     hint: str
     mode: str
     created_at: datetime
-    revoked_at: datetime | None
-    last_used_at: datetime | None
+    # Neither when issued.
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

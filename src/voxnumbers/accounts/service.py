@@ -18,6 +18,9 @@ from voxnumbers.kit.apikeys import digest_key, generate_key, looks_like_key
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.ids import is_well_formed, new_id
 
+# What an issued key's audit entry says of its secret (never the secret itself).
+_SECRET_ISSUED = {"secret": (None, "issued")}
+
 
 async def create_account(conn: AsyncConnection, name: str) -> Account:
     """A new active account."""
@@ -43,17 +46,10 @@ async def issue_key(conn: AsyncConnection, account_id: str, *, test: bool = Fals
         hint=material.hint,
         mode=material.mode,
         created_at=utc_now(),
-        revoked_at=None,
-        last_used_at=None,
     )
     await repository.insert_key(conn, key, material.digest)
     await audit.record_change(
-        conn,
-        "key.created",
-        key.id,
-        account_id=account_id,
-        after=key,
-        extra={"secret": (None, "issued")},
+        conn, "key.created", key.id, account_id=account_id, after=key, extra=_SECRET_ISSUED
     )
     return IssuedKey(key=key, secret=material.secret)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
@@ -16,15 +17,7 @@ _COLUMNS = (_t.id, _t.name, _t.hint, _t.created_at, _t.revoked_at, _t.last_used_
 
 
 async def insert_token(conn: AsyncConnection, token: OperatorToken, digest: str) -> None:
-    await conn.execute(
-        operator_tokens.insert().values(
-            id=token.id,
-            name=token.name,
-            digest=digest,
-            hint=token.hint,
-            created_at=token.created_at,
-        )
-    )
+    await conn.execute(operator_tokens.insert().values(**dataclasses.asdict(token), digest=digest))
 
 
 _BY_DIGEST = select(_t.id).where(_t.digest == bindparam("digest"), _t.revoked_at.is_(None))

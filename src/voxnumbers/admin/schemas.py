@@ -8,7 +8,7 @@ from typing import Annotated
 
 import msgspec
 
-from voxnumbers.kit.pagination import Pagination
+from voxnumbers.kit.pagination import Page
 
 _CONTROL = "\\u0000-\\u001f\\u007f-\\u009f"
 # Free text that is not blank (trimmed), without control characters.
@@ -31,8 +31,9 @@ class OperatorToken:
     name: str
     hint: str
     created_at: datetime
-    revoked_at: datetime | None
-    last_used_at: datetime | None
+    # Neither when issued.
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +51,8 @@ class AccountView(msgspec.Struct, kw_only=True):
     created_at: datetime
 
 
-class AccountPage(msgspec.Struct, kw_only=True):
+class AccountPage(Page[AccountView]):
     data: list[AccountView]
-    pagination: Pagination
 
 
 class AccountCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -34,6 +34,8 @@ from voxnumbers.kit.pagination import pagination
 OPERATOR_MODE = "operator"
 _NO_OPERATOR = "A valid operator token is required (Authorization: Bearer tvx_op_...)."
 IMPORT_BATCH = 5_000
+# What a new token's audit entry says of it (never the token itself).
+_ISSUED = {"token": (None, "issued")}
 
 
 # --- operator tokens ------------------------------------------------------------------------
@@ -51,17 +53,10 @@ async def create_operator_token(conn: AsyncConnection, name: str) -> IssuedOpera
         name=name,
         hint=material.hint,
         created_at=utc_now(),
-        revoked_at=None,
-        last_used_at=None,
     )
     await repository.insert_token(conn, token, material.digest)
     await audit.record_change(
-        conn,
-        "operator_token.created",
-        token.id,
-        account_id=None,
-        after=token,
-        extra={"token": (None, "issued")},
+        conn, "operator_token.created", token.id, account_id=None, after=token, extra=_ISSUED
     )
     return IssuedOperatorToken(token=token, secret=material.secret)
 

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from voxnumbers.kit.pagination import Pagination
+from voxnumbers.kit.pagination import Page
 
 HttpMethod = Literal["GET", "POST"]
 
@@ -86,6 +86,5 @@ class Application(msgspec.Struct, kw_only=True):
     has_webhook_secret: bool
 
 
-class ApplicationPage(msgspec.Struct, kw_only=True):
+class ApplicationPage(Page[Application]):
     data: list[Application]
-    pagination: Pagination

@@ -22,6 +22,7 @@ from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.etags import IfMatch, require_match
 from voxnumbers.kit.ids import new_id
 from voxnumbers.kit.text import has_control_characters
+from voxnumbers.kit.views import view_of
 from voxnumbers.numbers import service as numbers
 
 URL_FIELDS = ("answer_url", "hangup_url", "fallback_url")
@@ -68,10 +69,9 @@ async def update_application(
     *,
     if_match: IfMatch | None = None,
 ) -> Application:
-    """Change only the fields given; ``null`` clears a URL or the webhook secret.
-    ``412`` when ``if_match`` is given and the application's current tag is not in it."""
-    current = await _find(conn, account_id, application_id, for_update=True)
-    require_match(if_match, _view(current))
+    """Change only the fields given (``null`` clears a URL or the webhook secret); ``412``
+    on a stale ``if_match``, as ``_locked`` checks it."""
+    current = await _locked(conn, account_id, application_id, if_match)
     given = {
         name: value
         for name, value in msgspec.structs.asdict(patch).items()
@@ -101,15 +101,10 @@ async def delete_application(
     force: bool,
     if_match: IfMatch | None = None,
 ) -> Application:
-    """Delete an application and answer its final state.
-
-    While numbers route to it the answer is ``409`` unless ``force``, which unassigns them
-    in the same transaction. The row is locked first, so no number can be routed to it
-    between the count and the delete (nor the application changed after ``if_match`` is
-    checked: ``412`` when given and its current tag is not in it).
-    """
-    record = await _find(conn, account_id, application_id, for_update=True)
-    require_match(if_match, _view(record))
+    """Delete an application and answer its final state; numbers routed to it follow
+    ``numbers.unroute_before_delete`` (``409``, or unassigned with ``force``), under the
+    lock ``_locked`` takes."""
+    record = await _locked(conn, account_id, application_id, if_match)
     await numbers.unroute_before_delete(
         conn, account_id, force=force, application_id=application_id
     )
@@ -158,18 +153,18 @@ def _checked(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def _view(record: ApplicationRecord) -> Application:
-    return Application(
-        id=record.id,
-        name=record.name,
-        answer_url=record.answer_url,
-        answer_method=record.answer_method,
-        hangup_url=record.hangup_url,
-        hangup_method=record.hangup_method,
-        fallback_url=record.fallback_url,
-        created_at=record.created_at,
-        updated_at=record.updated_at,
-        has_webhook_secret=record.webhook_secret is not None,
-    )
+    return view_of(Application, record, has_webhook_secret=record.webhook_secret is not None)
+
+
+async def _locked(
+    conn: AsyncConnection, account_id: str, application_id: str, if_match: IfMatch | None
+) -> ApplicationRecord:
+    """The account's application, locked for a change (no number can be routed to it, nor
+    it changed, until the transaction ends); ``412`` when ``if_match`` is given and its
+    current tag is not in it."""
+    record = await _find(conn, account_id, application_id, for_update=True)
+    require_match(if_match, _view(record))
+    return record
 
 
 async def _find(

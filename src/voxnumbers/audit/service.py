@@ -38,14 +38,16 @@ async def record(
     conn: AsyncConnection,
     *,
     action: str,
-    object_type: str,
+    object_type: str | None = None,
     object_id: str,
     account_id: str | None = None,
     changes: Mapping[str, Any] | None = None,
 ) -> None:
     """Write an audit entry for a change made in ``conn``'s transaction, attributed to the
     current actor (``kit.actors.acting_as``). ``changes`` maps each changed field to
-    ``(old, new)``; secret fields are redacted whatever they hold."""
+    ``(old, new)``; secret fields are redacted whatever they hold. The object's type is
+    the action's first part (``job`` of ``job.created``) unless ``object_type`` says."""
+    object_type = object_type or action.partition(".")[0]
     await repository.insert_entries(
         conn, [_entry(action, object_type, object_id, account_id, changes, utc_now())]
     )

@@ -303,24 +303,15 @@ def _owned_rows(
         bought = now - timedelta(days=bought_days_ago)
         released = now - timedelta(days=released_days_ago) if released_days_ago else None
         rows.append(
-            {
-                "e164": entry.e164,
-                "account_id": account_id,
-                "country": entry.country,
-                "type": entry.type,
-                "region": entry.region,
-                "capabilities": entry.capabilities,
-                "monthly_fee_cents": entry.monthly_fee_cents,
-                "setup_fee_cents": entry.setup_fee_cents,
-                "needs_provisioning": entry.needs_provisioning,
-                "status": status,
-                "trunk_id": None,
-                "application_id": None,
-                "created_at": bought,
-                "updated_at": released or bought,
-                "released_at": released,
-                "available_after": released + cooling_off if released else None,
-            }
+            numbers.owned_row(
+                account_id,
+                entry,
+                status=status,
+                created_at=bought,
+                updated_at=released or bought,
+                released_at=released,
+                available_after=released + cooling_off if released else None,
+            )
         )
     return rows
 

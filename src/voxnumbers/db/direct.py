@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import lru_cache, partial
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
 import asyncpg
 from sqlalchemy import Dialect, Select, literal, select
@@ -144,12 +144,7 @@ async def fetch_all(
     try:
         fetched = await run(statement.sql, arguments)
     except Exception as exc:
-        error, lost = as_sqlalchemy_raises(conn.dialect, pooled, statement.sql, arguments, exc)
-        if lost:
-            await conn.invalidate(exc)
-        if error is exc:
-            raise
-        raise error from exc
+        await _raise_as_sqlalchemy(conn, pooled, statement.sql, arguments, exc)
     return statement.rows(fetched)
 
 
@@ -185,13 +180,25 @@ async def copy_out(
     try:
         await driver.copy_from_query(statement.sql, *arguments, output=keep, **options)
     except Exception as exc:
-        error, lost = as_sqlalchemy_raises(conn.dialect, pooled, statement.sql, arguments, exc)
-        if lost:
-            await conn.invalidate(exc)
-        if error is exc:
-            raise
-        raise error from exc
+        await _raise_as_sqlalchemy(conn, pooled, statement.sql, arguments, exc)
     return chunks
+
+
+async def _raise_as_sqlalchemy(
+    conn: AsyncConnection,
+    pooled: PoolProxiedConnection,
+    sql: str,
+    arguments: Sequence[Any],
+    exc: Exception,
+) -> NoReturn:
+    """Raise the driver's ``exc`` as SQLAlchemy's own path would have raised it, the
+    connection invalidated first when it is lost."""
+    error, lost = as_sqlalchemy_raises(conn.dialect, pooled, sql, arguments, exc)
+    if lost:
+        await conn.invalidate(exc)
+    if error is exc:
+        raise exc
+    raise error from exc
 
 
 def _autocommit(pooled: PoolProxiedConnection | None) -> bool:

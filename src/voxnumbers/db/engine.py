@@ -324,31 +324,25 @@ def _create_engine(
     connect_timeout: float,
 ) -> AsyncEngine:
     parsed = make_url(url)
+    pool_and_json: dict[str, Any] = {
+        "json_serializer": encode_json_text,
+        "json_deserializer": decode_json,
+        "pool_size": pool_size,
+        "max_overflow": 0,
+        "pool_timeout": pool_timeout,
+    }
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         extra: dict[str, Any] = {}
         if parsed.database and parsed.database != ":memory:":
             extra["async_creator"] = inline_connector(parsed.database)
-        engine = create_async_engine(
-            url,
-            **extra,
-            json_serializer=encode_json_text,
-            json_deserializer=decode_json,
-            pool_size=pool_size,
-            max_overflow=0,
-            pool_timeout=pool_timeout,
-            connect_args={"timeout": 30},
-        )
+        engine = create_async_engine(url, **extra, **pool_and_json, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
     return create_async_engine(
         url,
-        json_serializer=encode_json_text,
-        json_deserializer=decode_json,
-        pool_size=pool_size,
-        max_overflow=0,
-        pool_timeout=pool_timeout,
+        **pool_and_json,
         # No ``pool_pre_ping``: a round trip at every checkout. A connection the server
         # dropped (restart, failover) is found out by the first statement of the request that
         # draws it, which starts again on a new one (``web.unitofwork``).

@@ -7,6 +7,8 @@ checks that the migrations produce exactly this schema on both databases.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -24,6 +26,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.schema import SchemaItem
 
 from voxnumbers.db.types import Timestamp
 
@@ -37,13 +40,99 @@ metadata = MetaData(
     }
 )
 
+# -- column groups that several tables repeat ----------------------------------------------
+
+
+def _id() -> Column[str]:
+    return Column("id", String(40), primary_key=True)
+
+
+def _owner(*, index: bool | None = None) -> Column[str]:
+    """The tenant column: the account a row belongs to."""
+    return Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False, index=index)
+
+
+def _seq() -> Column[int]:
+    """A table's insertion order (a plain INTEGER on SQLite, so it is the rowid)."""
+    return Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+
+
+def _account_objects(name: str, *columns: SchemaItem) -> Table:
+    """A table of an account's objects of one kind, as ``kit.account_rows`` reads them: by
+    id, each owned by an account, listed oldest first (``created_at``, then ``id``)."""
+    return Table(
+        name, metadata, _id(), _owner(), *columns, Index(None, "account_id", "created_at", "id")
+    )
+
+
+def _logged(*, insert_sentinel: bool = False) -> tuple[Column[Any], ...]:
+    """A log's keys: its order (``_seq``) and the public id of each entry."""
+    public_id = Column(
+        "id", String(40), nullable=False, unique=True, insert_sentinel=insert_sentinel
+    )
+    return (_seq(), public_id)
+
+
+def _at(name: str, *, nullable: bool = False) -> Column[object]:
+    return Column(name, Timestamp(), nullable=nullable)
+
+
+def _issued_at() -> tuple[Column[object], ...]:
+    """When a credential was issued, revoked and last used."""
+    return (_at("created_at"), _at("revoked_at", nullable=True), _at("last_used_at", nullable=True))
+
+
+def _expiring() -> tuple[SchemaItem, ...]:
+    """When a row was written and when it expires, indexed for the sweep that deletes it."""
+    return (_at("created_at"), _at("expires_at"), Index(None, "expires_at"))
+
+
+def _profile() -> tuple[Column[object], ...]:
+    """What a number is, the same for sale and owned: where, what kind, what it can do, what
+    it costs (in cents) and whether buying it must provision it first."""
+    return (
+        Column("country", String(2), nullable=False),
+        Column("type", String(16), nullable=False),
+        Column("region", String(100), nullable=False, server_default=""),
+        Column("capabilities", Integer, nullable=False),  # bit mask, see numbers.schemas
+        Column("monthly_fee_cents", Integer, nullable=False),
+        Column("setup_fee_cents", Integer, nullable=False),
+        Column("needs_provisioning", Boolean, nullable=False, server_default="0"),
+    )
+
+
+def _trunk_child() -> tuple[Column[str], ...]:
+    """A row that belongs to a trunk and goes with it."""
+    return (
+        _id(),
+        _owner(),
+        Column("trunk_id", String(40), ForeignKey("trunks.id", ondelete="CASCADE"), nullable=False),
+    )
+
+
+def _striped_total(*bucket: Column[object]) -> tuple[SchemaItem, ...]:
+    """A striped count's key (the account, its country and status, then ``bucket``), its
+    slot and total, and the partial index that finds the slots to fold."""
+    return (
+        Column("account_id", String(40), ForeignKey("accounts.id"), primary_key=True),
+        Column("country", String(2), primary_key=True),
+        Column("status", String(16), primary_key=True),
+        *bucket,
+        Column("slot", SmallInteger, primary_key=True, server_default=text("0")),
+        Column("total", Integer, nullable=False),
+        Index(None, "slot", postgresql_where=text("slot <> 0"), sqlite_where=text("slot <> 0")),
+    )
+
+
 accounts = Table(
     "accounts",
     metadata,
-    Column("id", String(40), primary_key=True),
+    _id(),
     Column("name", String(200), nullable=False),
     Column("status", String(16), nullable=False, server_default="active"),
-    Column("created_at", Timestamp(), nullable=False),
+    _at("created_at"),
     # Set on the test world's row only: the live row (the public account) it belongs to.
     # The test row's id is the public id with ``_test`` appended (see ``kit/worlds.py``).
     Column("live_account_id", String(40), ForeignKey("accounts.id"), nullable=True),
@@ -53,14 +142,12 @@ accounts = Table(
 api_keys = Table(
     "api_keys",
     metadata,
-    Column("id", String(40), primary_key=True),
-    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False, index=True),
+    _id(),
+    _owner(index=True),
     Column("digest", String(64), nullable=False, unique=True),
     Column("hint", String(40), nullable=False),
     Column("mode", String(8), nullable=False),
-    Column("created_at", Timestamp(), nullable=False),
-    Column("revoked_at", Timestamp(), nullable=True),
-    Column("last_used_at", Timestamp(), nullable=True),
+    *_issued_at(),
 )
 
 # Numbers for sale. A number is either here or in ``numbers``; buying moves it atomically.
@@ -68,14 +155,8 @@ inventory_numbers = Table(
     "inventory_numbers",
     metadata,
     Column("e164", String(16), primary_key=True),
-    Column("country", String(2), nullable=False),
-    Column("type", String(16), nullable=False),
-    Column("region", String(100), nullable=False, server_default=""),
-    Column("capabilities", Integer, nullable=False),  # bit mask, see numbers.schemas
-    Column("monthly_fee_cents", Integer, nullable=False),
-    Column("setup_fee_cents", Integer, nullable=False),
-    Column("needs_provisioning", Boolean, nullable=False, server_default="0"),
-    Column("added_at", Timestamp(), nullable=False),
+    *_profile(),
+    _at("added_at"),
     CheckConstraint("monthly_fee_cents >= 0 AND setup_fee_cents >= 0", name="fees"),
     Index(None, "country", "e164"),
 )
@@ -89,20 +170,14 @@ numbers = Table(
     Column("e164", String(16), primary_key=True),
     Column("account_id", String(40), ForeignKey("accounts.id"), primary_key=True),
     Column("live", Boolean, nullable=False, server_default="1"),
-    Column("country", String(2), nullable=False),
-    Column("type", String(16), nullable=False),
-    Column("region", String(100), nullable=False, server_default=""),
-    Column("capabilities", Integer, nullable=False),
-    Column("monthly_fee_cents", Integer, nullable=False),
-    Column("setup_fee_cents", Integer, nullable=False),
-    Column("needs_provisioning", Boolean, nullable=False, server_default="0"),
+    *_profile(),
     Column("status", String(16), nullable=False),
     Column("trunk_id", String(40), ForeignKey("trunks.id"), nullable=True),
     Column("application_id", String(40), ForeignKey("applications.id"), nullable=True),
-    Column("created_at", Timestamp(), nullable=False),
-    Column("updated_at", Timestamp(), nullable=False),
-    Column("released_at", Timestamp(), nullable=True),
-    Column("available_after", Timestamp(), nullable=True),
+    _at("created_at"),
+    _at("updated_at"),
+    _at("released_at", nullable=True),
+    _at("available_after", nullable=True),
     # Routing at the time of release, restored by cancel-release where it still exists.
     Column("previous_trunk_id", String(40), nullable=True),
     Column("previous_application_id", String(40), nullable=True),
@@ -134,76 +209,55 @@ numbers = Table(
 number_totals = Table(
     "number_totals",
     metadata,
-    Column("account_id", String(40), ForeignKey("accounts.id"), primary_key=True),
-    Column("country", String(2), primary_key=True),
-    Column("status", String(16), primary_key=True),
-    Column("slot", SmallInteger, primary_key=True, server_default=text("0")),
-    Column("total", Integer, nullable=False),
-    Index(None, "slot", postgresql_where=text("slot <> 0"), sqlite_where=text("slot <> 0")),
+    *_striped_total(),
 )
 
 number_counts = Table(
     "number_counts",
     metadata,
-    Column("account_id", String(40), ForeignKey("accounts.id"), primary_key=True),
-    Column("country", String(2), primary_key=True),
-    Column("status", String(16), primary_key=True),
-    Column("month", Integer, primary_key=True),  # of created_at, as yyyymm
-    Column("slot", SmallInteger, primary_key=True, server_default=text("0")),
-    Column("total", Integer, nullable=False),
-    Index(None, "slot", postgresql_where=text("slot <> 0"), sqlite_where=text("slot <> 0")),
+    # The month of created_at, as yyyymm.
+    *_striped_total(Column("month", Integer, primary_key=True)),
 )
 
 
-trunks = Table(
+trunks = _account_objects(
     "trunks",
-    metadata,
-    Column("id", String(40), primary_key=True),
-    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
     Column("name", String(200), nullable=False),
     Column("auth_type", String(16), nullable=False),
     Column("termination_uri", String(500), nullable=True),
     Column("origination_uris", JSON, nullable=False),
     Column("max_channels", Integer, nullable=False, server_default="0"),
     Column("status", String(16), nullable=False, server_default="active"),
-    Column("created_at", Timestamp(), nullable=False),
-    Column("updated_at", Timestamp(), nullable=False),
+    _at("created_at"),
+    _at("updated_at"),
     CheckConstraint("auth_type IN ('ip', 'credential')", name="auth_type"),
     CheckConstraint("max_channels >= 0", name="max_channels"),
-    Index(None, "account_id", "created_at", "id"),
 )
 
 trunk_credentials = Table(
     "trunk_credentials",
     metadata,
-    Column("id", String(40), primary_key=True),
-    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
-    Column("trunk_id", String(40), ForeignKey("trunks.id", ondelete="CASCADE"), nullable=False),
+    *_trunk_child(),
     Column("username", String(100), nullable=False),
     Column("password_hash", String(200), nullable=False),  # Argon2id
-    Column("created_at", Timestamp(), nullable=False),
+    _at("created_at"),
     UniqueConstraint("trunk_id", "username"),
 )
 
 trunk_ip_acl = Table(
     "trunk_ip_acl",
     metadata,
-    Column("id", String(40), primary_key=True),
-    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
-    Column("trunk_id", String(40), ForeignKey("trunks.id", ondelete="CASCADE"), nullable=False),
+    *_trunk_child(),
     Column("ip", String(45), nullable=False),
     Column("mask", Integer, nullable=False),
     Column("cidr", String(50), nullable=False),
     Column("description", String(200), nullable=False, server_default=""),
-    Column("created_at", Timestamp(), nullable=False),
+    _at("created_at"),
     Index(None, "trunk_id", "created_at"),
 )
 
-applications = Table(
+applications = _account_objects(
     "applications",
-    metadata,
-    Column("id", String(40), primary_key=True),
-    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
     Column("name", String(200), nullable=False),
     Column("answer_url", String(2000), nullable=True),
     Column("answer_method", String(8), nullable=False, server_default="POST"),
@@ -211,55 +265,45 @@ applications = Table(
     Column("hangup_method", String(8), nullable=False, server_default="POST"),
     Column("fallback_url", String(2000), nullable=True),
     Column("webhook_secret", String(200), nullable=True),  # write-only in the API
-    Column("created_at", Timestamp(), nullable=False),
-    Column("updated_at", Timestamp(), nullable=False),
-    Index(None, "account_id", "created_at", "id"),
+    _at("created_at"),
+    _at("updated_at"),
 )
 
 # The outbox: every change of a number, written in the same transaction as the change.
 events = Table(
     "events",
     metadata,
-    Column(
-        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    ),
-    Column("id", String(40), nullable=False, unique=True, insert_sentinel=True),
-    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
+    *_logged(insert_sentinel=True),
+    _owner(),
     Column("type", String(40), nullable=False),
     Column("e164", String(16), nullable=True),
     Column("data", JSON, nullable=False),
-    Column("created_at", Timestamp(), nullable=False),
+    _at("created_at"),
     Index(None, "account_id", "seq"),
     Index(None, "account_id", "e164", "seq"),
     Index(None, "account_id", "type", "seq"),
 )
 
-webhook_endpoints = Table(
+webhook_endpoints = _account_objects(
     "webhook_endpoints",
-    metadata,
-    Column("id", String(40), primary_key=True),
-    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
     Column("url", String(2000), nullable=False),
     Column("event_types", JSON, nullable=False),  # empty list: every type
     Column("secret", String(100), nullable=False),
     Column("status", String(16), nullable=False, server_default="active"),
-    Column("created_at", Timestamp(), nullable=False),
+    _at("created_at"),
     # A disabled endpoint gets no new deliveries; deleting it is still ``status``.
     Column("enabled", Boolean, nullable=False, server_default="1"),
     # After a rotation the old secret still signs deliveries until it expires (24 h).
     Column("previous_secret", String(100), nullable=True),
-    Column("previous_secret_expires_at", Timestamp(), nullable=True),
-    Index(None, "account_id", "created_at", "id"),
+    _at("previous_secret_expires_at", nullable=True),
 )
 
 # One row per (event, endpoint): what the delivery worker sends, retries and records.
 webhook_deliveries = Table(
     "webhook_deliveries",
     metadata,
-    Column(
-        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    ),
-    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
+    _seq(),
+    _owner(),
     Column(
         "endpoint_id",
         String(40),
@@ -275,12 +319,12 @@ webhook_deliveries = Table(
     Column("e164", String(16), nullable=True),  # deliveries of one number go out in order
     Column("status", String(16), nullable=False, server_default="pending"),
     Column("attempts", Integer, nullable=False, server_default="0"),
-    Column("next_attempt_at", Timestamp(), nullable=False),
-    Column("locked_until", Timestamp(), nullable=True),
+    _at("next_attempt_at"),
+    _at("locked_until", nullable=True),
     Column("last_error", String(500), nullable=True),
     Column("last_response_status", Integer, nullable=True),
-    Column("created_at", Timestamp(), nullable=False),
-    Column("delivered_at", Timestamp(), nullable=True),
+    _at("created_at"),
+    _at("delivered_at", nullable=True),
     CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status"),
     Index(None, "status", "next_attempt_at"),
     Index(None, "endpoint_id", "e164", "status", "seq"),
@@ -299,9 +343,7 @@ idempotency_keys = Table(
     Column("response_body", LargeBinary, nullable=False),
     # A response that names what it created (``202`` of a bulk job) replays its Location.
     Column("response_location", String(500), nullable=True),
-    Column("created_at", Timestamp(), nullable=False),
-    Column("expires_at", Timestamp(), nullable=False),
-    Index(None, "expires_at"),
+    *_expiring(),
 )
 
 # Web console sessions. The cookie carries a random token; only its SHA-256 is stored, so
@@ -312,11 +354,9 @@ console_sessions = Table(
     metadata,
     Column("digest", String(64), primary_key=True),
     Column("key_id", String(40), ForeignKey("api_keys.id"), nullable=False, index=True),
-    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
+    _owner(),
     Column("csrf_token", String(64), nullable=False),
-    Column("created_at", Timestamp(), nullable=False),
-    Column("expires_at", Timestamp(), nullable=False),
-    Index(None, "expires_at"),
+    *_expiring(),
 )
 
 
@@ -328,11 +368,8 @@ console_sessions = Table(
 bulk_jobs = Table(
     "bulk_jobs",
     metadata,
-    Column(
-        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    ),
-    Column("id", String(40), nullable=False, unique=True),
-    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
+    *_logged(),
+    _owner(),
     Column("action", String(32), nullable=False),
     Column("target_id", String(40), nullable=True),  # the trunk or application assigned
     Column("status", String(16), nullable=False),
@@ -341,11 +378,11 @@ bulk_jobs = Table(
     Column("changed", Integer, nullable=False, server_default="0"),
     Column("unchanged", Integer, nullable=False, server_default="0"),
     Column("failed", Integer, nullable=False, server_default="0"),
-    Column("created_at", Timestamp(), nullable=False),
-    Column("started_at", Timestamp(), nullable=True),
-    Column("finished_at", Timestamp(), nullable=True),
+    _at("created_at"),
+    _at("started_at", nullable=True),
+    _at("finished_at", nullable=True),
     Column("lease_owner", String(40), nullable=True),
-    Column("locked_until", Timestamp(), nullable=True),
+    _at("locked_until", nullable=True),
     # The key that created the job: the audit log attributes the job's changes to it.
     Column("created_by", String(40), nullable=True),
     CheckConstraint(
@@ -365,7 +402,7 @@ bulk_job_items = Table(
         primary_key=True,
     ),
     Column("e164", String(16), primary_key=True),
-    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
+    _owner(),
     Column("outcome", String(16), nullable=True),  # null: not processed yet
     Column("error_code", String(40), nullable=True),
     Column("error_message", String(500), nullable=True),
@@ -377,13 +414,11 @@ bulk_job_items = Table(
 operator_tokens = Table(
     "operator_tokens",
     metadata,
-    Column("id", String(40), primary_key=True),
+    _id(),
     Column("name", String(200), nullable=False),
     Column("digest", String(64), nullable=False, unique=True),
     Column("hint", String(40), nullable=False),
-    Column("created_at", Timestamp(), nullable=False),
-    Column("revoked_at", Timestamp(), nullable=True),
-    Column("last_used_at", Timestamp(), nullable=True),
+    *_issued_at(),
 )
 
 # The audit log: who changed what, written in the same transaction as the change.
@@ -391,11 +426,8 @@ operator_tokens = Table(
 audit_log = Table(
     "audit_log",
     metadata,
-    Column(
-        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    ),
-    Column("id", String(40), nullable=False, unique=True),
-    Column("at", Timestamp(), nullable=False),
+    *_logged(),
+    _at("at"),
     Column("account_id", String(40), nullable=True),
     Column("actor_type", String(16), nullable=False),
     Column("actor_id", String(40), nullable=True),

@@ -8,7 +8,7 @@ from typing import Any, Literal
 import msgspec
 
 from voxnumbers.events.types import EventType
-from voxnumbers.kit.pagination import Pagination
+from voxnumbers.kit.pagination import Page
 
 WebhookStatus = Literal["active", "deleted"]
 
@@ -24,9 +24,8 @@ class Event(msgspec.Struct, kw_only=True):
     livemode: bool  # false for an event of the account's test world (``spec/API.md`` §10)
 
 
-class EventPage(msgspec.Struct, kw_only=True):
+class EventPage(Page[Event]):
     data: list[Event]
-    pagination: Pagination
 
 
 class EventFilter(msgspec.Struct, frozen=True, kw_only=True):
@@ -69,9 +68,8 @@ class CreatedWebhook(Webhook, kw_only=True):
     secret: str
 
 
-class WebhookPage(msgspec.Struct, kw_only=True):
+class WebhookPage(Page[Webhook]):
     data: list[Webhook]
-    pagination: Pagination
 
 
 class RotatedSecret(msgspec.Struct, kw_only=True):
@@ -100,9 +98,8 @@ class WebhookDelivery(msgspec.Struct, kw_only=True):
     created_at: datetime
 
 
-class WebhookDeliveryPage(msgspec.Struct, kw_only=True):
+class WebhookDeliveryPage(Page[WebhookDelivery]):
     data: list[WebhookDelivery]
-    pagination: Pagination
 
 
 class WebhookTestResult(msgspec.Struct, kw_only=True):

@@ -188,7 +188,6 @@ async def delete_webhook(conn: AsyncConnection, account_id: str, webhook_id: str
     await audit.record(
         conn,
         action="webhook.deleted",
-        object_type="webhook",
         object_id=webhook_id,
         account_id=account_id,
         changes={"status": (endpoint.status, "deleted")},
@@ -296,7 +295,6 @@ async def rotate_secret(conn: AsyncConnection, account_id: str, webhook_id: str)
     await audit.record(
         conn,
         action="webhook.secret_rotated",
-        object_type="webhook",
         object_id=webhook_id,
         account_id=account_id,
         changes={

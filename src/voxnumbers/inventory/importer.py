@@ -116,7 +116,6 @@ def read_inventory_file(
     if workers is None:
         big = path.stat().st_size >= PARALLEL_FROM_BYTES
         workers = min(os.cpu_count() or 1, 8) if big else 1
-    result = ValidatedFile()
     # Undecodable bytes become lone surrogates, refused where they land (``_is_text``), so
     # a stray Latin-1 byte costs its own row, not the whole file.
     with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
@@ -126,24 +125,23 @@ def read_inventory_file(
             return ValidatedFile(problems=[layout], readable=False)
         chunks = _chunks(lines, first_line)
         with _no_cyclic_gc():
-            for outcome in _validated(chunks, layout, added_at or utc_now(), workers):
-                result.rows += 1
-                if isinstance(outcome, Problem):
-                    result.problems.append(outcome)
-                else:
-                    result.entries.append(outcome)
-    return result
+            return _collected(_validated(chunks, layout, added_at or utc_now(), workers))
 
 
 def read_inventory_text(text: str, *, added_at: datetime | None = None) -> ValidatedFile:
     """Validate an inventory CSV given as text (an upload to the admin API), with the same
     rules and messages as ``read_inventory_file``, in this process."""
-    result = ValidatedFile()
     lines = iter(io.StringIO(text, newline=""))
     layout, first_line = _header(lines)
     if isinstance(layout, Problem):
         return ValidatedFile(problems=[layout], readable=False)
-    for outcome in _validated(_chunks(lines, first_line), layout, added_at or utc_now(), 1):
+    return _collected(_validated(_chunks(lines, first_line), layout, added_at or utc_now(), 1))
+
+
+def _collected(outcomes: Iterable[InventoryEntry | Problem]) -> ValidatedFile:
+    """The rows' outcomes sorted into entries and problems, counted."""
+    result = ValidatedFile()
+    for outcome in outcomes:
         result.rows += 1
         if isinstance(outcome, Problem):
             result.problems.append(outcome)

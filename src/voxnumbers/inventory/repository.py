@@ -138,17 +138,7 @@ async def add_entries(conn: AsyncConnection, entries: Sequence[InventoryEntry]) 
 
 
 # The columns every statement below writes, in the order of ``_rows``' values.
-_COLUMNS = (
-    "e164",
-    "country",
-    "type",
-    "region",
-    "capabilities",
-    "monthly_fee_cents",
-    "setup_fee_cents",
-    "needs_provisioning",
-    "added_at",
-)
+_COLUMNS = (*_SHOWN, "needs_provisioning", "added_at")
 _SQLITE_ADD = """
 INSERT INTO inventory_numbers (e164, country, type, region, capabilities, monthly_fee_cents,
     setup_fee_cents, needs_provisioning, added_at)

@@ -8,7 +8,7 @@ from typing import Literal
 import msgspec
 
 from voxnumbers.kit.money import Money
-from voxnumbers.kit.pagination import Pagination
+from voxnumbers.kit.pagination import Page
 from voxnumbers.vocabulary import Capability, NumberType
 
 
@@ -25,9 +25,8 @@ class AvailableNumber(msgspec.Struct, kw_only=True):
     currency: Literal["USD"]
 
 
-class AvailableNumberPage(msgspec.Struct, kw_only=True):
+class AvailableNumberPage(Page[AvailableNumber]):
     data: list[AvailableNumber]
-    pagination: Pagination
 
 
 class InventorySearch(msgspec.Struct, frozen=True, kw_only=True):

@@ -23,10 +23,9 @@ from voxnumbers.inventory.schemas import (
 # The inventory's entry is part of this door: numbers restocks and buys with it.
 from voxnumbers.inventory.schemas import InventoryEntry as InventoryEntry
 from voxnumbers.kit.clock import utc_now
-from voxnumbers.kit.money import CURRENCY, cents_to_decimal
 from voxnumbers.kit.pagination import offset_of, pagination, read_page
 from voxnumbers.kit.worlds import is_live, public_id_of
-from voxnumbers.vocabulary import country_filter, digits_filter, parse_e164, to_list, to_mask
+from voxnumbers.vocabulary import country_filter, digits_filter, parse_e164, to_mask
 
 UPLOAD_FIELD = "csv"
 PROBLEMS_SHOWN = 50
@@ -106,7 +105,6 @@ async def add_to_inventory(conn: AsyncConnection, entries: Sequence[InventoryEnt
         await audit.record(
             conn,
             action="inventory.imported",
-            object_type="inventory",
             object_id=f"{entries[0].e164}..{entries[-1].e164}"
             if len(entries) > 1
             else entries[0].e164,
@@ -172,16 +170,7 @@ async def remove_from_inventory(conn: AsyncConnection, raw_e164: str) -> Availab
         object_id=e164,
         changes={"status": ("for_sale", None)},
     )
-    return AvailableNumber(
-        e164=entry.e164,
-        country=entry.country,
-        type=entry.type,  # type: ignore[arg-type]
-        region=entry.region,
-        capabilities=to_list(entry.capabilities),  # type: ignore[arg-type]
-        monthly_fee=cents_to_decimal(entry.monthly_fee_cents),
-        setup_fee=cents_to_decimal(entry.setup_fee_cents),
-        currency=CURRENCY,
-    )
+    return repository.available_of(entry)
 
 
 async def any_for_sale(conn: AsyncConnection) -> bool:

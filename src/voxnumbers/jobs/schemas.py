@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from voxnumbers.kit.money import Money
-from voxnumbers.kit.pagination import Pagination
+from voxnumbers.kit.pagination import Page
 from voxnumbers.numbers.service import ListableStatus
 from voxnumbers.vocabulary import Capability, NumberType
 
@@ -96,9 +96,8 @@ class Job(msgspec.Struct, kw_only=True):
     finished_at: datetime | None
 
 
-class JobPage(msgspec.Struct, kw_only=True):
+class JobPage(Page[Job]):
     data: list[Job]
-    pagination: Pagination
 
 
 class ItemError(msgspec.Struct, kw_only=True):
@@ -114,28 +113,16 @@ class JobResult(msgspec.Struct, kw_only=True):
     error: ItemError | None
 
 
-class JobResultPage(msgspec.Struct, kw_only=True):
+class JobResultPage(Page[JobResult]):
     data: list[JobResult]
-    pagination: Pagination
 
 
-class JobRecord(msgspec.Struct, kw_only=True):
-    """A job as stored, with what the API does not show."""
+class JobRecord(Job, kw_only=True):
+    """A job as stored: the job the API shows, with what it does not show."""
 
     seq: int
-    id: str
     account_id: str
-    action: str
     target_id: str | None
-    status: str
-    matched: int
-    processed: int
-    changed: int
-    unchanged: int
-    failed: int
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
     lease_owner: str | None
     locked_until: datetime | None
     created_by: str | None = None  # the key that created it (its changes are audited as its)

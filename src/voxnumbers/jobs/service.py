@@ -40,6 +40,7 @@ from voxnumbers.kit.ids import is_well_formed, new_id
 from voxnumbers.kit.jsonc import to_json_data
 from voxnumbers.kit.money import CURRENCY, cents_to_decimal
 from voxnumbers.kit.pagination import read_page
+from voxnumbers.kit.views import view_of
 from voxnumbers.numbers import service as numbers
 from voxnumbers.settings import Settings
 
@@ -165,7 +166,6 @@ async def start_bulk(
     await audit.record(
         conn,
         action="job.created",
-        object_type="job",
         object_id=job_id,
         account_id=account_id,
         changes={"status": (None, "queued"), "action": (None, request.action)},
@@ -260,19 +260,9 @@ def planned_change(
 
 
 def job_view(job: JobRecord) -> Job:
-    return Job(
-        id=job.id,
-        action=job.action,  # type: ignore[arg-type]
-        status=job.status,  # type: ignore[arg-type]
-        matched=job.matched,
-        processed=job.processed,
-        changed=job.changed,
-        unchanged=job.unchanged,
-        failed=job.failed,
-        created_at=job.created_at,
-        started_at=job.started_at,
-        finished_at=job.finished_at,
-    )
+    """The job as the API shows it (a ``Job`` of its own: a record would show its extra
+    fields)."""
+    return view_of(Job, job)
 
 
 async def _owned_job(
@@ -346,7 +336,6 @@ async def _finish(conn: AsyncConnection, job: JobRecord, status: str) -> JobReco
     await audit.record(
         conn,
         action="job.finished",
-        object_type="job",
         object_id=job.id,
         account_id=job.account_id,
         changes={"status": (job.status, status)},

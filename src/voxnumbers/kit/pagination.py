@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
-from typing import Annotated, Protocol, TypeVar
+from typing import Annotated, Generic, Protocol, TypeVar
 
 import msgspec
 from litestar.params import Parameter
@@ -17,6 +17,9 @@ PerPage = Annotated[
 ]
 
 
+Item = TypeVar("Item")
+
+
 class Pagination(msgspec.Struct, kw_only=True):
     """The seed's pagination block: exact ``total``, items on this page, page count; and,
     only when the request paged with ``cursor``, ``next_cursor`` (null on the last page)."""
@@ -27,6 +30,14 @@ class Pagination(msgspec.Struct, kw_only=True):
     current_page: int
     total_pages: int
     next_cursor: str | msgspec.UnsetType | None = msgspec.UNSET
+
+
+class Page(msgspec.Struct, Generic[Item], kw_only=True):
+    """A list's answer: the page's items and its pagination block. Each list names its own
+    page (``class NumberPage(Page[Number])``), the name its OpenAPI schema goes by."""
+
+    data: list[Item]
+    pagination: Pagination
 
 
 def total_pages(total: int, per_page: int) -> int:
@@ -48,7 +59,6 @@ def offset_of(page: int, per_page: int) -> int:
     return (page - 1) * per_page
 
 
-Item = TypeVar("Item")
 Item_co = TypeVar("Item_co", covariant=True)
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from voxnumbers.kit.money import Money
-from voxnumbers.kit.pagination import Pagination
+from voxnumbers.kit.pagination import Page
 from voxnumbers.vocabulary import Capability, NumberStatus, NumberType
 
 
@@ -49,9 +49,8 @@ class ReleasedNumber(Number, kw_only=True):
     available_after: datetime
 
 
-class NumberPage(msgspec.Struct, kw_only=True):
+class NumberPage(Page[Number]):
     data: list[Number]
-    pagination: Pagination
 
 
 class PurchaseRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

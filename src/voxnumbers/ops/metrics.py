@@ -20,7 +20,7 @@ import os
 import resource
 import time
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from prometheus_client import (
     CollectorRegistry,
@@ -87,33 +87,36 @@ class Metrics:
             ["route"],
             registry=self.registry,
         )
-        self.pool_in_use = Gauge(
+        self.pool_in_use = self._gauge(
             "voxnumbers_db_pool_connections_in_use",
             "Database connections checked out of the pool.",
-            registry=self.registry,
-            multiprocess_mode="livesum",
+            "livesum",
         )
-        self.pool_waiting = Gauge(
+        self.pool_waiting = self._gauge(
             "voxnumbers_db_pool_waiting",
             "Requests waiting for a database connection from the pool.",
-            registry=self.registry,
-            multiprocess_mode="livesum",
+            "livesum",
         )
-        self.worker_memory = Gauge(
+        self.worker_memory = self._gauge(
             "voxnumbers_worker_resident_memory_max_bytes",
             "Largest resident memory of each worker process so far.",
-            registry=self.registry,
-            multiprocess_mode="all",
+            "all",
         )
-        self.worker_cpu = Gauge(
-            "voxnumbers_worker_cpu_seconds",
-            "CPU time used by each worker process.",
-            registry=self.registry,
-            multiprocess_mode="all",
+        self.worker_cpu = self._gauge(
+            "voxnumbers_worker_cpu_seconds", "CPU time used by each worker process.", "all"
         )
         self._webhooks = _WebhookBacklog()
         self._worker_refreshed = 0.0
         self._scrape_registry = self._registry_for_scrapes()
+
+    def _gauge(
+        self, name: str, documentation: str, multiprocess_mode: Literal["livesum", "all"]
+    ) -> Gauge:
+        """A gauge of this registry; ``multiprocess_mode`` says how the processes' values
+        combine (``livesum``: the live ones added, ``all``: one series each)."""
+        return Gauge(
+            name, documentation, registry=self.registry, multiprocess_mode=multiprocess_mode
+        )
 
     def _registry_for_scrapes(self) -> CollectorRegistry:
         if self.directory is None:

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from voxnumbers.kit.pagination import Pagination
+from voxnumbers.kit.pagination import Page
 from voxnumbers.trunks.sip_uri import MAX_LENGTH as SIP_URI_MAX_LENGTH
 
 AuthType = Literal["ip", "credential"]
@@ -75,9 +75,8 @@ class Trunk(msgspec.Struct, kw_only=True):
     updated_at: datetime
 
 
-class TrunkPage(msgspec.Struct, kw_only=True):
+class TrunkPage(Page[Trunk]):
     data: list[Trunk]
-    pagination: Pagination
 
 
 class CredentialRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -110,9 +109,8 @@ class Credential(msgspec.Struct, kw_only=True):
     created_at: datetime
 
 
-class CredentialPage(msgspec.Struct, kw_only=True):
+class CredentialPage(Page[Credential]):
     data: list[Credential]
-    pagination: Pagination
 
 
 class IpAclRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -146,6 +144,5 @@ class IpAclEntry(msgspec.Struct, kw_only=True):
     created_at: datetime
 
 
-class IpAclPage(msgspec.Struct, kw_only=True):
+class IpAclPage(Page[IpAclEntry]):
     data: list[IpAclEntry]
-    pagination: Pagination

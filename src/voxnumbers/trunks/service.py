@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import string
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import anyio.to_thread
 import msgspec
@@ -19,7 +20,9 @@ from voxnumbers.kit.account_rows import AccountRows
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.etags import IfMatch, require_match
 from voxnumbers.kit.ids import new_id
+from voxnumbers.kit.pagination import Page
 from voxnumbers.kit.text import clean_text
+from voxnumbers.kit.views import view_of
 from voxnumbers.numbers import service as numbers
 from voxnumbers.trunks import repository
 from voxnumbers.trunks.schemas import (
@@ -42,7 +45,8 @@ _HASHER = PasswordHasher()
 _USERNAME_CHARACTERS = frozenset(string.ascii_letters + string.digits + "._-")
 
 IpInterface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
-Child = TypeVar("Child", Credential, IpAclEntry)
+Child = TypeVar("Child", bound=msgspec.Struct)
+ChildPage = TypeVar("ChildPage", bound=Page[Any])
 
 
 # --- trunks ---------------------------------------------------------------------------------
@@ -93,10 +97,9 @@ async def replace_trunk(
     sip_domain: str,
     if_match: IfMatch | None = None,
 ) -> Trunk:
-    """Replace every field of a trunk (PUT): fields left out return to their defaults.
-    ``412`` when ``if_match`` is given and the trunk's current tag is not in it."""
-    current = await _find_trunk(conn, account_id, trunk_id, for_update=True)
-    require_match(if_match, _trunk_view(current, sip_domain))
+    """Replace every field of a trunk (PUT): fields left out return to their defaults
+    (``412`` on a stale ``if_match``)."""
+    current = await _locked_trunk(conn, account_id, trunk_id, sip_domain, if_match)
     replaced = _trunk_record(
         request,
         trunk_id=current.id,
@@ -127,15 +130,11 @@ async def delete_trunk(
     sip_domain: str,
     if_match: IfMatch | None = None,
 ) -> Trunk:
-    """Delete a trunk with its credentials and ACL entries; answers its final state.
-
-    While numbers route to it the answer is ``409`` unless ``force``, which unassigns them
-    in the same transaction. The trunk row is locked first, so no number can be routed to it
-    between the count and the delete (nor the trunk changed after ``if_match`` is checked:
-    ``412`` when given and the trunk's current tag is not in it).
-    """
-    record = await _find_trunk(conn, account_id, trunk_id, for_update=True)
-    require_match(if_match, _trunk_view(record, sip_domain))
+    """Delete a trunk with its credentials and ACL entries; answers its final state. The
+    trunk's row is locked first (``_locked_trunk``), so no number can be routed to it
+    between the count and the delete: while numbers route to it the answer is ``409``
+    unless ``force``, which unassigns them in the same transaction."""
+    record = await _locked_trunk(conn, account_id, trunk_id, sip_domain, if_match)
     await numbers.unroute_before_delete(conn, account_id, force=force, trunk_id=trunk_id)
     await repository.TRUNKS.delete(conn, account_id, trunk_id)
     view = _trunk_view(record, sip_domain, status="deleted")
@@ -203,18 +202,27 @@ def _sip_uri(field: str, text: str) -> str:
 
 
 def _trunk_view(record: TrunkRecord, sip_domain: str, status: TrunkStatus | None = None) -> Trunk:
-    return Trunk(
-        id=record.id,
-        name=record.name,
-        auth_type=record.auth_type,
-        termination_uri=record.termination_uri,
-        origination_uris=record.origination_uris,
-        max_channels=record.max_channels,
+    return view_of(
+        Trunk,
+        record,
         sip_domain=trunk_sip_domain(record.id, sip_domain),
         status=status or record.status,
-        created_at=record.created_at,
-        updated_at=record.updated_at,
     )
+
+
+async def _locked_trunk(
+    conn: AsyncConnection,
+    account_id: str,
+    trunk_id: str,
+    sip_domain: str,
+    if_match: IfMatch | None,
+) -> TrunkRecord:
+    """The account's trunk, locked for a change (nothing can route to it or change it until
+    the transaction ends); ``412`` when ``if_match`` is given and the trunk's current tag is
+    not in it."""
+    record = await _find_trunk(conn, account_id, trunk_id, for_update=True)
+    require_match(if_match, _trunk_view(record, sip_domain))
+    return record
 
 
 async def _find_trunk(
@@ -226,23 +234,73 @@ async def _find_trunk(
     return record
 
 
-async def _remove_from_trunk(
-    conn: AsyncConnection,
-    rows: AccountRows[Child],
-    account_id: str,
-    trunk_id: str,
-    child_id: str,
-    *,
-    what: str,
-) -> Child:
-    """Delete one of a trunk's credentials or ACL entries (``rows``) and answer it; ``404``
-    when the trunk is not the account's or ``child_id`` is not on it."""
-    await _find_trunk(conn, account_id, trunk_id)
-    child = await rows.find(conn, account_id, child_id, parent_id=trunk_id)
-    if child is None:
-        raise NotFound(f"No such {what} on this trunk.")
-    await rows.delete(conn, account_id, child_id)
-    return child
+class _TrunkChildren(Generic[Child, ChildPage]):
+    """What a trunk's credentials and its IP ACL entries (``rows``) share: a page of them
+    and the removal of one, each first checking that the trunk is the account's."""
+
+    def __init__(
+        self,
+        rows: AccountRows[Child],
+        page_type: type[ChildPage],
+        *,
+        what: str,
+        audit_prefix: str,
+        extra_when_deleted: Mapping[str, tuple[Any, Any]] | None = None,
+    ) -> None:
+        self.rows: AccountRows[Child] = rows
+        self.page_type: type[ChildPage] = page_type
+        self.what = what
+        self.audit_prefix = audit_prefix
+        self.extra_when_deleted = extra_when_deleted
+
+    async def page(
+        self, conn: AsyncConnection, account_id: str, trunk_id: str, *, page: int, per_page: int
+    ) -> ChildPage:
+        """A page of the trunk's rows, oldest first."""
+        await _find_trunk(conn, account_id, trunk_id)
+        items, paging = await self.rows.read_page(
+            conn, account_id, parent_id=trunk_id, page=page, per_page=per_page
+        )
+        return self.page_type(data=items, pagination=paging)
+
+    async def remove(
+        self, conn: AsyncConnection, account_id: str, trunk_id: str, child_id: str
+    ) -> Child:
+        """Remove one from the trunk and answer what was removed; ``404`` when the trunk is
+        not the account's or ``child_id`` is not on it."""
+        await _find_trunk(conn, account_id, trunk_id)
+        child = await self.rows.find(conn, account_id, child_id, parent_id=trunk_id)
+        if child is None:
+            raise NotFound(f"No such {self.what} on this trunk.")
+        await self.rows.delete(conn, account_id, child_id)
+        await audit.record_change(
+            conn,
+            f"{self.audit_prefix}.deleted",
+            child_id,
+            account_id=account_id,
+            before=child,
+            extra=self.extra_when_deleted,
+        )
+        return child
+
+
+_CREDENTIALS = _TrunkChildren(
+    repository.CREDENTIALS,
+    CredentialPage,
+    what="credential",
+    audit_prefix="credential",
+    extra_when_deleted={"password": ("set", None)},
+)
+# A page of the trunk's credentials, oldest first (usernames only); removing one.
+list_credentials = _CREDENTIALS.page
+delete_credential = _CREDENTIALS.remove
+
+_ACL_ENTRIES = _TrunkChildren(
+    repository.ACL_ENTRIES, IpAclPage, what="IP ACL entry", audit_prefix="ip_acl"
+)
+# A page of the trunk's IP ACL, oldest first; removing an entry.
+list_acl_entries = _ACL_ENTRIES.page
+delete_acl_entry = _ACL_ENTRIES.remove
 
 
 # --- credentials ----------------------------------------------------------------------------
@@ -271,35 +329,6 @@ async def create_credential(
         account_id=account_id,
         after=credential,
         extra={"password": (None, "set")},
-    )
-    return credential
-
-
-async def list_credentials(
-    conn: AsyncConnection, account_id: str, trunk_id: str, *, page: int, per_page: int
-) -> CredentialPage:
-    """A page of the trunk's credentials, oldest first (usernames only)."""
-    await _find_trunk(conn, account_id, trunk_id)
-    items, paging = await repository.CREDENTIALS.read_page(
-        conn, account_id, parent_id=trunk_id, page=page, per_page=per_page
-    )
-    return CredentialPage(data=items, pagination=paging)
-
-
-async def delete_credential(
-    conn: AsyncConnection, account_id: str, trunk_id: str, credential_id: str
-) -> Credential:
-    """Remove a credential from a trunk; answers what was removed."""
-    credential = await _remove_from_trunk(
-        conn, repository.CREDENTIALS, account_id, trunk_id, credential_id, what="credential"
-    )
-    await audit.record_change(
-        conn,
-        "credential.deleted",
-        credential.id,
-        account_id=account_id,
-        before=credential,
-        extra={"password": ("set", None)},
     )
     return credential
 
@@ -345,28 +374,6 @@ async def create_acl_entry(
     )
     await repository.ACL_ENTRIES.insert(conn, entry, account_id=account_id)
     await audit.record_change(conn, "ip_acl.created", entry.id, account_id=account_id, after=entry)
-    return entry
-
-
-async def list_acl_entries(
-    conn: AsyncConnection, account_id: str, trunk_id: str, *, page: int, per_page: int
-) -> IpAclPage:
-    """A page of the trunk's IP ACL, oldest first."""
-    await _find_trunk(conn, account_id, trunk_id)
-    items, paging = await repository.ACL_ENTRIES.read_page(
-        conn, account_id, parent_id=trunk_id, page=page, per_page=per_page
-    )
-    return IpAclPage(data=items, pagination=paging)
-
-
-async def delete_acl_entry(
-    conn: AsyncConnection, account_id: str, trunk_id: str, entry_id: str
-) -> IpAclEntry:
-    """Remove an entry from a trunk's IP ACL; answers what was removed."""
-    entry = await _remove_from_trunk(
-        conn, repository.ACL_ENTRIES, account_id, trunk_id, entry_id, what="IP ACL entry"
-    )
-    await audit.record_change(conn, "ip_acl.deleted", entry.id, account_id=account_id, before=entry)
     return entry
 
 

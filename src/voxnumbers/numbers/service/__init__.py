@@ -14,7 +14,7 @@ from voxnumbers.numbers.service.listing import (
     number_filter,
     readable_number,
 )
-from voxnumbers.numbers.service.purchase import purchase_number
+from voxnumbers.numbers.service.purchase import owned_row, purchase_number
 from voxnumbers.numbers.service.release import (
     cancel_release,
     cancellation_status,
@@ -68,6 +68,7 @@ __all__ = [
     "matching_numbers",
     "matching_records",
     "number_filter",
+    "owned_row",
     "preview_release",
     "purchase_number",
     "readable_number",

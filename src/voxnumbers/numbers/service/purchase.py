@@ -44,7 +44,8 @@ async def purchase_number(
         await return_to_inventory(conn, owned)
         entry = await inventory.take_for_sale(conn, e164)
         assert entry is not None
-    row = _owned_row(account_id, entry, now)
+    status = "pending" if entry.needs_provisioning else "active"
+    row = owned_row(account_id, entry, status=status, created_at=now)
     await repository.insert_numbers(conn, [row])
     return await _purchased(conn, row)
 
@@ -56,7 +57,8 @@ async def _purchase_in_test_world(
     changed. Any valid number the test world does not hold can be bought and is ``active``
     at once; Twilio's magic numbers answer as there."""
     entry = inventory.test_world_entry(account_id, e164, country or country_of(e164))
-    row = {**_owned_row(account_id, entry, now), "status": "active", "needs_provisioning": False}
+    row = owned_row(account_id, entry, status="active", created_at=now)
+    row["needs_provisioning"] = False
     always = inventory.always_available_in_tests(e164)
     if always:
         # Its buyers in one world queue here, so each replaces the one before it.
@@ -76,7 +78,18 @@ async def _purchase_in_test_world(
     return await _purchased(conn, row)
 
 
-def _owned_row(account_id: str, entry: inventory.InventoryEntry, now: datetime) -> dict[str, Any]:
+def owned_row(
+    account_id: str,
+    entry: inventory.InventoryEntry,
+    *,
+    status: str,
+    created_at: datetime,
+    updated_at: datetime | None = None,
+    released_at: datetime | None = None,
+    available_after: datetime | None = None,
+) -> dict[str, Any]:
+    """A full ``numbers`` row of ``entry`` owned by the account, routed nowhere; last
+    changed when it was bought unless ``updated_at`` says otherwise."""
     return {
         "e164": entry.e164,
         "account_id": account_id,
@@ -87,13 +100,13 @@ def _owned_row(account_id: str, entry: inventory.InventoryEntry, now: datetime) 
         "monthly_fee_cents": entry.monthly_fee_cents,
         "setup_fee_cents": entry.setup_fee_cents,
         "needs_provisioning": entry.needs_provisioning,
-        "status": "pending" if entry.needs_provisioning else "active",
+        "status": status,
         "trunk_id": None,
         "application_id": None,
-        "created_at": now,
-        "updated_at": now,
-        "released_at": None,
-        "available_after": None,
+        "created_at": created_at,
+        "updated_at": updated_at or created_at,
+        "released_at": released_at,
+        "available_after": available_after,
         "previous_trunk_id": None,
         "previous_application_id": None,
     }

@@ -174,7 +174,6 @@ async def return_to_inventory(conn: AsyncConnection, record: NumberRecord) -> No
     await audit.record(
         conn,
         action="number.returned_to_inventory",
-        object_type="number",
         object_id=record.e164,
         account_id=record.account_id,
         changes={"account_id": (record.account_id, None), "status": (record.status, None)},

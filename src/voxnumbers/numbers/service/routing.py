@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from functools import partial
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -19,48 +21,6 @@ from voxnumbers.numbers.service.common import (
     record_number_event,
     record_number_events,
 )
-
-
-async def assign_trunk(
-    conn: AsyncConnection,
-    account_id: str,
-    e164: str,
-    trunk_id: str,
-    *,
-    if_match: IfMatch | None = None,
-) -> Routing:
-    """Route the number to one of the account's trunks; any application is cleared.
-    ``412`` when ``if_match`` is given and the number's current tag is not in it."""
-    return await _route(
-        conn,
-        account_id,
-        e164,
-        trunk_id=trunk_id,
-        application_id=None,
-        target_field="trunk_id",
-        if_match=if_match,
-    )
-
-
-async def assign_application(
-    conn: AsyncConnection,
-    account_id: str,
-    e164: str,
-    application_id: str,
-    *,
-    if_match: IfMatch | None = None,
-) -> Routing:
-    """Route the number to one of the account's applications; any trunk is cleared.
-    ``412`` when ``if_match`` is given and the number's current tag is not in it."""
-    return await _route(
-        conn,
-        account_id,
-        e164,
-        trunk_id=None,
-        application_id=application_id,
-        target_field="application_id",
-        if_match=if_match,
-    )
 
 
 async def unassign_trunk(
@@ -108,16 +68,7 @@ async def route_numbers(
             outcomes[e164] = error
             continue
         outcomes[e164] = changes
-    changed = [e164 for e164, outcome in outcomes.items() if outcome is True]
-    await repository.set_routing(
-        conn, account_id, changed, trunk_id=trunk_id, application_id=application_id, updated_at=now
-    )
-    await record_number_events(
-        conn,
-        account_id,
-        [_routed(records[e164], trunk_id, application_id, now) for e164 in changed],
-        "number.routing_changed",
-    )
+    await _set_routing(conn, account_id, records, outcomes, trunk_id, application_id, now)
     return outcomes
 
 
@@ -135,17 +86,31 @@ async def unroute_numbers(
             outcomes[e164] = unrouting_change(actionable(records.get(e164), now))
         except ApiError as error:
             outcomes[e164] = error
+    await _set_routing(conn, account_id, records, outcomes, None, None, now)
+    return outcomes
+
+
+async def _set_routing(
+    conn: AsyncConnection,
+    account_id: str,
+    records: Mapping[str, NumberRecord],
+    outcomes: Mapping[str, bool | ApiError],
+    trunk_id: str | None,
+    application_id: str | None,
+    now: datetime,
+) -> None:
+    """Route the numbers whose outcome is a change to this target (or to none), with one
+    event each."""
     changed = [e164 for e164, outcome in outcomes.items() if outcome is True]
     await repository.set_routing(
-        conn, account_id, changed, trunk_id=None, application_id=None, updated_at=now
+        conn, account_id, changed, trunk_id=trunk_id, application_id=application_id, updated_at=now
     )
     await record_number_events(
         conn,
         account_id,
-        [_routed(records[e164], None, None, now) for e164 in changed],
+        [_routed(records[e164], trunk_id, application_id, now) for e164 in changed],
         "number.routing_changed",
     )
-    return outcomes
 
 
 def _routed(
@@ -176,17 +141,8 @@ def unrouting_change(
     return routed
 
 
-async def count_routed(
-    conn: AsyncConnection,
-    account_id: str,
-    *,
-    trunk_id: str | None = None,
-    application_id: str | None = None,
-) -> int:
-    """How many of the account's numbers route to a trunk (or an application)."""
-    return await repository.count_routed(
-        conn, account_id, trunk_id=trunk_id, application_id=application_id
-    )
+# How many of the account's numbers route to a trunk (or an application).
+count_routed = repository.count_routed
 
 
 async def unroute_before_delete(
@@ -243,35 +199,15 @@ async def _route(
     conn: AsyncConnection,
     account_id: str,
     e164: str,
+    target_id: str,
     *,
-    trunk_id: str | None,
-    application_id: str | None,
     target_field: str,
-    if_match: IfMatch | None,
+    if_match: IfMatch | None = None,
 ) -> Routing:
-    _, e164 = await _route_changed(
-        conn,
-        account_id,
-        e164,
-        trunk_id=trunk_id,
-        application_id=application_id,
-        target_field=target_field,
-        if_match=if_match,
-    )
-    return await _routing_of(conn, account_id, e164)
-
-
-async def _route_changed(
-    conn: AsyncConnection,
-    account_id: str,
-    e164: str,
-    *,
-    trunk_id: str | None,
-    application_id: str | None,
-    target_field: str,
-    if_match: IfMatch | None,
-) -> tuple[bool, str]:
-    """Whether routing changed, and the number's canonical e164."""
+    """Route the number to the trunk (``target_field`` ``trunk_id``) or the application
+    ``target_id``, clearing the other."""
+    trunk_id = target_id if target_field == "trunk_id" else None
+    application_id = target_id if target_field == "application_id" else None
     now = utc_now()
     # The lock order (docs/architecture.md): the routing target before the number.
     target_exists = await repository.routing_target_exists(
@@ -286,7 +222,13 @@ async def _route_changed(
             conn, record, trunk_id=trunk_id, application_id=application_id, updated_at=now
         )
         await record_number_event(conn, record, "number.routing_changed")
-    return changes, record.e164
+    return await _routing_of(conn, account_id, record.e164)
+
+
+# Route the number to one of the account's trunks (or applications); the other is cleared.
+# ``412`` when ``if_match`` is given and the number's current tag is not in it.
+assign_trunk = partial(_route, target_field="trunk_id")
+assign_application = partial(_route, target_field="application_id")
 
 
 async def _unroute(

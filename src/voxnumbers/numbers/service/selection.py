@@ -34,15 +34,6 @@ def matching_numbers(account_id: str, where: NumberFilter) -> Select[Any]:
     return repository.matching_numbers(account_id, where)
 
 
-async def routing_target_exists(
-    conn: AsyncConnection,
-    account_id: str,
-    *,
-    trunk_id: str | None = None,
-    application_id: str | None = None,
-) -> bool:
-    """Whether the account has this trunk (or application), held until commit so that a
-    concurrent delete of it waits for the numbers routed to it."""
-    return await repository.routing_target_exists(
-        conn, account_id, trunk_id=trunk_id, application_id=application_id
-    )
+# Whether the account has this trunk (or application), held until commit so that a
+# concurrent delete of it waits for the numbers routed to it.
+routing_target_exists = repository.routing_target_exists
