@@ -197,8 +197,11 @@ def test_a_second_server_shares_the_port_when_asked(server: VoxServer, tmp_path:
     second = serve_again(server, tmp_path, "--share-port")
     try:
         deadline = time.monotonic() + 60
+        # Listening, and its worker started: a server told to stop while its worker is
+        # still starting waits out the worker's kill timeout (30 s) before it exits.
         while time.monotonic() < deadline and second.poll() is None:
-            if f"Listening at: http://127.0.0.1:{server.port}" in output(tmp_path):
+            text = output(tmp_path)
+            if f"Listening at: http://127.0.0.1:{server.port}" in text and "Started worker" in text:
                 break
             time.sleep(0.2)
         assert second.poll() is None, output(tmp_path)
