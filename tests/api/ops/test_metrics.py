@@ -62,7 +62,13 @@ async def test_process_and_python_runtime_are_exposed(client):
 
 async def test_the_pool_in_use_is_exposed(client, database):
     async with database.transaction(write=False):
-        held = await scrape(client)
+        # The app's background work (the job runner, maintenance) may be opening a
+        # connection of its own at that moment, which counts as waiting while it lasts.
+        for _ in range(100):
+            held = await scrape(client)
+            if value(held, "voxnumbers_db_pool_waiting") == 0:
+                break
+            await asyncio.sleep(0.05)
     assert value(held, "voxnumbers_db_pool_connections_in_use") >= 1
     assert value(held, "voxnumbers_db_pool_waiting") == 0
 
