@@ -14,6 +14,7 @@ from voxnumbers.inventory import service as inventory
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.etags import IfMatch
 from voxnumbers.kit.money import CURRENCY, cents_to_decimal
+from voxnumbers.kit.views import view_of
 from voxnumbers.numbers import repository
 from voxnumbers.numbers.lifecycle import can
 from voxnumbers.numbers.schemas import Number, NumberRecord, Release, ReleasePreview
@@ -181,20 +182,8 @@ async def return_to_inventory(conn: AsyncConnection, record: NumberRecord) -> No
 
 
 async def _restock(conn: AsyncConnection, record: NumberRecord) -> None:
-    await inventory.restock(
-        conn,
-        inventory.InventoryEntry(
-            e164=record.e164,
-            country=record.country,
-            type=record.type,
-            region=record.region,
-            capabilities=record.capabilities,
-            monthly_fee_cents=record.monthly_fee_cents,
-            setup_fee_cents=record.setup_fee_cents,
-            needs_provisioning=record.needs_provisioning,
-            added_at=utc_now(),
-        ),
-    )
+    """Put the number back on sale with the facts and fees it was sold with."""
+    await inventory.restock(conn, view_of(inventory.InventoryEntry, record, added_at=utc_now()))
 
 
 async def sweep_expired_releases(conn: AsyncConnection, limit: int = 500) -> int:
