@@ -1,11 +1,15 @@
-"""Rules of accounts and API keys: issuing, revoking, authenticating."""
+"""Rules of accounts and API keys: issuing, revoking, authenticating; and the issuing and
+revoking every kind of secret shares (API keys here, operator tokens in admin)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import hmac
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Generic, NamedTuple, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -18,8 +22,94 @@ from voxnumbers.kit.apikeys import digest_key, generate_key, looks_like_key
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.ids import is_well_formed, new_id
 
-# What an issued key's audit entry says of its secret (never the secret itself).
-_SECRET_ISSUED = {"secret": (None, "issued")}
+# --- secrets: API keys here, operator tokens in admin -------------------------------------
+
+
+class Revocable(Protocol):
+    """A stored secret's record: its id, its account (``None``: an operator's) and when it
+    was revoked (``None``: in use)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def account_id(self) -> str | None: ...
+
+    @property
+    def revoked_at(self) -> datetime | None: ...
+
+
+Secret = TypeVar("Secret", bound=Revocable)
+
+
+class SecretStorage(NamedTuple, Generic[Secret]):
+    """The repository functions that keep one kind of secret."""
+
+    insert: Callable[[AsyncConnection, Secret, str], Awaitable[None]]
+    find: Callable[[AsyncConnection, str], Awaitable[Secret | None]]
+    mark_revoked: Callable[[AsyncConnection, str, datetime], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class SecretKind(Generic[Secret]):
+    """One kind of secret: how its records are named, kept and audited."""
+
+    audited_as: str  # the audit actions' object type: "<audited_as>.created", ".revoked"
+    id_prefix: str
+    noun: str  # as a not-found message names it
+    issued_field: str  # what a creation's audit entry says was issued (never its value)
+    storage: SecretStorage[Secret]
+
+
+async def _audit_secret(
+    conn: AsyncConnection,
+    kind: SecretKind[Secret],
+    happened: str,
+    before: Secret | None,
+    after: Secret,
+    extra: dict[str, tuple[str | None, str]] | None = None,
+) -> None:
+    await audit.record_change(
+        conn,
+        f"{kind.audited_as}.{happened}",
+        after.id,
+        account_id=after.account_id,
+        before=before,
+        after=after,
+        extra=extra,
+    )
+
+
+async def store_issued(
+    conn: AsyncConnection, kind: SecretKind[Secret], record: Secret, digest: str
+) -> None:
+    """Keep a new secret's record and digest, and audit its creation."""
+    await kind.storage.insert(conn, record, digest)
+    await _audit_secret(conn, kind, "created", None, record, {kind.issued_field: (None, "issued")})
+
+
+async def revoke_secret(conn: AsyncConnection, kind: SecretKind[Secret], secret_id: str) -> Secret:
+    """Revoke a secret (idempotent: only the first revocation is audited); requests with it
+    are refused from then on."""
+    find = kind.storage.find
+    found = await find(conn, secret_id) if is_well_formed(secret_id, kind.id_prefix) else None
+    if found is None:
+        raise NotFound(f"No {kind.noun} {secret_id!r}.")
+    await kind.storage.mark_revoked(conn, secret_id, utc_now())
+    revoked = await find(conn, secret_id)
+    assert revoked is not None
+    if revoked.revoked_at != found.revoked_at:
+        await _audit_secret(conn, kind, "revoked", found, revoked)
+    return revoked
+
+
+API_KEYS: SecretKind[ApiKey] = SecretKind(
+    audited_as="key",
+    id_prefix="key",
+    noun="API key",
+    issued_field="secret",
+    storage=SecretStorage(repository.insert_key, repository.find_key, repository.revoke_key),
+)
 
 
 async def create_account(conn: AsyncConnection, name: str) -> Account:
@@ -47,26 +137,13 @@ async def issue_key(conn: AsyncConnection, account_id: str, *, test: bool = Fals
         mode=material.mode,
         created_at=utc_now(),
     )
-    await repository.insert_key(conn, key, material.digest)
-    await audit.record_change(
-        conn, "key.created", key.id, account_id=account_id, after=key, extra=_SECRET_ISSUED
-    )
+    await store_issued(conn, API_KEYS, key, material.digest)
     return IssuedKey(key=key, secret=material.secret)
 
 
 async def revoke_key(conn: AsyncConnection, key_id: str) -> ApiKey:
     """Revoke a key (idempotent); requests with it are refused from then on."""
-    before = await repository.find_key(conn, key_id) if is_well_formed(key_id, "key") else None
-    if before is None:
-        raise NotFound(f"No API key {key_id!r}.")
-    await repository.revoke_key(conn, key_id, utc_now())
-    key = await repository.find_key(conn, key_id)
-    assert key is not None
-    if key.revoked_at != before.revoked_at:
-        await audit.record_change(
-            conn, "key.revoked", key.id, account_id=key.account_id, before=before, after=key
-        )
-    return key
+    return await revoke_secret(conn, API_KEYS, key_id)
 
 
 async def list_keys(conn: AsyncConnection, account_id: str) -> list[ApiKey]:

@@ -35,6 +35,11 @@ class OperatorToken:
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None
 
+    @property
+    def account_id(self) -> None:
+        """An operator token belongs to no account (its audit entries say so)."""
+        return None
+
 
 @dataclass(frozen=True, slots=True)
 class IssuedOperatorToken:

@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from voxnumbers import audit
 from voxnumbers.accounts import service as accounts
 from voxnumbers.accounts.schemas import ApiKey, Caller
 from voxnumbers.admin import repository
@@ -24,18 +23,25 @@ from voxnumbers.admin.schemas import (
     KeyView,
     OperatorToken,
 )
-from voxnumbers.errors import NotFound, Unauthorized, ValidationFailed
+from voxnumbers.errors import Unauthorized, ValidationFailed
 from voxnumbers.inventory import service as inventory
 from voxnumbers.kit.apikeys import digest_key, generate_operator_token, looks_like_operator_token
 from voxnumbers.kit.clock import utc_now
-from voxnumbers.kit.ids import is_well_formed, new_id
+from voxnumbers.kit.ids import new_id
 from voxnumbers.kit.pagination import pagination
 
 OPERATOR_MODE = "operator"
 _NO_OPERATOR = "A valid operator token is required (Authorization: Bearer tvx_op_...)."
 IMPORT_BATCH = 5_000
-# What a new token's audit entry says of it (never the token itself).
-_ISSUED = {"token": (None, "issued")}
+OPERATOR_TOKENS = accounts.SecretKind(
+    audited_as="operator_token",
+    id_prefix="opt",
+    noun="operator token",
+    issued_field="token",
+    storage=accounts.SecretStorage(
+        repository.insert_token, repository.find_token, repository.revoke_token
+    ),
+)
 
 
 # --- operator tokens ------------------------------------------------------------------------
@@ -54,10 +60,7 @@ async def create_operator_token(conn: AsyncConnection, name: str) -> IssuedOpera
         hint=material.hint,
         created_at=utc_now(),
     )
-    await repository.insert_token(conn, token, material.digest)
-    await audit.record_change(
-        conn, "operator_token.created", token.id, account_id=None, after=token, extra=_ISSUED
-    )
+    await accounts.store_issued(conn, OPERATOR_TOKENS, token, material.digest)
     return IssuedOperatorToken(token=token, secret=material.secret)
 
 
@@ -67,19 +70,7 @@ async def list_operator_tokens(conn: AsyncConnection) -> list[OperatorToken]:
 
 async def revoke_operator_token(conn: AsyncConnection, token_id: str) -> OperatorToken:
     """Revoke an operator token (idempotent); the admin API refuses it from then on."""
-    before = (
-        await repository.find_token(conn, token_id) if is_well_formed(token_id, "opt") else None
-    )
-    if before is None:
-        raise NotFound(f"No operator token {token_id!r}.")
-    await repository.revoke_token(conn, token_id, utc_now())
-    token = await repository.find_token(conn, token_id)
-    assert token is not None
-    if token.revoked_at != before.revoked_at:
-        await audit.record_change(
-            conn, "operator_token.revoked", token_id, account_id=None, before=before, after=token
-        )
-    return token
+    return await accounts.revoke_secret(conn, OPERATOR_TOKENS, token_id)
 
 
 async def authenticate_operator(conn: AsyncConnection, authorization: str | None) -> Caller:
