@@ -243,16 +243,13 @@ def _page_query(
     after: bool,
     since: bool,
     until: bool,
-    counted: bool = False,
 ) -> Any:
     """A page of a filter of this shape in ``order``: from the keyset ``after`` a position,
-    or from ``since``/``until`` a month's start, then ``offset`` rows skipped. ``counted``
-    adds the filter's total as a last column (a subquery the database runs once)."""
-    columns: list[Any] = list(_NUMBER_COLUMNS)
-    if counted:
-        # correlate(None): the count reads its own rows, not the row of the page beside it.
-        columns.append(_count_query(shape).correlate(None).scalar_subquery().label("total"))
-    query = _filtered(select(*columns), shape)
+    or from ``since``/``until`` a month's start, then ``offset`` rows skipped. The filter's
+    total is the last column (a subquery the database runs once)."""
+    # correlate(None): the count reads its own rows, not the row of the page beside it.
+    total = _count_query(shape).correlate(None).scalar_subquery().label("total")
+    query = _filtered(select(*_NUMBER_COLUMNS, total), shape)
     column = numbers.c[order.column]
     if after:
         mark = tuple_(column, numbers.c.e164)
@@ -266,31 +263,6 @@ def _page_query(
     return query.order_by(*keys).limit(bindparam("limit")).offset(bindparam("offset"))
 
 
-async def list_numbers(
-    conn: AsyncConnection,
-    account_id: str,
-    where: NumberFilter,
-    *,
-    limit: int,
-    offset: int = 0,
-    order: ListOrder = DEFAULT_ORDER,
-    after: Position | None = None,
-) -> list[Number]:
-    """One page of the account's numbers in a total order (``order``, then e164).
-
-    ``after`` pages by keyset: the rows that follow a cursor's last row. By page number, a
-    deep page of a seed filter in purchase order starts at the month its first row was
-    bought in (found from ``number_counts``), so the database skips at most one month of
-    rows, not all the rows before the page.
-    """
-    return [
-        _number_of_row(row)
-        for row in await _page_rows(
-            conn, account_id, where, limit=limit, offset=offset, order=order, after=after
-        )
-    ]
-
-
 async def page_of_numbers(
     conn: AsyncConnection,
     account_id: str,
@@ -301,13 +273,19 @@ async def page_of_numbers(
     order: ListOrder = DEFAULT_ORDER,
     after: Position | None = None,
 ) -> tuple[list[Number], int]:
-    """``list_numbers`` and the filter's exact total (``count_numbers``), from one statement:
-    the total rides on every row of the page. Past the end, where no row carries it, it is
-    counted on its own."""
+    """One page of the account's numbers in a total order (``order``, then e164), and the
+    filter's exact total (``count_numbers``), from one statement: the total rides on every
+    row of the page. Past the end, where no row carries it, it is counted on its own.
+
+    ``after`` pages by keyset: the rows that follow a cursor's last row. By page number, a
+    deep page of a seed filter in purchase order starts at the month its first row was
+    bought in (found from ``number_counts``), so the database skips at most one month of
+    rows, not all the rows before the page.
+    """
     if offset > _LARGEST_OFFSET:  # no database skips that many rows: the page is empty
         return [], await count_numbers(conn, account_id, where)
     rows = await _page_rows(
-        conn, account_id, where, limit=limit, offset=offset, order=order, after=after, counted=True
+        conn, account_id, where, limit=limit, offset=offset, order=order, after=after
     )
     if not rows:
         return [], await count_numbers(conn, account_id, where)
@@ -323,7 +301,6 @@ async def _page_rows(
     offset: int,
     order: ListOrder,
     after: Position | None,
-    counted: bool = False,
 ) -> Sequence[Any]:
     await settle_counts(conn)
     parameters = _parameters(account_id, where)
@@ -336,9 +313,7 @@ async def _page_rows(
             return []
         since, until = not order.descending, order.descending
         parameters["until" if until else "since"] = start
-    query = _page_query(
-        _shape(where), order, after=after is not None, since=since, until=until, counted=counted
-    )
+    query = _page_query(_shape(where), order, after=after is not None, since=since, until=until)
     parameters.update(limit=limit, offset=offset)
     return await fetch_all(conn, query, parameters)
 

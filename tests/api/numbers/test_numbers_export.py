@@ -323,7 +323,7 @@ async def test_exported_bytes_are_the_number_objects_across_batches(
         capabilities=(query["capability"],) if "capability" in query else (),
     )
     async with database.transaction(write=False) as conn:
-        expected = await repository.list_numbers(
+        expected, _ = await repository.page_of_numbers(
             conn,
             tenant.account_id,
             number_filter(filters),

@@ -126,7 +126,7 @@ async def test_a_page_of_numbers_reads_the_same_through_either_path(database: Da
     where = repository.NumberFilter(country="US")
     shape = repository._shape(where)
     query = repository._page_query(
-        shape, repository.DEFAULT_ORDER, after=False, since=False, until=False, counted=True
+        shape, repository.DEFAULT_ORDER, after=False, since=False, until=False
     )
     parameters = {**repository._parameters(account_id, where), "limit": 100, "offset": 5}
     async with database.transaction(write=False, snapshot=False) as conn:
