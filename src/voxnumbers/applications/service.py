@@ -106,7 +106,7 @@ async def delete_application(
     lock ``_locked`` takes."""
     record = await _locked(conn, account_id, application_id, if_match)
     await numbers.unroute_before_delete(
-        conn, account_id, force=force, application_id=application_id
+        conn, account_id, numbers.Destination("application_id", application_id), force=force
     )
     await repository.APPLICATIONS.delete(conn, account_id, application_id)
     await audit.record_change(

@@ -48,7 +48,10 @@ from voxnumbers.settings import Settings
 PLANNED_CONFLICTS_SHOWN = 100
 # Numbers a dry run reads per statement.
 _PLAN_BATCH = 1000
-_TARGET_FIELD = {"assign_trunk": "trunk_id", "assign_application": "application_id"}
+_TARGET_FIELD: dict[str, numbers.RoutingField] = {
+    "assign_trunk": "trunk_id",
+    "assign_application": "application_id",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +125,9 @@ def _given(value: Any) -> Any:
 
 async def _check_target(conn: AsyncConnection, account_id: str, action: str, target: str) -> None:
     field = _TARGET_FIELD[action]
-    exists = await numbers.routing_target_exists(conn, account_id, **{field: target})
+    exists = await numbers.routing_target_exists(
+        conn, account_id, numbers.Destination(field, target)
+    )
     if not exists:
         raise ValidationFailed.on(field, "does not exist in this account")
 
@@ -367,16 +372,16 @@ CHANGES: dict[str, Change] = {
 Batched = Callable[[AsyncConnection, JobRecord, list[str]], Awaitable[dict[str, bool | ApiError]]]
 
 
-async def _assign_trunk_batch(
-    conn: AsyncConnection, job: JobRecord, e164s: list[str]
-) -> dict[str, bool | ApiError]:
-    return await numbers.route_numbers(conn, job.account_id, e164s, trunk_id=job.target_id)
+def _destination(job: JobRecord) -> numbers.Destination:
+    """The trunk or application an assign job routes its numbers to."""
+    assert job.target_id is not None
+    return numbers.Destination(_TARGET_FIELD[job.action], job.target_id)
 
 
-async def _assign_application_batch(
+async def _assign_batch(
     conn: AsyncConnection, job: JobRecord, e164s: list[str]
 ) -> dict[str, bool | ApiError]:
-    return await numbers.route_numbers(conn, job.account_id, e164s, application_id=job.target_id)
+    return await numbers.route_numbers(conn, job.account_id, e164s, _destination(job))
 
 
 async def _unassign_batch(
@@ -386,8 +391,8 @@ async def _unassign_batch(
 
 
 BATCHED: dict[str, Batched] = {
-    "assign_trunk": _assign_trunk_batch,
-    "assign_application": _assign_application_batch,
+    "assign_trunk": _assign_batch,
+    "assign_application": _assign_batch,
     "unassign": _unassign_batch,
 }
 # Numbers changed one by one between two turns given to the process's other work.
@@ -419,11 +424,11 @@ async def run_batch(
     job = await repository.lock_job(conn, job_seq)
     if job is None or job.status != "running" or job.lease_owner != owner:
         return BatchResult(processed=0, finished=job.status if job else "cancelled"), after
-    if job.target_id is not None:
-        field = _TARGET_FIELD[job.action]
-        if not await numbers.routing_target_exists(conn, job.account_id, **{field: job.target_id}):
-            await _finish(conn, job, "failed")
-            return BatchResult(processed=0, finished="failed"), after
+    if job.target_id is not None and not await numbers.routing_target_exists(
+        conn, job.account_id, _destination(job)
+    ):
+        await _finish(conn, job, "failed")
+        return BatchResult(processed=0, finished="failed"), after
     pending = await repository.pending_items(conn, job.seq, after, settings.job_batch_size)
     if not pending:
         if after is not None:  # the cursor may have skipped nothing: look from the start

@@ -51,6 +51,7 @@ from voxnumbers.numbers.count_upkeep import (
     settle_counts,
 )
 from voxnumbers.numbers.schemas import (
+    Destination,
     ListOrder,
     Number,
     NumberFilter,
@@ -822,17 +823,13 @@ async def delete_number(conn: AsyncConnection, record: NumberRecord) -> None:
 
 
 async def routing_target_exists(
-    conn: AsyncConnection,
-    account_id: str,
-    *,
-    trunk_id: str | None = None,
-    application_id: str | None = None,
+    conn: AsyncConnection, account_id: str, target: Destination
 ) -> bool:
     """Whether the account has this trunk (or application)."""
-    table, target = (trunks, trunk_id) if trunk_id is not None else (applications, application_id)
+    table = trunks if target.field == "trunk_id" else applications
     query = (
         select(table.c.id)
-        .where(table.c.id == target, table.c.account_id == account_id)
+        .where(table.c.id == target.id, table.c.account_id == account_id)
         # Held to commit: a concurrent delete waits and then sees the routing (409), or wins
         # first and this finds nothing (400); never a foreign-key violation (500).
         .with_for_update(read=True, key_share=True)
@@ -840,39 +837,24 @@ async def routing_target_exists(
     return (await conn.execute(query)).first() is not None
 
 
-def _routed_to(account_id: str, trunk_id: str | None, application_id: str | None) -> Any:
-    if trunk_id is not None:
-        return (numbers.c.account_id == account_id) & (numbers.c.trunk_id == trunk_id)
-    return (numbers.c.account_id == account_id) & (numbers.c.application_id == application_id)
+def _routed_to(account_id: str, target: Destination) -> Any:
+    return (numbers.c.account_id == account_id) & (numbers.c[target.field] == target.id)
 
 
-async def count_routed(
-    conn: AsyncConnection,
-    account_id: str,
-    *,
-    trunk_id: str | None = None,
-    application_id: str | None = None,
-) -> int:
+async def count_routed(conn: AsyncConnection, account_id: str, target: Destination) -> int:
     """How many of the account's numbers route to this trunk (or application)."""
-    routed = _routed_to(account_id, trunk_id, application_id)
-    query = select(func.count()).select_from(numbers).where(routed)
+    query = select(func.count()).select_from(numbers).where(_routed_to(account_id, target))
     return int((await conn.execute(query)).scalar_one())
 
 
 async def unroute_all(
-    conn: AsyncConnection,
-    account_id: str,
-    now: datetime,
-    *,
-    trunk_id: str | None = None,
-    application_id: str | None = None,
+    conn: AsyncConnection, account_id: str, now: datetime, target: Destination
 ) -> list[str]:
     """Clear a trunk (or application) from every number routed to it; returns their numbers."""
-    column = "trunk_id" if trunk_id is not None else "application_id"
     result = await conn.execute(
         update(numbers)
-        .where(_routed_to(account_id, trunk_id, application_id))
-        .values({column: None, "updated_at": now})
+        .where(_routed_to(account_id, target))
+        .values({target.field: None, "updated_at": now})
         .returning(numbers.c.e164)
     )
     return sorted(row.e164 for row in result)

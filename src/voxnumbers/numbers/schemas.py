@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
 import msgspec
 
@@ -197,3 +197,23 @@ class Release(msgspec.Struct, kw_only=True):
     currency: Literal["USD"]
     cooling_off_period_days: int
     available_after: datetime
+
+
+RoutingField = Literal["trunk_id", "application_id"]
+
+
+class Destination(NamedTuple):
+    """What numbers route to: one of the account's trunks or applications, named by the
+    column of ``numbers`` that holds it."""
+
+    field: RoutingField
+    id: str
+
+    @property
+    def routing(self) -> tuple[str | None, str | None]:
+        """The trunk and the application of a number routed here (the other is cleared)."""
+        return (self.id, None) if self.field == "trunk_id" else (None, self.id)
+
+    @property
+    def noun(self) -> str:
+        return "trunk" if self.field == "trunk_id" else "application"

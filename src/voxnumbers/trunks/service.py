@@ -135,7 +135,9 @@ async def delete_trunk(
     between the count and the delete: while numbers route to it the answer is ``409``
     unless ``force``, which unassigns them in the same transaction."""
     record = await _locked_trunk(conn, account_id, trunk_id, sip_domain, if_match)
-    await numbers.unroute_before_delete(conn, account_id, force=force, trunk_id=trunk_id)
+    await numbers.unroute_before_delete(
+        conn, account_id, numbers.Destination("trunk_id", trunk_id), force=force
+    )
     await repository.TRUNKS.delete(conn, account_id, trunk_id)
     view = _trunk_view(record, sip_domain, status="deleted")
     await audit.record_change(

@@ -1,9 +1,16 @@
 """Rules of owned numbers: listing and buying, routing, release and the operator's
 transitions. Handlers and other features call these functions; they never commit. The
 types they take and return that other features handle (``NumberRecord``, ``NumberFilter``,
-``ListableStatus``) are re-exported here: another feature needs nothing else of numbers."""
+``ListableStatus``, ``Destination``) are re-exported here: another feature needs nothing
+else of numbers."""
 
-from voxnumbers.numbers.schemas import ListableStatus, NumberFilter, NumberRecord
+from voxnumbers.numbers.schemas import (
+    Destination,
+    ListableStatus,
+    NumberFilter,
+    NumberRecord,
+    RoutingField,
+)
 from voxnumbers.numbers.service.common import actionable
 from voxnumbers.numbers.service.counts import fold_count_slots
 from voxnumbers.numbers.service.export import EXPORT_MEDIA_TYPES, export_numbers
@@ -48,10 +55,12 @@ from voxnumbers.numbers.service.transitions import activate, reinstate, suspend
 
 __all__ = [
     "EXPORT_MEDIA_TYPES",
+    "Destination",
     "ListFilters",
     "ListableStatus",
     "NumberFilter",
     "NumberRecord",
+    "RoutingField",
     "actionable",
     "activate",
     "assign_application",

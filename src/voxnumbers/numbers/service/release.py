@@ -17,7 +17,14 @@ from voxnumbers.kit.money import CURRENCY, cents_to_decimal
 from voxnumbers.kit.views import view_of
 from voxnumbers.numbers import repository
 from voxnumbers.numbers.lifecycle import can
-from voxnumbers.numbers.schemas import Number, NumberRecord, Release, ReleasePreview
+from voxnumbers.numbers.schemas import (
+    Destination,
+    Number,
+    NumberRecord,
+    Release,
+    ReleasePreview,
+    RoutingField,
+)
 from voxnumbers.numbers.service.common import checked_status, owned_number, record_number_event
 from voxnumbers.settings import Settings
 
@@ -151,15 +158,20 @@ async def _restorable_routing(
 ) -> tuple[str | None, str | None]:
     """The trunk and application a released number routed to, each where it still exists
     (locked against deletion until commit)."""
-    trunk_id = record.previous_trunk_id
-    if trunk_id and not await repository.routing_target_exists(conn, account_id, trunk_id=trunk_id):
-        trunk_id = None
-    application_id = record.previous_application_id
-    if application_id and not await repository.routing_target_exists(
-        conn, account_id, application_id=application_id
-    ):
-        application_id = None
-    return trunk_id, application_id
+    return (
+        await _existing(conn, account_id, "trunk_id", record.previous_trunk_id),
+        await _existing(conn, account_id, "application_id", record.previous_application_id),
+    )
+
+
+async def _existing(
+    conn: AsyncConnection, account_id: str, field: RoutingField, target_id: str | None
+) -> str | None:
+    """``target_id`` where the account still has that trunk (or application), locked."""
+    if target_id is None:
+        return None
+    exists = await repository.routing_target_exists(conn, account_id, Destination(field, target_id))
+    return target_id if exists else None
 
 
 async def return_to_inventory(conn: AsyncConnection, record: NumberRecord) -> None:

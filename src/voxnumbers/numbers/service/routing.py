@@ -13,7 +13,7 @@ from voxnumbers.errors import ApiError, Conflict, ValidationFailed
 from voxnumbers.kit.clock import utc_now
 from voxnumbers.kit.etags import IfMatch
 from voxnumbers.numbers import repository
-from voxnumbers.numbers.schemas import NumberRecord, Routing
+from voxnumbers.numbers.schemas import Destination, NumberRecord, Routing, RoutingField
 from voxnumbers.numbers.service.common import (
     actionable,
     checked_status,
@@ -40,22 +40,15 @@ async def unassign_application(
 
 
 async def route_numbers(
-    conn: AsyncConnection,
-    account_id: str,
-    e164s: list[str],
-    *,
-    trunk_id: str | None = None,
-    application_id: str | None = None,
+    conn: AsyncConnection, account_id: str, e164s: list[str], target: Destination
 ) -> dict[str, bool | ApiError]:
     """Route many numbers (canonical e164s) to a trunk or an application in a few
     statements, under the rules of ``assign_trunk`` and ``assign_application`` and their
     lock order (the target, then the numbers, in e164 order): for each number, whether it
     changed, or the error its single-number endpoint answers. One event per change."""
     now = utc_now()
-    field = "trunk_id" if trunk_id is not None else "application_id"
-    target_exists = await repository.routing_target_exists(
-        conn, account_id, trunk_id=trunk_id, application_id=application_id
-    )
+    trunk_id, application_id = target.routing
+    target_exists = await repository.routing_target_exists(conn, account_id, target)
     records = await repository.lock_records(conn, account_id, e164s)
     outcomes: dict[str, bool | ApiError] = {}
     for e164 in e164s:
@@ -63,7 +56,7 @@ async def route_numbers(
             record = actionable(records.get(e164), now)
             changes = routing_change(record, trunk_id, application_id)
             if not target_exists:
-                raise ValidationFailed.on(field, "does not exist in this account")
+                raise ValidationFailed.on(target.field, "does not exist in this account")
         except ApiError as error:
             outcomes[e164] = error
             continue
@@ -146,42 +139,25 @@ count_routed = repository.count_routed
 
 
 async def unroute_before_delete(
-    conn: AsyncConnection,
-    account_id: str,
-    *,
-    force: bool,
-    trunk_id: str | None = None,
-    application_id: str | None = None,
+    conn: AsyncConnection, account_id: str, target: Destination, *, force: bool
 ) -> None:
     """Before a trunk (or application) is deleted: ``409`` while numbers route to it, unless
     ``force``, which unassigns them (``unroute_all``). The caller has locked the target's row,
     so no number can be routed to it between the count and the delete."""
-    routed = await count_routed(conn, account_id, trunk_id=trunk_id, application_id=application_id)
+    routed = await count_routed(conn, account_id, target)
     if routed and not force:
-        target = "trunk" if trunk_id is not None else "application"
         raise Conflict(
-            f"{routed} number(s) still route to this {target}: unassign them first, "
+            f"{routed} number(s) still route to this {target.noun}: unassign them first, "
             "or delete with ?force=true to unassign them."
         )
     if routed:
-        await unroute_all(conn, account_id, trunk_id=trunk_id, application_id=application_id)
+        await unroute_all(conn, account_id, target)
 
 
-async def unroute_all(
-    conn: AsyncConnection,
-    account_id: str,
-    *,
-    trunk_id: str | None = None,
-    application_id: str | None = None,
-) -> int:
+async def unroute_all(conn: AsyncConnection, account_id: str, target: Destination) -> int:
     """Clear a trunk (or application) from every number routed to it, with one event per
     number; used when the trunk or application is deleted with ``force``."""
-    changed = await repository.unroute_all(
-        conn, account_id, utc_now(), trunk_id=trunk_id, application_id=application_id
-    )
-    field, target = (
-        ("trunk_id", trunk_id) if trunk_id is not None else ("application_id", application_id)
-    )
+    changed = await repository.unroute_all(conn, account_id, utc_now(), target)
     for e164 in changed:
         record = await repository.find_record(conn, account_id, e164)
         assert record is not None
@@ -189,7 +165,7 @@ async def unroute_all(
             conn,
             record,
             "number.routing_changed",
-            changes={field: (target, None)},
+            changes={target.field: (target.id, None)},
             reason="target_deleted",
         )
     return len(changed)
@@ -201,18 +177,16 @@ async def _route(
     e164: str,
     target_id: str,
     *,
-    target_field: str,
+    target_field: RoutingField,
     if_match: IfMatch | None = None,
 ) -> Routing:
     """Route the number to the trunk (``target_field`` ``trunk_id``) or the application
     ``target_id``, clearing the other."""
-    trunk_id = target_id if target_field == "trunk_id" else None
-    application_id = target_id if target_field == "application_id" else None
+    target = Destination(target_field, target_id)
+    trunk_id, application_id = target.routing
     now = utc_now()
     # The lock order (docs/architecture.md): the routing target before the number.
-    target_exists = await repository.routing_target_exists(
-        conn, account_id, trunk_id=trunk_id, application_id=application_id
-    )
+    target_exists = await repository.routing_target_exists(conn, account_id, target)
     record = await owned_number(conn, account_id, e164, now, if_match=if_match)
     changes = routing_change(record, trunk_id, application_id)
     if not target_exists:
