@@ -17,10 +17,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPRequestEvent, Receive, ReceiveMessage, Scope, Send
 
 from voxnumbers.errors import ApiError, PayloadTooLarge
+from voxnumbers.web.asgi import HttpMiddleware
 from voxnumbers.web.envelope import error_response
 from voxnumbers.web.json import malformed_json
 from voxnumbers.web.requestid import request_id_of
@@ -28,7 +28,7 @@ from voxnumbers.web.requestid import request_id_of
 _NO_BODY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-class BodyLimits:
+class BodyLimits(HttpMiddleware):
     """Applies the module's two rules to every HTTP request before ``app`` sees it."""
 
     def __init__(
@@ -38,7 +38,7 @@ class BodyLimits:
         larger: Mapping[tuple[str, re.Pattern[str]], int] | None = None,
     ) -> None:
         """``larger``: the limit of the routes (method, path pattern) that take more."""
-        self.app = app
+        super().__init__(app)
         self.max_bytes = max_bytes
         self.larger = dict(larger or {})
 
@@ -49,10 +49,7 @@ class BodyLimits:
                 return limit
         return self.max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         length, chunked = _declared_body(scope)
         if length is not None and length > self.limit_of(scope):
             await _refuse(PayloadTooLarge(), scope, send)

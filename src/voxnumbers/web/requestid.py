@@ -11,11 +11,11 @@ import time
 from collections.abc import Callable
 
 import structlog
-from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from voxnumbers.kit.ids import random_token
 from voxnumbers.kit.jsonc import encode_json
+from voxnumbers.web.asgi import HttpMiddleware
 
 _VALID_INCOMING_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 # An API key sent where it does not belong (a path, X-Request-ID) is never echoed or logged.
@@ -51,7 +51,7 @@ def request_origin(scope: Scope) -> tuple[str, str | None]:
     return request_id_of(scope), client[0] if client else None
 
 
-class RequestIdMiddleware:
+class RequestIdMiddleware(HttpMiddleware):
     """Gives every request an id (the caller's ``X-Request-ID`` when it is sane), returns it
     in ``X-Request-ID``, adds security headers and logs the outcome. Never logs headers or
     query strings, and masks anything shaped like a key in the path, so no key can reach the
@@ -65,14 +65,11 @@ class RequestIdMiddleware:
     ) -> None:
         """``observe`` sees each request's outcome; ``answer_unhandled(request_id)`` is the
         response to an exception that escaped the application before it answered."""
-        self.app = app
+        super().__init__(app)
         self.observe = observe
         self.answer_unhandled = answer_unhandled
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = _incoming_id(scope) or _new_request_id()
         scope.setdefault("state", {})[_STATE_KEY] = request_id
         started = time.perf_counter()

@@ -35,7 +35,6 @@ from typing import Any, Protocol, TypeVar, cast
 import structlog
 from litestar import Request
 from litestar.connection import ASGIConnection
-from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import CONNECTION_STATE_KEY, ScopeState
 from sqlalchemy.exc import DBAPIError
@@ -45,6 +44,7 @@ from voxnumbers.db.engine import DEFAULT_RETRY, Database, RetryPolicy
 from voxnumbers.db.errors import DatabaseUnavailable, is_connection_lost, is_retryable
 from voxnumbers.errors import ServiceUnavailable
 from voxnumbers.kit.actors import SYSTEM, acting_as
+from voxnumbers.web.asgi import HttpMiddleware
 from voxnumbers.web.envelope import error_messages
 from voxnumbers.web.requestid import request_id_of
 
@@ -193,18 +193,15 @@ async def provide_transaction(request: Request[Any, Any, Any]) -> AsyncIterator[
         raise
 
 
-class TransactionMiddleware:
+class TransactionMiddleware(HttpMiddleware):
     """Runs each ``/v1`` request in its ``UnitOfWork``, ends that transaction before the
     response leaves, and runs the request again when the database gave up on it."""
 
     def __init__(self, app: ASGIApp, retry: RetryPolicy = DEFAULT_RETRY) -> None:
-        self.app = app
+        super().__init__(app)
         self.retry = retry
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope.get("method", "GET")
         handler = scope.get("route_handler")
         # ``opt={"read_only": True}``: a POST that changes nothing here (a webhook test,
