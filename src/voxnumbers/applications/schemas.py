@@ -54,33 +54,32 @@ class ApplicationPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     webhook_secret: WebhookSecret | UnsetType | None = UNSET
 
 
-class ApplicationRecord(msgspec.Struct, frozen=True, kw_only=True):
-    """An application as stored (the webhook secret included)."""
+class ApplicationFields(msgspec.Struct, frozen=True, kw_only=True):
+    """What an application is, stored and shown alike: its id, its name and where its calls'
+    webhooks go."""
 
     id: str
-    account_id: str
     name: str
     answer_url: str | None
     answer_method: HttpMethod
     hangup_url: str | None
     hangup_method: HttpMethod
     fallback_url: str | None
+
+
+class ApplicationRecord(ApplicationFields, frozen=True, kw_only=True):
+    """An application as stored (the webhook secret included)."""
+
+    account_id: str
     webhook_secret: str | None
     created_at: datetime
     updated_at: datetime
 
 
-class Application(msgspec.Struct, kw_only=True):
+class Application(ApplicationFields, frozen=True, kw_only=True):
     """A voice application as the API returns it: the webhook secret is never included,
     only whether one is set."""
 
-    id: str
-    name: str
-    answer_url: str | None
-    answer_method: HttpMethod
-    hangup_url: str | None
-    hangup_method: HttpMethod
-    fallback_url: str | None
     created_at: datetime
     updated_at: datetime
     has_webhook_secret: bool

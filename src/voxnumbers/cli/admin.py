@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.accounts import service as accounts
 from voxnumbers.admin import service as admin
@@ -30,6 +32,28 @@ admin_app.add_typer(tokens_app, name="operator-tokens")
 ACCOUNT_COLUMNS = ("id", "name", "status", "created_at")
 TOKEN_COLUMNS = ("id", "name", "hint", "created_at", "revoked_at", "last_used_at")
 KEY_COLUMNS = ("id", "account_id", "hint", "mode", "created_at", "revoked_at", "last_used_at")
+
+
+def _revoke_command(
+    app: typer.Typer,
+    revoke: Callable[[AsyncConnection, str], Awaitable[Any]],
+    *,
+    argument: str,
+    argument_help: str,
+    command_help: str,
+) -> None:
+    """Add ``revoke`` to ``app`` (API keys, operator tokens): the credential whose id is the
+    command's ``argument`` revoked, then printed as a line with its hint, or whole with
+    ``--output``."""
+
+    def command(
+        credential_id: str = typer.Argument(metavar=argument, help=argument_help),
+        output: OutputOption = None,
+    ) -> None:
+        credential = in_transaction(lambda conn: revoke(conn, credential_id))
+        print_record(credential, output, f"revoked {credential.id} ({credential.hint})")
+
+    app.command("revoke", help=command_help)(command)
 
 
 @accounts_app.command("create")
@@ -62,14 +86,13 @@ def create_key(
     _print_issued(issued.key, "secret", issued.secret, output, note)
 
 
-@keys_app.command("revoke")
-def revoke_key(
-    key_id: Annotated[str, typer.Argument(help="Key id (key_…).")],
-    output: OutputOption = None,
-) -> None:
-    """Revoke a key: requests using it are refused from now on."""
-    key = in_transaction(lambda conn: accounts.revoke_key(conn, key_id))
-    print_record(key, output, f"revoked {key.id} ({key.hint})")
+_revoke_command(
+    keys_app,
+    accounts.revoke_key,
+    argument="key_id",
+    argument_help="Key id (key_…).",
+    command_help="Revoke a key: requests using it are refused from now on.",
+)
 
 
 @keys_app.command("list")
@@ -101,14 +124,13 @@ def list_operator_tokens(output: OutputOption = None) -> None:
     print_records(tokens, TOKEN_COLUMNS, output)
 
 
-@tokens_app.command("revoke")
-def revoke_operator_token(
-    token_id: Annotated[str, typer.Argument(help="Token id (opt_…).")],
-    output: OutputOption = None,
-) -> None:
-    """Revoke an operator token: the admin API refuses it from now on."""
-    token = in_transaction(lambda conn: admin.revoke_operator_token(conn, token_id))
-    print_record(token, output, f"revoked {token.id} ({token.hint})")
+_revoke_command(
+    tokens_app,
+    admin.revoke_operator_token,
+    argument="token_id",
+    argument_help="Token id (opt_…).",
+    command_help="Revoke an operator token: the admin API refuses it from now on.",
+)
 
 
 def _print_issued(

@@ -60,25 +60,31 @@ class PurchaseRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     country: Annotated[str, msgspec.Meta(min_length=1, max_length=8)]
 
 
-class NumberFilter(msgspec.Struct, frozen=True, kw_only=True):
-    """A validated list filter (country upper-cased, status one of ``ListableStatus``).
-
-    With ``status="released"``, only numbers still cooling off at ``now`` match.
-    """
+class ListFilterFields(msgspec.Struct, frozen=True, kw_only=True):
+    """The list's filters (``GET …/numbers``) but capabilities: the fields ``ListFilters``
+    (the filters as the request gave them) and ``NumberFilter`` (validated) share."""
 
     country: str | None = None
     status: str | None = None
-    now: datetime | None = None
     trunk_id: str | None = None
     application_id: str | None = None
     routed: bool | None = None
     type: str | None = None
     region: str | None = None
-    capabilities_mask: int = 0
     contains: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
     updated_since: datetime | None = None
+
+
+class NumberFilter(ListFilterFields, frozen=True, kw_only=True):
+    """A validated list filter (country upper-cased, status one of ``ListableStatus``).
+
+    With ``status="released"``, only numbers still cooling off at ``now`` match.
+    """
+
+    capabilities_mask: int = 0
+    now: datetime | None = None
 
     @property
     def is_seed_filter(self) -> bool:

@@ -14,6 +14,7 @@ from voxnumbers.kit.cursor import InvalidCursor, decode_cursor, encode_cursor
 from voxnumbers.kit.pagination import PER_PAGE_DEFAULT, offset_of, pagination
 from voxnumbers.numbers import repository
 from voxnumbers.numbers.schemas import (
+    ListFilterFields,
     ListOrder,
     Number,
     NumberFilter,
@@ -24,21 +25,10 @@ from voxnumbers.numbers.service.common import owned_number
 from voxnumbers.vocabulary import country_filter, digits_filter, to_mask
 
 
-class ListFilters(msgspec.Struct, frozen=True, kw_only=True):
+class ListFilters(ListFilterFields, frozen=True, kw_only=True):
     """The list's filters as the request gave them (validated by ``number_filter``)."""
 
-    country: str | None = None
-    status: str | None = None
-    trunk_id: str | None = None
-    application_id: str | None = None
-    routed: bool | None = None
-    type: str | None = None
-    region: str | None = None
     capabilities: tuple[str, ...] = ()
-    contains: str | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
-    updated_since: datetime | None = None
 
 
 def number_filter(filters: ListFilters) -> NumberFilter:
@@ -148,10 +138,11 @@ def _read_cursor(cursor: str, fingerprint: str, order: ListOrder) -> tuple[Posit
 
 
 def _fingerprint(where: NumberFilter, order: ListOrder) -> str:
-    """What a cursor is only valid for: the same filters (not the time) and sort."""
+    """What a cursor is only valid for: the same filters (not the time) and sort, by name
+    (the order of the filter's fields does not count)."""
     fields = msgspec.structs.asdict(msgspec.structs.replace(where, now=None))
     fields["sort"] = order.key
-    return hashlib.sha256(msgspec.json.encode(fields)).hexdigest()[:16]
+    return hashlib.sha256(msgspec.json.encode(fields, order="sorted")).hexdigest()[:16]
 
 
 def _as_utc(field: str, moment: datetime | None) -> datetime | None:
