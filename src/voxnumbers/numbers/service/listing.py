@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from typing import Any
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -138,11 +139,32 @@ def _read_cursor(cursor: str, fingerprint: str, order: ListOrder) -> tuple[Posit
 
 
 def _fingerprint(where: NumberFilter, order: ListOrder) -> str:
-    """What a cursor is only valid for: the same filters (not the time) and sort, by name
-    (the order of the filter's fields does not count)."""
-    fields = msgspec.structs.asdict(msgspec.structs.replace(where, now=None))
+    """What a cursor is only valid for: the same filters (not the time) and sort. The
+    fields are hashed in ``_FINGERPRINTED``'s order, whatever the struct's, so that cursors
+    stay valid across releases."""
+    fields: dict[str, Any] = {name: getattr(where, name) for name in _FINGERPRINTED}
+    fields["now"] = None
     fields["sort"] = order.key
-    return hashlib.sha256(msgspec.json.encode(fields, order="sorted")).hexdigest()[:16]
+    return hashlib.sha256(msgspec.json.encode(fields)).hexdigest()[:16]
+
+
+# NumberFilter's fields in the order cursors have been fingerprinted in since the first
+# release (a new filter goes at the end).
+_FINGERPRINTED = (
+    "country",
+    "status",
+    "now",
+    "trunk_id",
+    "application_id",
+    "routed",
+    "type",
+    "region",
+    "capabilities_mask",
+    "contains",
+    "created_after",
+    "created_before",
+    "updated_since",
+)
 
 
 def _as_utc(field: str, moment: datetime | None) -> datetime | None:
