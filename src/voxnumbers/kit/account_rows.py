@@ -11,6 +11,7 @@ An id not of the table's form (``<prefix>_`` and lower-case letters and digits, 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import KW_ONLY, dataclass, field
 from functools import partial
 from typing import Any, Generic, TypeVar
 
@@ -24,6 +25,7 @@ from voxnumbers.kit.pagination import Pagination, read_page
 Item = TypeVar("Item", bound=msgspec.Struct)
 
 
+@dataclass(eq=False)
 class AccountRows(Generic[Item]):
     """The rows of ``table`` read as ``item_type`` (one column per field), with ids
     ``<id_prefix>_…``.
@@ -31,21 +33,16 @@ class AccountRows(Generic[Item]):
     ``parent`` is the column naming the object the rows belong to, if any; ``visible`` a
     condition the rows must meet to be seen at all (a deleted one is not)."""
 
-    def __init__(
-        self,
-        table: Table,
-        item_type: type[Item],
-        *,
-        id_prefix: str,
-        parent: Column[Any] | None = None,
-        visible: ColumnElement[bool] | None = None,
-    ) -> None:
-        self.table = table
-        self.item_type = item_type
-        self.id_prefix = id_prefix
-        self.parent = parent
-        self.visible = visible
-        self.columns = tuple(table.c[name] for name in item_type.__struct_fields__)
+    table: Table
+    item_type: type[Item]
+    _: KW_ONLY
+    id_prefix: str
+    parent: Column[Any] | None = None
+    visible: ColumnElement[bool] | None = None
+    columns: tuple[Column[Any], ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.columns = tuple(self.table.c[name] for name in self.item_type.__struct_fields__)
 
     async def insert(self, conn: AsyncConnection, item: Item, **stored: Any) -> None:
         """Add ``item``'s row; ``stored`` are the columns the item does not show (its
