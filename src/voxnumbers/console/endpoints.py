@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
+import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie, State
 from litestar.di import NamedDependency
+from litestar.handlers import HTTPRouteHandler
 from litestar.response import Stream, Template
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -58,6 +60,7 @@ from voxnumbers.trunks import service as trunks
 from voxnumbers.trunks.schemas import CredentialRequest, IpAclRequest, TrunkRequest
 
 Conn = NamedDependency[AsyncConnection]
+T = TypeVar("T", bound=msgspec.Struct)
 Session = NamedDependency[ConsoleSession]
 AppSettings = NamedDependency[Settings]
 AnyRequest = Request[Any, Any, Any]
@@ -337,34 +340,35 @@ async def delete_trunk(
     return see_other(request, f"{PREFIX}/trunks")
 
 
-@post("/trunks/{trunk_id:str}/credentials")
-async def add_credential(request: AnyRequest, conn: Conn, session: Session, trunk_id: str) -> Any:
-    credential = await form_of(request, CredentialRequest)
-    await trunks.create_credential(conn, session.account_id, trunk_id, credential)
-    return to_trunk(request, trunk_id)
+def _trunk_collection_routes(
+    collection: str,
+    form: type[T],
+    add: Callable[[AsyncConnection, str, str, T], Awaitable[object]],
+    remove: Callable[[AsyncConnection, str, str, str], Awaitable[object]],
+) -> list[HTTPRouteHandler]:
+    """The two routes of a trunk's ``collection`` (its credentials, its IP ACL): add one
+    from its form, remove one by its button; each leads back to the trunk's page."""
+
+    async def add_one(request: AnyRequest, conn: Conn, session: Session, trunk_id: str) -> Any:
+        await add(conn, session.account_id, trunk_id, await form_of(request, form))
+        return to_trunk(request, trunk_id)
+
+    async def remove_one(
+        request: AnyRequest, conn: Conn, session: Session, trunk_id: str, item_id: str
+    ) -> Any:
+        await remove(conn, session.account_id, trunk_id, item_id)
+        return to_trunk(request, trunk_id)
+
+    path = f"/trunks/{{trunk_id:str}}/{collection}"
+    return [post(path)(add_one), post(f"{path}/{{item_id:str}}/delete")(remove_one)]
 
 
-@post("/trunks/{trunk_id:str}/credentials/{credential_id:str}/delete")
-async def delete_credential(
-    request: AnyRequest, conn: Conn, session: Session, trunk_id: str, credential_id: str
-) -> Any:
-    await trunks.delete_credential(conn, session.account_id, trunk_id, credential_id)
-    return to_trunk(request, trunk_id)
-
-
-@post("/trunks/{trunk_id:str}/ip-acl")
-async def add_acl_entry(request: AnyRequest, conn: Conn, session: Session, trunk_id: str) -> Any:
-    entry = await form_of(request, IpAclRequest)
-    await trunks.create_acl_entry(conn, session.account_id, trunk_id, entry)
-    return to_trunk(request, trunk_id)
-
-
-@post("/trunks/{trunk_id:str}/ip-acl/{acl_id:str}/delete")
-async def delete_acl_entry(
-    request: AnyRequest, conn: Conn, session: Session, trunk_id: str, acl_id: str
-) -> Any:
-    await trunks.delete_acl_entry(conn, session.account_id, trunk_id, acl_id)
-    return to_trunk(request, trunk_id)
+_CREDENTIAL_ROUTES = _trunk_collection_routes(
+    "credentials", CredentialRequest, trunks.create_credential, trunks.delete_credential
+)
+_ACL_ROUTES = _trunk_collection_routes(
+    "ip-acl", IpAclRequest, trunks.create_acl_entry, trunks.delete_acl_entry
+)
 
 
 # --- applications --------------------------------------------------------------------------
@@ -490,10 +494,8 @@ route_handlers = [
     create_trunk,
     show_trunk,
     delete_trunk,
-    add_credential,
-    delete_credential,
-    add_acl_entry,
-    delete_acl_entry,
+    *_CREDENTIAL_ROUTES,
+    *_ACL_ROUTES,
     list_applications,
     create_application,
     delete_application,
