@@ -51,14 +51,15 @@ CountryCode = Annotated[
 E164Path = Annotated[
     str, Parameter(description="The number: `+14155551234`, `%2B14155551234` or `14155551234`.")
 ]
+StatusFilter = Annotated[
+    ListableStatus | None,
+    Parameter(description="Filter by status; `released` lists numbers cooling off."),
+]
 
 
 def list_filters(
     country: CountryCode = None,
-    status: Annotated[
-        ListableStatus | None,
-        Parameter(description="Filter by status; `released` lists numbers cooling off."),
-    ] = None,
+    status: StatusFilter = None,
     trunk_id: Annotated[str | None, Parameter(description="Routed to this trunk.")] = None,
     application_id: Annotated[
         str | None, Parameter(description="Routed to this application.")
