@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from operator import attrgetter
 from typing import Annotated, Any, Literal, TypeVar
 
 from litestar import Request, Response, Router, delete, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency, Provide
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody, Parameter
 from litestar.response import Stream
@@ -37,7 +40,7 @@ from voxnumbers.web.etags import (
     tagged,
     tagged_as,
 )
-from voxnumbers.web.handlers import Conn, Precondition, answers
+from voxnumbers.web.handlers import Conn, Precondition, Route, answers, route_handler
 from voxnumbers.web.openapi import also_answered_as, error_responses
 from voxnumbers.web.unitofwork import unit_of_work
 
@@ -48,14 +51,15 @@ CountryCode = Annotated[
 E164Path = Annotated[
     str, Parameter(description="The number: `+14155551234`, `%2B14155551234` or `14155551234`.")
 ]
+StatusFilter = Annotated[
+    ListableStatus | None,
+    Parameter(description="Filter by status; `released` lists numbers cooling off."),
+]
 
 
 def list_filters(
     country: CountryCode = None,
-    status: Annotated[
-        ListableStatus | None,
-        Parameter(description="Filter by status; `released` lists numbers cooling off."),
-    ] = None,
+    status: StatusFilter = None,
     trunk_id: Annotated[str | None, Parameter(description="Routed to this trunk.")] = None,
     application_id: Annotated[
         str | None, Parameter(description="Routed to this application.")
@@ -202,68 +206,79 @@ async def _with_number_etag(
     return tagged_as(answer, await service.readable_number(conn, caller.account_id, answer.e164))
 
 
-@post(
+# A number routes to a trunk or to an application (never both), each set and removed alike.
+Target = TypeVar("Target", RoutingTarget, ApplicationTarget)
+
+
+def _routing_routes(
+    path: str,
+    target: type[Target],
+    target_id: Callable[[Target], str],
+    *,
+    assign: Route[Callable[..., Awaitable[Routing]]],
+    unassign: Route[Callable[..., Awaitable[Routing]]],
+) -> list[HTTPRouteHandler]:
+    """The routes of one kind of target at ``path`` below a number: route the number to the
+    target the body names (``POST``; the other kind, if any, is cleared) and remove it
+    (``DELETE``; idempotent: also ``200`` when none was assigned)."""
+
+    async def route_to(
+        conn: Conn, caller: Who, if_match: Precondition, e164: E164Path, data: JSONBody[Target]
+    ) -> Response[Routing]:
+        routing = await assign.call(
+            conn, caller.account_id, e164, target_id(data), if_match=if_match
+        )
+        return await _with_number_etag(conn, caller, routing)
+
+    async def unroute(
+        conn: Conn, caller: Who, if_match: Precondition, e164: E164Path
+    ) -> Response[Routing]:
+        routing = await unassign.call(conn, caller.account_id, e164, if_match=if_match)
+        return await _with_number_etag(conn, caller, routing)
+
+    # Litestar resolves ``Target`` in the annotations by name: this route's body.
+    by_name = {"Target": target}
+    return [
+        route_handler(
+            post,
+            path,
+            assign,
+            route_to,
+            signature_namespace=by_name,
+            response_headers=ROUTING_ETAG_HEADER,
+            **answers(200, 400, 404, 409, 412, 413, 415),
+        ),
+        route_handler(
+            delete,
+            path,
+            unassign,
+            unroute,
+            response_headers=ROUTING_ETAG_HEADER,
+            **answers(200, 400, 404, 409, 412),
+        ),
+    ]
+
+
+_TRUNK_ROUTES = _routing_routes(
     "/{e164:str}/assign",
-    summary="Route a number to a SIP trunk",
-    **answers(200, 400, 404, 409, 412, 413, 415),
-    response_headers=ROUTING_ETAG_HEADER,
+    RoutingTarget,
+    attrgetter("trunk_id"),
+    assign=Route("assign_trunk", "Route a number to a SIP trunk", service.assign_trunk),
+    unassign=Route("unassign_trunk", "Remove a number's SIP trunk", service.unassign_trunk),
 )
-async def assign_trunk(
-    conn: Conn, caller: Who, if_match: Precondition, e164: E164Path, data: JSONBody[RoutingTarget]
-) -> Response[Routing]:
-    """Route to a trunk of the account; an application, if any, is cleared."""
-    routing = await service.assign_trunk(
-        conn, caller.account_id, e164, data.trunk_id, if_match=if_match
-    )
-    return await _with_number_etag(conn, caller, routing)
-
-
-@delete(
-    "/{e164:str}/assign",
-    summary="Remove a number's SIP trunk",
-    **answers(200, 400, 404, 409, 412),
-    response_headers=ROUTING_ETAG_HEADER,
-)
-async def unassign_trunk(
-    conn: Conn, caller: Who, if_match: Precondition, e164: E164Path
-) -> Response[Routing]:
-    """Idempotent: also ``200`` when no trunk was assigned."""
-    routing = await service.unassign_trunk(conn, caller.account_id, e164, if_match=if_match)
-    return await _with_number_etag(conn, caller, routing)
-
-
-@post(
+_APPLICATION_ROUTES = _routing_routes(
     "/{e164:str}/application",
-    summary="Route a number to a voice application",
-    **answers(200, 400, 404, 409, 412, 413, 415),
-    response_headers=ROUTING_ETAG_HEADER,
+    ApplicationTarget,
+    attrgetter("application_id"),
+    assign=Route(
+        "assign_application", "Route a number to a voice application", service.assign_application
+    ),
+    unassign=Route(
+        "unassign_application",
+        "Remove a number's voice application",
+        service.unassign_application,
+    ),
 )
-async def assign_application(
-    conn: Conn,
-    caller: Who,
-    if_match: Precondition,
-    e164: E164Path,
-    data: JSONBody[ApplicationTarget],
-) -> Response[Routing]:
-    """Route to an application of the account; a trunk, if any, is cleared."""
-    routing = await service.assign_application(
-        conn, caller.account_id, e164, data.application_id, if_match=if_match
-    )
-    return await _with_number_etag(conn, caller, routing)
-
-
-@delete(
-    "/{e164:str}/application",
-    summary="Remove a number's voice application",
-    **answers(200, 400, 404, 409, 412),
-    response_headers=ROUTING_ETAG_HEADER,
-)
-async def unassign_application(
-    conn: Conn, caller: Who, if_match: Precondition, e164: E164Path
-) -> Response[Routing]:
-    """Idempotent: also ``200`` when no application was assigned."""
-    routing = await service.unassign_application(conn, caller.account_id, e164, if_match=if_match)
-    return await _with_number_etag(conn, caller, routing)
 
 
 @get(
@@ -317,10 +332,8 @@ router = Router(
         export_numbers,
         get_number,
         purchase_number,
-        assign_trunk,
-        unassign_trunk,
-        assign_application,
-        unassign_application,
+        *_TRUNK_ROUTES,
+        *_APPLICATION_ROUTES,
         preview_release,
         release_number,
         cancel_release,

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
+import msgspec
 from litestar import Response, Router, delete, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, Parameter
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import JSONBody, Parameter, PathParameter
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.accounts.schemas import Caller
-from voxnumbers.kit.pagination import PER_PAGE_DEFAULT, PageNumber, PerPage
+from voxnumbers.kit.pagination import PER_PAGE_DEFAULT, Page, PageNumber, PerPage
 from voxnumbers.settings import Settings
 from voxnumbers.trunks import schemas, service
 from voxnumbers.web.etags import ETAG_HEADER, IF_MATCH_DEPENDENCY, tagged
-from voxnumbers.web.handlers import Conn, Precondition, answers
+from voxnumbers.web.handlers import Conn, Precondition, Route, answers, route_handler
 from voxnumbers.web.openapi import error_responses
 
 Who = NamedDependency[Caller]
@@ -113,90 +117,100 @@ async def delete_trunk(
     )
 
 
-@post(
+# A trunk's credentials and its IP ACL entries are two collections of one kind
+# (``service._TrunkChildren``): each is added to, listed and removed from alike.
+ChildRequest = TypeVar("ChildRequest", bound=msgspec.Struct)
+Child = TypeVar("Child", bound=msgspec.Struct)
+ChildPage = TypeVar("ChildPage", bound=Page[Any])
+# One of them by id: to Litestar, the collection's own path parameter (``child_id``).
+ChildId = str
+
+
+def _trunk_child_routes(
+    path: str,
+    child_id: PathParameter,
+    types: tuple[type[ChildRequest], type[Child], type[ChildPage]],
+    *,
+    add: Route[Callable[[AsyncConnection, str, str, ChildRequest], Awaitable[Child]]],
+    read_page: Route[Callable[..., Awaitable[ChildPage]]],
+    remove: Route[Callable[[AsyncConnection, str, str, str], Awaitable[Child]]],
+) -> list[HTTPRouteHandler]:
+    """The routes of the collection at ``path`` below a trunk: add one (``POST``), a page
+    of them (``GET``) and remove one (``DELETE`` of ``path/{id}``, the path parameter that
+    ``child_id`` names and describes)."""
+
+    async def add_child(
+        conn: Conn, caller: Who, trunk_id: TrunkId, data: JSONBody[ChildRequest]
+    ) -> Child:
+        return await add.call(conn, caller.account_id, trunk_id, data)
+
+    async def list_children(
+        conn: Conn,
+        caller: Who,
+        trunk_id: TrunkId,
+        page: PageNumber = 1,
+        per_page: PerPage = PER_PAGE_DEFAULT,
+    ) -> ChildPage:
+        return await read_page.call(conn, caller.account_id, trunk_id, page=page, per_page=per_page)
+
+    async def remove_child(conn: Conn, caller: Who, trunk_id: TrunkId, child_id: ChildId) -> Child:
+        return await remove.call(conn, caller.account_id, trunk_id, child_id)
+
+    request_type, child_type, page_type = types
+    # Litestar resolves the annotations above by name: these name this collection's types.
+    by_name = {
+        "ChildRequest": request_type,
+        "Child": child_type,
+        "ChildPage": page_type,
+        "ChildId": Annotated[str, child_id],
+    }
+    return [
+        route_handler(
+            post, path, add, add_child, signature_namespace=by_name, **answers(201, *_BODY_ERRORS)
+        ),
+        route_handler(
+            get,
+            path,
+            read_page,
+            list_children,
+            signature_namespace=by_name,
+            responses=error_responses(400, 404),
+        ),
+        route_handler(
+            delete,
+            f"{path}/{{{child_id.name}:str}}",
+            remove,
+            remove_child,
+            signature_namespace=by_name,
+            **answers(200, 400, 404),
+        ),
+    ]
+
+
+# The password is stored as an Argon2id hash and never returned.
+_CREDENTIAL_ROUTES = _trunk_child_routes(
     "/{trunk_id:str}/credentials",
-    summary="Add a credential to a SIP trunk",
-    **answers(201, *_BODY_ERRORS),
+    PathParameter(name="cred_id", description="The credential's id (`cred_…`)."),
+    (schemas.CredentialRequest, schemas.Credential, schemas.CredentialPage),
+    add=Route("create_credential", "Add a credential to a SIP trunk", service.create_credential),
+    read_page=Route("list_credentials", "List a SIP trunk's credentials", service.list_credentials),
+    remove=Route(
+        "delete_credential", "Remove a credential from a SIP trunk", service.delete_credential
+    ),
 )
-async def create_credential(
-    conn: Conn, caller: Who, trunk_id: TrunkId, data: JSONBody[schemas.CredentialRequest]
-) -> schemas.Credential:
-    """The password is stored as an Argon2id hash and never returned."""
-    return await service.create_credential(conn, caller.account_id, trunk_id, data)
-
-
-@get(
-    "/{trunk_id:str}/credentials",
-    summary="List a SIP trunk's credentials",
-    responses=error_responses(400, 404),
-)
-async def list_credentials(
-    conn: Conn,
-    caller: Who,
-    trunk_id: TrunkId,
-    page: PageNumber = 1,
-    per_page: PerPage = PER_PAGE_DEFAULT,
-) -> schemas.CredentialPage:
-    return await service.list_credentials(
-        conn, caller.account_id, trunk_id, page=page, per_page=per_page
-    )
-
-
-@delete(
-    "/{trunk_id:str}/credentials/{cred_id:str}",
-    summary="Remove a credential from a SIP trunk",
-    **answers(200, 400, 404),
-)
-async def delete_credential(
-    conn: Conn,
-    caller: Who,
-    trunk_id: TrunkId,
-    cred_id: Annotated[str, Parameter(description="The credential's id (`cred_…`).")],
-) -> schemas.Credential:
-    return await service.delete_credential(conn, caller.account_id, trunk_id, cred_id)
-
-
-@post(
+# An entry's `cidr` is the network of `ip`/`mask` with the host bits cleared.
+_ACL_ROUTES = _trunk_child_routes(
     "/{trunk_id:str}/ip-acl",
-    summary="Add an address range to a SIP trunk's IP ACL",
-    **answers(201, *_BODY_ERRORS),
+    PathParameter(name="acl_id", description="The entry's id (`acl_…`)."),
+    (schemas.IpAclRequest, schemas.IpAclEntry, schemas.IpAclPage),
+    add=Route(
+        "create_acl_entry", "Add an address range to a SIP trunk's IP ACL", service.create_acl_entry
+    ),
+    read_page=Route("list_acl_entries", "List a SIP trunk's IP ACL", service.list_acl_entries),
+    remove=Route(
+        "delete_acl_entry", "Remove an entry from a SIP trunk's IP ACL", service.delete_acl_entry
+    ),
 )
-async def create_acl_entry(
-    conn: Conn, caller: Who, trunk_id: TrunkId, data: JSONBody[schemas.IpAclRequest]
-) -> schemas.IpAclEntry:
-    """`cidr` is the network of `ip`/`mask` with the host bits cleared."""
-    return await service.create_acl_entry(conn, caller.account_id, trunk_id, data)
-
-
-@get(
-    "/{trunk_id:str}/ip-acl",
-    summary="List a SIP trunk's IP ACL",
-    responses=error_responses(400, 404),
-)
-async def list_acl_entries(
-    conn: Conn,
-    caller: Who,
-    trunk_id: TrunkId,
-    page: PageNumber = 1,
-    per_page: PerPage = PER_PAGE_DEFAULT,
-) -> schemas.IpAclPage:
-    return await service.list_acl_entries(
-        conn, caller.account_id, trunk_id, page=page, per_page=per_page
-    )
-
-
-@delete(
-    "/{trunk_id:str}/ip-acl/{acl_id:str}",
-    summary="Remove an entry from a SIP trunk's IP ACL",
-    **answers(200, 400, 404),
-)
-async def delete_acl_entry(
-    conn: Conn,
-    caller: Who,
-    trunk_id: TrunkId,
-    acl_id: Annotated[str, Parameter(description="The entry's id (`acl_…`).")],
-) -> schemas.IpAclEntry:
-    return await service.delete_acl_entry(conn, caller.account_id, trunk_id, acl_id)
 
 
 router = Router(
@@ -207,12 +221,8 @@ router = Router(
         get_trunk,
         replace_trunk,
         delete_trunk,
-        create_credential,
-        list_credentials,
-        delete_credential,
-        create_acl_entry,
-        list_acl_entries,
-        delete_acl_entry,
+        *_CREDENTIAL_ROUTES,
+        *_ACL_ROUTES,
     ],
     dependencies=IF_MATCH_DEPENDENCY,
     tags=["trunks"],

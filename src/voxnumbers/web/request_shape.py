@@ -10,6 +10,7 @@ import re
 from typing import Any, NamedTuple, get_args
 
 from litestar import Request
+from litestar.enums import ParamType
 from litestar.handlers import BaseRouteHandler
 from litestar.params import ParameterKwarg
 
@@ -117,7 +118,8 @@ def _query_parameters(handler: BaseRouteHandler) -> dict[str, _QueryParameter]:
                 continue
             kwarg = field.kwarg_definition
             if isinstance(kwarg, ParameterKwarg):
-                if kwarg.header or kwarg.cookie:
+                # A path parameter may be declared under another name than its own.
+                if kwarg.header or kwarg.cookie or kwarg.param_type is ParamType.PATH:
                     continue
                 name = kwarg.query or name
             integer = int in (field.annotation, *get_args(field.annotation))
