@@ -17,6 +17,7 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie, State
 from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath
 from litestar.response import Stream, Template
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -64,6 +65,8 @@ T = TypeVar("T", bound=msgspec.Struct)
 Session = NamedDependency[ConsoleSession]
 AppSettings = NamedDependency[Settings]
 AnyRequest = Request[Any, Any, Any]
+# A page's object, named by its URL (a number, a trunk's id…).
+InPath = FromPath[str]
 
 
 def to_number(request: AnyRequest, e164: str) -> Response[Any]:
@@ -205,27 +208,29 @@ async def export_numbers(request: AnyRequest, state: State, conn: Conn, session:
 
 @get("/numbers/{e164:str}")
 async def show_number(
-    request: AnyRequest, conn: Conn, session: Session, settings: AppSettings, e164: str
+    request: AnyRequest, conn: Conn, session: Session, settings: AppSettings, e164: InPath
 ) -> Template:
     view = await service.number_view(conn, session.account_id, e164, sip_domain=settings.sip_domain)
     return page(request, "number.html", session, view=view)
 
 
 @post("/numbers/{e164:str}/trunk")
-async def route_to_trunk(request: AnyRequest, conn: Conn, session: Session, e164: str) -> Any:
+async def route_to_trunk(request: AnyRequest, conn: Conn, session: Session, e164: InPath) -> Any:
     target = await form_of(request, RoutingTarget)
     routing = await numbers.assign_trunk(conn, session.account_id, e164, target.trunk_id)
     return to_number(request, routing.e164)
 
 
 @post("/numbers/{e164:str}/trunk/remove")
-async def remove_trunk(request: AnyRequest, conn: Conn, session: Session, e164: str) -> Any:
+async def remove_trunk(request: AnyRequest, conn: Conn, session: Session, e164: InPath) -> Any:
     routing = await numbers.unassign_trunk(conn, session.account_id, e164)
     return to_number(request, routing.e164)
 
 
 @post("/numbers/{e164:str}/application")
-async def route_to_application(request: AnyRequest, conn: Conn, session: Session, e164: str) -> Any:
+async def route_to_application(
+    request: AnyRequest, conn: Conn, session: Session, e164: InPath
+) -> Any:
     target = await form_of(request, ApplicationTarget)
     routing = await numbers.assign_application(
         conn, session.account_id, e164, target.application_id
@@ -234,14 +239,16 @@ async def route_to_application(request: AnyRequest, conn: Conn, session: Session
 
 
 @post("/numbers/{e164:str}/application/remove")
-async def remove_application(request: AnyRequest, conn: Conn, session: Session, e164: str) -> Any:
+async def remove_application(
+    request: AnyRequest, conn: Conn, session: Session, e164: InPath
+) -> Any:
     routing = await numbers.unassign_application(conn, session.account_id, e164)
     return to_number(request, routing.e164)
 
 
 @get("/numbers/{e164:str}/release")
 async def preview_release(
-    request: AnyRequest, conn: Conn, session: Session, settings: AppSettings, e164: str
+    request: AnyRequest, conn: Conn, session: Session, settings: AppSettings, e164: InPath
 ) -> Template:
     """What a release would cost, and the button that does it."""
     preview = await numbers.preview_release(conn, session.account_id, e164, settings)
@@ -250,14 +257,14 @@ async def preview_release(
 
 @post("/numbers/{e164:str}/release")
 async def release_number(
-    request: AnyRequest, conn: Conn, session: Session, settings: AppSettings, e164: str
+    request: AnyRequest, conn: Conn, session: Session, settings: AppSettings, e164: InPath
 ) -> Any:
     release = await numbers.release_number(conn, session.account_id, e164, settings)
     return to_number(request, release.e164)
 
 
 @post("/numbers/{e164:str}/cancel-release")
-async def cancel_release(request: AnyRequest, conn: Conn, session: Session, e164: str) -> Any:
+async def cancel_release(request: AnyRequest, conn: Conn, session: Session, e164: InPath) -> Any:
     number = await numbers.cancel_release(conn, session.account_id, e164)
     return to_number(request, number.e164)
 
@@ -322,7 +329,7 @@ async def create_trunk(
 
 @get("/trunks/{trunk_id:str}")
 async def show_trunk(
-    request: AnyRequest, conn: Conn, session: Session, settings: AppSettings, trunk_id: str
+    request: AnyRequest, conn: Conn, session: Session, settings: AppSettings, trunk_id: InPath
 ) -> Template:
     view = await service.trunk_view(
         conn, session.account_id, trunk_id, sip_domain=settings.sip_domain
@@ -332,7 +339,7 @@ async def show_trunk(
 
 @post("/trunks/{trunk_id:str}/delete")
 async def delete_trunk(
-    request: AnyRequest, conn: Conn, session: Session, settings: AppSettings, trunk_id: str
+    request: AnyRequest, conn: Conn, session: Session, settings: AppSettings, trunk_id: InPath
 ) -> Any:
     await trunks.delete_trunk(
         conn, session.account_id, trunk_id, force=False, sip_domain=settings.sip_domain
@@ -349,12 +356,12 @@ def _trunk_collection_routes(
     """The two routes of a trunk's ``collection`` (its credentials, its IP ACL): add one
     from its form, remove one by its button; each leads back to the trunk's page."""
 
-    async def add_one(request: AnyRequest, conn: Conn, session: Session, trunk_id: str) -> Any:
+    async def add_one(request: AnyRequest, conn: Conn, session: Session, trunk_id: InPath) -> Any:
         await add(conn, session.account_id, trunk_id, await form_of(request, form))
         return to_trunk(request, trunk_id)
 
     async def remove_one(
-        request: AnyRequest, conn: Conn, session: Session, trunk_id: str, item_id: str
+        request: AnyRequest, conn: Conn, session: Session, trunk_id: InPath, item_id: InPath
     ) -> Any:
         await remove(conn, session.account_id, trunk_id, item_id)
         return to_trunk(request, trunk_id)
@@ -389,7 +396,7 @@ async def create_application(request: AnyRequest, conn: Conn, session: Session) 
 
 @post("/applications/{application_id:str}/delete")
 async def delete_application(
-    request: AnyRequest, conn: Conn, session: Session, application_id: str
+    request: AnyRequest, conn: Conn, session: Session, application_id: InPath
 ) -> Any:
     await applications.delete_application(conn, session.account_id, application_id, force=False)
     return see_other(request, f"{PREFIX}/applications")
@@ -431,7 +438,9 @@ async def create_webhook(request: AnyRequest, conn: Conn, session: Session) -> T
 
 
 @post("/webhooks/{webhook_id:str}/delete")
-async def delete_webhook(request: AnyRequest, conn: Conn, session: Session, webhook_id: str) -> Any:
+async def delete_webhook(
+    request: AnyRequest, conn: Conn, session: Session, webhook_id: InPath
+) -> Any:
     await events.delete_webhook(conn, session.account_id, webhook_id)
     return see_other(request, f"{PREFIX}/webhooks")
 
@@ -451,7 +460,7 @@ async def list_jobs(request: AnyRequest, conn: Conn, session: Session) -> Templa
 
 
 @get("/jobs/{job_id:str}")
-async def show_job(request: AnyRequest, conn: Conn, session: Session, job_id: str) -> Template:
+async def show_job(request: AnyRequest, conn: Conn, session: Session, job_id: InPath) -> Template:
     job = await jobs.get_job(conn, session.account_id, job_id)
     problems = await jobs.list_results(
         conn, session.account_id, job_id, outcome="failed", page=1, per_page=PROBLEMS_SHOWN
@@ -468,7 +477,7 @@ async def show_job(request: AnyRequest, conn: Conn, session: Session, job_id: st
 
 
 @post("/jobs/{job_id:str}/cancel")
-async def cancel_job(request: AnyRequest, conn: Conn, session: Session, job_id: str) -> Any:
+async def cancel_job(request: AnyRequest, conn: Conn, session: Session, job_id: InPath) -> Any:
     await jobs.cancel_job(conn, session.account_id, job_id)
     return see_other(request, f"{PREFIX}/jobs/{job_id}")
 

@@ -18,8 +18,8 @@ import msgspec
 from jinja2 import Environment, PackageLoader, select_autoescape
 from litestar import Request, Response, Router
 from litestar.connection import ASGIConnection
-from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.di import Provide
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig

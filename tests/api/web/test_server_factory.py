@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -35,3 +37,22 @@ async def test_a_server_leaves_its_startup_objects_out_of_garbage_collection(
 async def test_an_app_of_create_app_freezes_nothing(unfrozen: None, database: Database) -> None:
     async with running(create_app(Settings(log_level="warning", run_worker=False), database)):
         assert gc.get_freeze_count() == 0
+
+
+def test_the_app_is_imported_and_built_without_deprecation_warnings(tmp_path) -> None:
+    """What the framework has deprecated (an import path, a style of declaring parameters)
+    breaks on its next major release: a fresh interpreter that treats every deprecation
+    warning as an error imports and builds the app."""
+    database = tmp_path / "warnings.sqlite3"
+    build = (
+        "from voxnumbers.app import create_app\n"
+        "from voxnumbers.settings import Settings\n"
+        f"create_app(Settings(database_url='sqlite+aiosqlite:///{database}'))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "error::DeprecationWarning", "-c", build],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
