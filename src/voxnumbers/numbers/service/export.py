@@ -17,7 +17,6 @@ against.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import (
     AsyncGenerator,
@@ -67,7 +66,7 @@ async def export_numbers(
     if conn.dialect.name == "postgresql":
         plain, width = (_plain_csv_lines, 5) if fmt == "csv" else (_plain_json_lines, 12)
         read = repository.exported_batches(conn, account_id, where, order, fmt, BATCH_ROWS)
-        async with _closed(_read_ahead(read)) as batches:
+        async with _closed(_uncancelled(read)) as batches:
             async for batch in batches:
                 if batch.lines is not None:
                     for chunk in _chunked(batch.lines):
@@ -82,7 +81,7 @@ async def export_numbers(
         return
     encode = _csv_lines if fmt == "csv" else _json_lines
     stored = repository.stored_rows(conn, account_id, where, order, BATCH_ROWS)
-    async with _closed(_read_ahead(stored)) as batches:
+    async with _closed(_uncancelled(stored)) as batches:
         async for rows in batches:
             # Encoded a slice at a time: memory follows the slice, and the event loop is
             # never held for a whole batch (SQLite reads a batch on a worker thread).
@@ -90,26 +89,17 @@ async def export_numbers(
                 yield encode(rows[start : start + _SLICE_ROWS])
 
 
-async def _read_ahead(batches: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
-    """``batches``, the next one read (in a task) while the one before is turned into
-    lines: the database writes a batch while Python writes the last one's lines.
-
-    Only that task uses the connection, one statement at a time. Each read is shielded from
-    cancellation (a statement cancelled halfway leaves the driver's connection busy, or
-    SQLite's reading on a worker thread, when the transaction ends): when this is closed,
-    early or not, the read in flight finishes first, then ``batches`` is closed (``async
-    for`` closes neither)."""
+async def _uncancelled(batches: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
+    """``batches``, each read shielded from cancellation (a statement cancelled halfway
+    leaves the driver's connection busy, or SQLite's reading on a worker thread, when the
+    transaction ends), and closed when this is closed (``async for`` closes neither)."""
     async with _closed(batches):
-        reading = asyncio.ensure_future(anext(batches, None))
-        try:
-            while (batch := await asyncio.shield(reading)) is not None:
-                reading = asyncio.ensure_future(anext(batches, None))
-                yield batch
-        finally:
+        while True:
             with anyio.CancelScope(shield=True):
-                await asyncio.wait([reading])
-            if not reading.cancelled():
-                reading.exception()  # read when the export ended otherwise: not re-raised
+                batch = await anext(batches, None)
+            if batch is None:
+                return
+            yield batch
 
 
 @contextlib.asynccontextmanager
