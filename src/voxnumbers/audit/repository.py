@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.audit.schemas import AuditActor, AuditEntry, AuditFilter, AuditObject
+from voxnumbers.db.dialects import as_json, random_id
 from voxnumbers.db.tables import audit_log
 from voxnumbers.kit.worlds import is_live, public_id_of
 
@@ -18,6 +20,27 @@ _a = audit_log.c
 async def insert_entries(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
     if rows:
         await conn.execute(audit_log.insert(), rows)
+
+
+async def insert_entries_from(
+    conn: AsyncConnection, source: Select[Any], entry: Mapping[str, Any]
+) -> None:
+    """One entry per row of ``source`` (its ``object_id`` and its ``changes`` as JSON), in
+    ``object_id`` order, each with an id the database makes and ``entry``'s other columns:
+    the rows go from the source to the log without passing through Python."""
+    given = source.subquery()
+    fixed = list(entry)
+    rows = (
+        select(
+            random_id(conn, "aud", 20),
+            *(literal(entry[name], audit_log.c[name].type) for name in fixed),
+            given.c.object_id,
+            as_json(conn, given.c.changes),
+        )
+        .select_from(given)
+        .order_by(given.c.object_id)
+    )
+    await conn.execute(audit_log.insert().from_select(["id", *fixed, "object_id", "changes"], rows))
 
 
 async def list_entries(

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.audit import repository
@@ -73,6 +74,23 @@ async def record_many(
     )
 
 
+async def record_many_from(
+    conn: AsyncConnection,
+    *,
+    action: str,
+    object_type: str,
+    account_id: str | None,
+    changes: Select[Any],
+) -> None:
+    """``record_many`` with the changes written by the database: one entry per row of
+    ``changes`` (an ``object_id`` and its changes as JSON, each field ``[old, new]``),
+    attributed to the current actor. For a bulk job's batch, whose rows never pass through
+    Python; the fields it compares must hold no secret (nothing is redacted)."""
+    await repository.insert_entries_from(
+        conn, changes, _attribution(action, object_type, account_id, utc_now())
+    )
+
+
 def _entry(
     action: str,
     object_type: str,
@@ -82,19 +100,29 @@ def _entry(
     at: datetime,
 ) -> dict[str, Any]:
     """An entry's row, attributed to the current actor."""
-    actor = current_actor()
     return {
         "id": new_id("aud", 20),
+        **_attribution(action, object_type, account_id, at),
+        "object_id": object_id,
+        "changes": redacted(changes or {}),
+    }
+
+
+def _attribution(
+    action: str, object_type: str, account_id: str | None, at: datetime
+) -> dict[str, Any]:
+    """An entry's columns but its id, object and changes: what was done, when, in which
+    account, by whom (the current actor) and from where."""
+    actor = current_actor()
+    return {
         "at": at,
         "account_id": account_id,
         "actor_type": actor.type,
         "actor_id": actor.id,
         "action": action,
         "object_type": object_type,
-        "object_id": object_id,
         "request_id": actor.request_id[:_MAX_REQUEST_ID] if actor.request_id else None,
         "ip": actor.ip[:64] if actor.ip else None,
-        "changes": redacted(changes or {}),
     }
 
 

@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, String, and_, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from voxnumbers.db.dialects import as_json, random_id
 from voxnumbers.db.tables import events, webhook_deliveries, webhook_endpoints
+from voxnumbers.db.types import Timestamp
 from voxnumbers.events.schemas import (
     Delivery,
     DeliveryState,
@@ -55,6 +57,41 @@ async def insert_events(conn: AsyncConnection, rows: list[dict[str, Any]]) -> li
         events.insert().returning(events.c.seq, sort_by_parameter_order=True), rows
     )
     return [int(row.seq) for row in result]
+
+
+async def insert_events_from(
+    conn: AsyncConnection,
+    source: Select[Any],
+    *,
+    account_id: str,
+    type: str,
+    created_at: datetime,
+    returning: bool,
+) -> list[tuple[int, str]]:
+    """Append one event per row of ``source`` (its ``e164`` and its ``data`` as JSON text),
+    in ``e164`` order, each with an id the database makes (``db.dialects.random_id``): the
+    rows go from the source to the log without passing through Python. With ``returning``,
+    each event's ``(seq, e164)``, in order."""
+    given = source.subquery()
+    rows = (
+        select(
+            random_id(conn, "evt", 20),
+            literal(account_id, String()),
+            literal(type, String()),
+            given.c.e164,
+            as_json(conn, given.c.data),
+            literal(created_at, Timestamp()),
+        )
+        .select_from(given)
+        .order_by(given.c.e164)
+    )
+    columns = ["id", "account_id", "type", "e164", "data", "created_at"]
+    statement = events.insert().from_select(columns, rows)
+    if not returning:
+        await conn.execute(statement)
+        return []
+    result = await conn.execute(statement.returning(events.c.seq, events.c.e164))
+    return sorted((int(seq), str(e164)) for seq, e164 in result)
 
 
 async def subscribed_endpoint_ids(conn: AsyncConnection, account_id: str, type: str) -> list[str]:

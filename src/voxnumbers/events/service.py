@@ -13,6 +13,7 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 import msgspec
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.audit import service as audit
@@ -70,32 +71,18 @@ async def record_event(
     return event_id
 
 
-async def record_events(
-    conn: AsyncConnection,
-    account_id: str,
-    type: EventType,
-    items: Sequence[tuple[str | None, dict[str, Any]]],
+async def record_events_from(
+    conn: AsyncConnection, account_id: str, type: EventType, source: Select[Any]
 ) -> None:
-    """``record_event`` for many events of one type at once (each ``(e164, data)``), in
-    a few statements: what a bulk job writes for a batch of numbers."""
-    if not items:
-        return
+    """``record_event`` for many events of one type at once, each event's data written by
+    the database: one event per row of ``source`` (an ``e164`` and its ``data`` as JSON
+    text), in ``e164`` order, and one delivery per event and subscribed endpoint. What a
+    bulk job writes for a batch of numbers, in a few statements."""
     now = utc_now()
-    seqs = await repository.insert_events(
-        conn,
-        [
-            {
-                "id": new_id("evt", 20),
-                "account_id": account_id,
-                "type": type,
-                "e164": e164,
-                "data": data,
-                "created_at": now,
-            }
-            for e164, data in items
-        ],
-    )
     endpoint_ids = await repository.subscribed_endpoint_ids(conn, account_id, type)
+    written = await repository.insert_events_from(
+        conn, source, account_id=account_id, type=type, created_at=now, returning=bool(endpoint_ids)
+    )
     await repository.insert_delivery_rows(
         conn,
         [
@@ -109,7 +96,7 @@ async def record_events(
                 "next_attempt_at": now,
                 "created_at": now,
             }
-            for seq, (e164, _) in zip(seqs, items, strict=True)
+            for seq, e164 in written
             for endpoint_id in endpoint_ids
         ],
     )

@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, insert, literal, select, update
+from sqlalchemy import Select, and_, bindparam, exists, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
 from voxnumbers.db.dialects import among
+from voxnumbers.db.direct import fetch_all
 from voxnumbers.db.tables import bulk_job_items, bulk_jobs
 from voxnumbers.jobs.schemas import ItemError, ItemOutcome, JobRecord, JobResult
 
@@ -142,11 +143,18 @@ async def pending_items(
     conn: AsyncConnection, job_seq: int, after: str | None, limit: int
 ) -> list[str]:
     """The next numbers of the job not processed yet, in order."""
-    query = select(_i.e164).where(_i.job_seq == job_seq, _i.outcome.is_(None))
-    if after is not None:
-        query = query.where(_i.e164 > after)
-    query = query.order_by(_i.e164).limit(limit)
-    return [row.e164 for row in await conn.execute(query)]
+    parameters = {"job_seq": job_seq, "after": after or "", "limit": limit}
+    return [row[0] for row in await fetch_all(conn, _PENDING_ITEMS, parameters)]
+
+
+# On the driver (``db.direct``): a batch's 500 numbers, read without SQLAlchemy's rows. No
+# e164 is empty, so ``after`` is ``''`` from the start.
+_PENDING_ITEMS = (
+    select(_i.e164)
+    .where(_i.job_seq == bindparam("job_seq"), _i.outcome.is_(None), _i.e164 > bindparam("after"))
+    .order_by(_i.e164)
+    .limit(bindparam("limit"))
+)
 
 
 async def record_outcomes(

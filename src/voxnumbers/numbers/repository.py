@@ -15,9 +15,13 @@ from typing import Any, NamedTuple
 import msgspec
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     Select,
+    String,
     Table,
+    and_,
     bindparam,
+    case,
     delete,
     func,
     literal,
@@ -30,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnClause
 
-from voxnumbers.db.dialects import among, insert_for
+from voxnumbers.db.dialects import among, among_bound, insert_for, json_functions, listed
 from voxnumbers.db.direct import copy_out, fetch_all
 from voxnumbers.db.tables import (
     accounts,
@@ -387,29 +391,28 @@ _CSV_COLUMNS: tuple[ColumnClause[Any], ...] = tuple(
         _CSV_TIME.format("updated_at"),
     )
 )
-_JSON_LINE: ColumnClause[Any] = literal_column(
-    "format('{}', {})".format(
-        '{"e164":%s,"country":%s,"type":%s,"region":%s,"status":%s,"capabilities":%s,'
-        '"monthly_fee":%s,"setup_fee":%s,"currency":"' + CURRENCY + '","trunk_id":%s,'
-        '"application_id":%s,"created_at":"%s","updated_at":"%s"}',
-        ", ".join(
-            (
-                "to_json(numbers.e164)",
-                "to_json(numbers.country)",
-                "to_json(numbers.type)",
-                "to_json(numbers.region)",
-                "to_json(numbers.status)",
-                _CAPABILITY_JSON,
-                _MONEY.format("monthly_fee_cents"),
-                _MONEY.format("setup_fee_cents"),
-                "COALESCE(to_json(numbers.trunk_id)::text, 'null')",
-                "COALESCE(to_json(numbers.application_id)::text, 'null')",
-                _JSON_TIME.format("created_at"),
-                _JSON_TIME.format("updated_at"),
-            )
-        ),
-    )
+_JSON_LINE_SQL = "format('{}', {})".format(
+    '{"e164":%s,"country":%s,"type":%s,"region":%s,"status":%s,"capabilities":%s,'
+    '"monthly_fee":%s,"setup_fee":%s,"currency":"' + CURRENCY + '","trunk_id":%s,'
+    '"application_id":%s,"created_at":"%s","updated_at":"%s"}',
+    ", ".join(
+        (
+            "to_json(numbers.e164)",
+            "to_json(numbers.country)",
+            "to_json(numbers.type)",
+            "to_json(numbers.region)",
+            "to_json(numbers.status)",
+            _CAPABILITY_JSON,
+            _MONEY.format("monthly_fee_cents"),
+            _MONEY.format("setup_fee_cents"),
+            "COALESCE(to_json(numbers.trunk_id)::text, 'null')",
+            "COALESCE(to_json(numbers.application_id)::text, 'null')",
+            _JSON_TIME.format("created_at"),
+            _JSON_TIME.format("updated_at"),
+        )
+    ),
 )
+_JSON_LINE: ColumnClause[Any] = literal_column(_JSON_LINE_SQL)
 # COPY's CSV mode: the header is written by the service. One JSON line is one column, whose
 # delimiter and quote are control characters JSON never leaves unescaped: never quoted.
 # The plain columns are separated by the unit separator, NULL is STX, and the quote is SOH:
@@ -745,13 +748,24 @@ async def lock_records(
     order (so two writers of overlapping sets queue rather than deadlock)."""
     if not e164s:
         return {}
-    query = (
+    query = _locked_records_query(conn.dialect.name)
+    parameters = {"account_id": account_id, "e164s": listed(conn, e164s)}
+    return {row[0]: NumberRecord(*row) for row in await fetch_all(conn, query, parameters)}
+
+
+@lru_cache(maxsize=2)
+def _locked_records_query(dialect: str) -> Select[Any]:
+    """``lock_records``' statement, built once per dialect (``fetch_all`` runs it on the
+    driver: a bulk job's batch locks 500 numbers)."""
+    return (
         select(numbers)
-        .where(numbers.c.account_id == account_id, among(conn, numbers.c.e164, e164s))
+        .where(
+            numbers.c.account_id == bindparam("account_id"),
+            among_bound(dialect, numbers.c.e164, "e164s"),
+        )
         .order_by(numbers.c.e164)
         .with_for_update()
     )
-    return {row.e164: NumberRecord(*row) for row in await conn.execute(query)}
 
 
 async def set_routing(
@@ -771,6 +785,76 @@ async def set_routing(
         update(numbers)
         .where(numbers.c.account_id == account_id, among(conn, numbers.c.e164, e164s))
         .values(trunk_id=trunk_id, application_id=application_id, updated_at=updated_at)
+    )
+
+
+# The number object as SQLite writes it (the same JSON as the service's encoder: times in
+# whole seconds, which is all SQLite stores; money with its two decimals).
+_SQLITE_MONEY = "json(printf('%d.%02d', numbers.{0} / 100, numbers.{0} % 100))"
+_SQLITE_TIME = "strftime('%Y-%m-%dT%H:%M:%SZ', numbers.{}, 'unixepoch')"
+_SQLITE_NUMBER_JSON = (
+    "json_object('e164', numbers.e164, 'country', numbers.country, 'type', numbers.type, "
+    "'region', numbers.region, 'status', numbers.status, "
+    f"'capabilities', json({_CAPABILITY_JSON}), "
+    f"'monthly_fee', {_SQLITE_MONEY.format('monthly_fee_cents')}, "
+    f"'setup_fee', {_SQLITE_MONEY.format('setup_fee_cents')}, 'currency', '{CURRENCY}', "
+    "'trunk_id', numbers.trunk_id, 'application_id', numbers.application_id, "
+    f"'created_at', {_SQLITE_TIME.format('created_at')}, "
+    f"'updated_at', {_SQLITE_TIME.format('updated_at')})"
+)
+
+
+def number_events_data(conn: AsyncConnection, account_id: str, e164s: Sequence[str]) -> Select[Any]:
+    """``(e164, data)`` of these numbers of the account: an event's data about each number,
+    ``{"number": …}`` with the number as the API shows it now, written by the database as
+    JSON text (a bulk job's batch records hundreds of events without reading a number back).
+    """
+    data: ColumnClause[Any]
+    if conn.dialect.name == "postgresql":
+        data = literal_column(f"""'{{"number":' || {_JSON_LINE_SQL} || '}}'""")
+    else:
+        data = literal_column(f"json_object('number', {_SQLITE_NUMBER_JSON})")
+    return select(numbers.c.e164, data.label("data")).where(
+        numbers.c.account_id == account_id, among(conn, numbers.c.e164, e164s)
+    )
+
+
+def routing_changes(
+    conn: AsyncConnection,
+    account_id: str,
+    e164s: Sequence[str],
+    *,
+    trunk_id: str | None,
+    application_id: str | None,
+) -> Select[Any]:
+    """``(object_id, changes)`` of these numbers of the account (each of which this routing
+    changes): the audit log's changes of routing it to this trunk and application, the
+    fields that differ as ``[old, new]``, as JSON. Read before the change is made."""
+    obj, array = json_functions(conn)
+    fields = [
+        (name, column, bindparam(f"routed_{name}", value, type_=String()))
+        for name, column, value in (
+            ("trunk_id", numbers.c.trunk_id, trunk_id),
+            ("application_id", numbers.c.application_id, application_id),
+        )
+    ]
+
+    def changes(*names: str) -> ColumnElement[Any]:
+        pairs = [
+            (literal(name), array(column, new)) for name, column, new in fields if name in names
+        ]
+        return obj(*(part for pair in pairs for part in pair))
+
+    (_, trunk, new_trunk), (_, application, new_application) = fields
+    trunk_moves = trunk.is_distinct_from(new_trunk)
+    application_moves = application.is_distinct_from(new_application)
+    written = case(
+        (and_(trunk_moves, application_moves), changes("trunk_id", "application_id")),
+        (trunk_moves, changes("trunk_id")),
+        else_=changes("application_id"),
+    )
+    return select(numbers.c.e164.label("object_id"), written.label("changes")).where(
+        numbers.c.account_id == account_id, among(conn, numbers.c.e164, e164s)
     )
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.audit import service as audit
 from voxnumbers.errors import Conflict, NotFound
-from voxnumbers.events.service import EventType, record_event, record_events
+from voxnumbers.events.service import EventType, record_event, record_events_from
 from voxnumbers.kit.etags import IfMatch, require_match
 from voxnumbers.kit.jsonc import to_json_data
 from voxnumbers.numbers import repository
@@ -63,34 +63,37 @@ def checked_status(record: NumberRecord, action: Action) -> str:
 
 
 async def record_number_events(
+    conn: AsyncConnection, account_id: str, e164s: Sequence[str], type: EventType
+) -> None:
+    """``record_number_event`` for many numbers of the account at once (a bulk job's batch
+    writes hundreds): one event each, carrying the number as it is now, written by the
+    database from the rows themselves. Their audit entries are written before the change
+    (``audit_routing_changes``)."""
+    await record_events_from(
+        conn, account_id, type, repository.number_events_data(conn, account_id, e164s)
+    )
+
+
+async def audit_routing_changes(
     conn: AsyncConnection,
     account_id: str,
-    changes: Sequence[tuple[NumberRecord, NumberRecord]],
-    type: EventType,
+    e164s: Sequence[str],
+    *,
+    trunk_id: str | None,
+    application_id: str | None,
 ) -> None:
-    """``record_number_event`` for many numbers of the account at once, each given as it
-    was before the change and as it is after it: a batch knows both, so nothing is read
-    back (a bulk job's batch writes hundreds)."""
-    await record_events(
+    """The audit entries of routing many numbers of the account (each of which changes) to
+    this trunk and application, as ``record_number_event`` writes one for each: the routing
+    fields that change, ``[old, new]``. Written before the change, from the rows as they
+    were."""
+    await audit.record_many_from(
         conn,
-        account_id,
-        type,
-        [
-            (after.e164, {"number": to_json_data(repository.to_number(after))})
-            for _, after in changes
-        ],
-    )
-    await audit.record_many(
-        conn,
-        action=type,
+        action="number.routing_changed",
         object_type="number",
         account_id=account_id,
-        changes={
-            after.e164: audit.changes_between(
-                msgspec.structs.asdict(before), msgspec.structs.asdict(after), AUDITED_FIELDS
-            )
-            for before, after in changes
-        },
+        changes=repository.routing_changes(
+            conn, account_id, e164s, trunk_id=trunk_id, application_id=application_id
+        ),
     )
 
 

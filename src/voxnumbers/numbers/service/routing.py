@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from functools import partial
 
-import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from voxnumbers.errors import ApiError, Conflict, ValidationFailed
@@ -16,6 +15,7 @@ from voxnumbers.numbers import repository
 from voxnumbers.numbers.schemas import Destination, NumberRecord, Routing, RoutingField
 from voxnumbers.numbers.service.common import (
     actionable,
+    audit_routing_changes,
     checked_status,
     owned_number,
     record_number_event,
@@ -61,7 +61,7 @@ async def route_numbers(
             outcomes[e164] = error
             continue
         outcomes[e164] = changes
-    await _set_routing(conn, account_id, records, outcomes, trunk_id, application_id, now)
+    await _set_routing(conn, account_id, outcomes, trunk_id, application_id, now)
     return outcomes
 
 
@@ -79,41 +79,30 @@ async def unroute_numbers(
             outcomes[e164] = unrouting_change(actionable(records.get(e164), now))
         except ApiError as error:
             outcomes[e164] = error
-    await _set_routing(conn, account_id, records, outcomes, None, None, now)
+    await _set_routing(conn, account_id, outcomes, None, None, now)
     return outcomes
 
 
 async def _set_routing(
     conn: AsyncConnection,
     account_id: str,
-    records: Mapping[str, NumberRecord],
     outcomes: Mapping[str, bool | ApiError],
     trunk_id: str | None,
     application_id: str | None,
     now: datetime,
 ) -> None:
-    """Route the numbers whose outcome is a change to this target (or to none), with one
-    event each."""
+    """Route the numbers whose outcome is a change to this target (or to none), with an
+    audit entry (from the routing before) and an event (with the number after) each."""
     changed = [e164 for e164, outcome in outcomes.items() if outcome is True]
+    if not changed:
+        return
+    await audit_routing_changes(
+        conn, account_id, changed, trunk_id=trunk_id, application_id=application_id
+    )
     await repository.set_routing(
         conn, account_id, changed, trunk_id=trunk_id, application_id=application_id, updated_at=now
     )
-    await record_number_events(
-        conn,
-        account_id,
-        [_routed(records[e164], trunk_id, application_id, now) for e164 in changed],
-        "number.routing_changed",
-    )
-
-
-def _routed(
-    record: NumberRecord, trunk_id: str | None, application_id: str | None, now: datetime
-) -> tuple[NumberRecord, NumberRecord]:
-    """The number before ``set_routing`` and after it, as it then reads."""
-    after = msgspec.structs.replace(
-        record, trunk_id=trunk_id, application_id=application_id, updated_at=now
-    )
-    return record, after
+    await record_number_events(conn, account_id, changed, "number.routing_changed")
 
 
 def routing_change(record: NumberRecord, trunk_id: str | None, application_id: str | None) -> bool:
