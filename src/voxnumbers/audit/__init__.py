@@ -3,7 +3,7 @@
 Every service that changes something calls ``record`` (re-exported here) inside the
 transaction of the change; the actor comes from ``kit.actors`` (``acting_as``)."""
 
-from voxnumbers.audit.service import changes_between, record, record_change, record_many
+from voxnumbers.audit.service import changes_between, record, record_change, record_many_from
 from voxnumbers.kit.actors import SYSTEM, Actor, acting_as, current_actor
 
 __all__ = [
@@ -14,5 +14,5 @@ __all__ = [
     "current_actor",
     "record",
     "record_change",
-    "record_many",
+    "record_many_from",
 ]

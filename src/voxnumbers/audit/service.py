@@ -54,26 +54,6 @@ async def record(
     )
 
 
-async def record_many(
-    conn: AsyncConnection,
-    *,
-    action: str,
-    object_type: str,
-    account_id: str | None,
-    changes: Mapping[str, Mapping[str, Any]],
-) -> None:
-    """``record`` for many objects changed alike (a bulk job's batch), in one statement:
-    ``changes`` maps each object's id to its changes."""
-    now = utc_now()
-    await repository.insert_entries(
-        conn,
-        [
-            _entry(action, object_type, object_id, account_id, changed, now)
-            for object_id, changed in changes.items()
-        ],
-    )
-
-
 async def record_many_from(
     conn: AsyncConnection,
     *,
@@ -82,10 +62,10 @@ async def record_many_from(
     account_id: str | None,
     changes: Select[Any],
 ) -> None:
-    """``record_many`` with the changes written by the database: one entry per row of
-    ``changes`` (an ``object_id`` and its changes as JSON, each field ``[old, new]``),
-    attributed to the current actor. For a bulk job's batch, whose rows never pass through
-    Python; the fields it compares must hold no secret (nothing is redacted)."""
+    """``record`` for many objects changed alike (a bulk job's batch), the changes written by
+    the database: one entry per row of ``changes`` (an ``object_id`` and its changes as
+    JSON, each field ``[old, new]``), attributed to the current actor. The rows never pass
+    through Python, so the fields compared must hold no secret (nothing is redacted)."""
     await repository.insert_entries_from(
         conn, changes, _attribution(action, object_type, account_id, utc_now())
     )

@@ -51,14 +51,6 @@ async def insert_event(
     return int(result.scalar_one())
 
 
-async def insert_events(conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[int]:
-    """Append events (full rows); returns their sequence numbers, in the rows' order."""
-    result = await conn.execute(
-        events.insert().returning(events.c.seq, sort_by_parameter_order=True), rows
-    )
-    return [int(row.seq) for row in result]
-
-
 async def insert_events_from(
     conn: AsyncConnection,
     source: Select[Any],
