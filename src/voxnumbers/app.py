@@ -236,7 +236,7 @@ def _observe(
 ) -> None:
     """A request answered: counted for the bulk jobs that give way to requests, and in the
     metrics."""
-    activity.note()
+    activity.note(seconds)
     metrics.observe(method, route, status, seconds)
 
 

@@ -129,12 +129,13 @@ class Settings:
         },
     )
     job_share_when_busy: float = field(
-        default=1.0,
+        default=0.1,
         metadata={
-            "doc": "The largest share of its time a bulk job's batches take while the "
-            "process answers requests: after a batch during which requests were answered, "
-            "the runner rests long enough to keep to it, so requests beside a job keep most "
-            "of their speed. 1: never rest.",
+            "doc": "The largest share of its time a bulk job's batches take while requests "
+            "keep the process busy: after a batch during which requests were in flight at "
+            "least half the time, the runner rests long enough to keep to it, so requests "
+            "beside a job keep most of their speed; a job beside no more than a status poll "
+            "never rests. 1: never rest.",
             "min": 0.05,
             "max": 1,
         },

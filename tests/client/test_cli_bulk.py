@@ -17,6 +17,17 @@ from voxnumbers.settings import Settings
 from voxnumbers_client.cli import build_app
 from voxnumbers_client.resources.jobs import BulkJob
 
+# Polls this far apart leave the server idle between them: polled without a pause, it would
+# be busy answering them, and the job would rest (``jobs.runner.rest_after``).
+POLL = "0.05"
+
+
+@pytest.fixture(autouse=True)
+def sleeps() -> list[float]:
+    """Here the clients really wait between polls (the conftest's waits are instant), as
+    ``vox`` does: the job runs meanwhile."""
+    return []
+
 
 @pytest.fixture
 def settings() -> Settings:
@@ -61,7 +72,7 @@ async def test_assign_trunk_from_a_file_follows_the_job(
         "--file",
         str(listing),
         "--poll-interval",
-        "0",
+        POLL,
     )
     as_answered(job, vox.answer)
     assert (job["status"], job["changed"]) == ("succeeded", 2)
@@ -84,7 +95,7 @@ async def test_a_filtered_release_asks_first_and_reports_failures(
     assert "Release 2 numbers" in refused.stderr and "50.00" in refused.stderr
     assert vox.ok("jobs", "list") == []
 
-    job = vox.ok("numbers", "bulk", "release", "--country", "US", "--yes", "--poll-interval", "0")
+    job = vox.ok("numbers", "bulk", "release", "--country", "US", "--yes", "--poll-interval", POLL)
     assert (job["status"], job["changed"]) == ("succeeded", 2)
 
     again = vox(
@@ -96,7 +107,7 @@ async def test_a_filtered_release_asks_first_and_reports_failures(
         "--number",
         US_NUMBERS[40],
         "--poll-interval",
-        "0",
+        POLL,
         "--output",
         "json",
     )

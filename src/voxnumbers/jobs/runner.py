@@ -7,8 +7,10 @@ each. A process killed mid-job loses only the batch in hand, which rolled back w
 outcomes: when the lease runs out, any instance claims the job and carries on with the
 numbers that have no outcome yet, so none is changed twice.
 
-A job gives way to requests: after a batch during which the process answered any, the slot
-rests so that batches take at most ``job_share_when_busy`` of its time (``rest_after``).
+A job gives way to requests: after a batch during which requests kept the process busy
+(``BUSY_SHARE_TO_REST``), the slot rests so that batches take at most
+``job_share_when_busy`` of its time (``rest_after``); beside no more than a status poll now
+and then, a job never rests.
 """
 
 from __future__ import annotations
@@ -45,18 +47,24 @@ async def run_pending(database: Database, settings: Settings) -> int:
     return count
 
 
-def rest_after(batch_seconds: float, share: float, *, requests_answered: bool) -> float:
-    """Seconds to rest after a batch that took ``batch_seconds``: none when no request was
-    answered meanwhile, else enough for the batch to be ``share`` of the time."""
-    if not requests_answered or share >= 1:
+# A batch during which requests were in flight at least this share of the time (summed
+# over them) rests; a status poll now and then does not make a job rest.
+BUSY_SHARE_TO_REST = 0.5
+
+
+def rest_after(batch_seconds: float, share: float, *, busy_seconds: float) -> float:
+    """Seconds to rest after a batch that took ``batch_seconds``, while requests took
+    ``busy_seconds`` of the process's time (summed over them): when they kept it busy at
+    least ``BUSY_SHARE_TO_REST`` of the batch's time, enough for the batch to be ``share``
+    of the time; otherwise none."""
+    if share >= 1 or batch_seconds <= 0 or busy_seconds < batch_seconds * BUSY_SHARE_TO_REST:
         return 0.0
     return batch_seconds * (1 - share) / share
 
 
 class JobRunner:
-    """Claims and runs bulk jobs until stopped; ``activity``, the process's count of
-    requests answered, makes its batches give way to requests (without it they never
-    rest)."""
+    """Claims and runs bulk jobs until stopped; ``activity``, the process's time spent on
+    requests, makes its batches give way to them (without it they never rest)."""
 
     def __init__(
         self, database: Database, settings: Settings, activity: RequestActivity | None = None
@@ -119,7 +127,7 @@ class JobRunner:
         log.info("bulk job started", job=job.id, account=job.account_id, action=job.action)
         try:
             while not self._stopping.is_set():
-                started, answered = time.monotonic(), self._answered()
+                started, busy = time.monotonic(), self._busy_seconds()
                 # The job's changes are audited as made by the key that created it.
                 with acting_as(Actor("key", job.created_by) if job.created_by else SYSTEM):
                     result, after = await self.database.run(
@@ -135,7 +143,7 @@ class JobRunner:
                     rest_after(
                         time.monotonic() - started,
                         self.settings.job_share_when_busy,
-                        requests_answered=self._answered() != answered,
+                        busy_seconds=self._busy_seconds() - busy,
                     )
                 )
         except Exception:
@@ -147,8 +155,8 @@ class JobRunner:
         with contextlib.suppress(Exception):
             await self.database.run(lambda conn: service.release_lease(conn, job.seq, self.owner))
 
-    def _answered(self) -> int:
-        return self.activity.answered if self.activity is not None else 0
+    def _busy_seconds(self) -> float:
+        return self.activity.busy_seconds if self.activity is not None else 0.0
 
     async def _rest(self, seconds: float) -> None:
         """Wait ``seconds``, or less if the runner is stopped meanwhile."""

@@ -68,8 +68,9 @@ async def bulk(client: httpx.AsyncClient, tenant: Tenant, **body: Any) -> httpx.
 
 
 async def finished(client: httpx.AsyncClient, tenant: Tenant, job_id: str) -> dict[str, Any]:
-    """The job once it has ended (the runner inside the app runs it). Polls that outrun the
-    key's rate limit wait as ``Retry-After`` says, as a client would."""
+    """The job once it has ended (the runner inside the app runs it), polled every 50 ms:
+    polls that kept the process busy would make the job rest (``runner.rest_after``). Polls
+    that outrun the key's rate limit wait as ``Retry-After`` says, as a client would."""
     for _ in range(2000):
         response = await client.get(tenant.path(f"/jobs/{job_id}"), headers=tenant.bearer)
         if response.status_code == 429:
@@ -78,7 +79,7 @@ async def finished(client: httpx.AsyncClient, tenant: Tenant, job_id: str) -> di
         assert response.status_code == 200, response.text
         if response.json()["status"] in FINISHED:
             return response.json()  # type: ignore[no-any-return]
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
     raise AssertionError(f"job {job_id} never ended")
 
 
@@ -418,22 +419,30 @@ async def test_one_accounts_jobs_run_in_order_and_others_are_not_held_up(databas
 
 
 class _AlwaysBusy(RequestActivity):
-    """A process that answered another request every time it is asked."""
-
-    def __init__(self) -> None:
-        self._count = 0
+    """A process whose requests took another second every time it is asked."""
 
     @property  # type: ignore[override]
-    def answered(self) -> int:
-        self._count += 1
-        return self._count
+    def busy_seconds(self) -> float:
+        self._asked = getattr(self, "_asked", 0) + 1
+        return float(self._asked)
+
+    @busy_seconds.setter
+    def busy_seconds(self, value: float) -> None:
+        pass
 
 
-def test_a_batch_rests_only_when_requests_were_answered_beside_it() -> None:
-    assert rest_after(0.2, 0.5, requests_answered=True) == pytest.approx(0.2)
-    assert rest_after(0.2, 0.25, requests_answered=True) == pytest.approx(0.6)
-    assert rest_after(0.2, 0.5, requests_answered=False) == 0
-    assert rest_after(0.2, 1, requests_answered=True) == 0
+def test_a_batch_rests_only_when_requests_kept_the_process_busy_beside_it() -> None:
+    # Requests in flight throughout (concurrent ones summed): the batch takes its share of
+    # the time.
+    assert rest_after(0.2, 0.5, busy_seconds=0.2) == pytest.approx(0.2)
+    assert rest_after(0.2, 0.25, busy_seconds=0.9) == pytest.approx(0.6)
+    # In flight half of the batch's time: the same rest.
+    assert rest_after(0.2, 0.25, busy_seconds=0.1) == pytest.approx(0.6)
+    # Less than that (a status poll now and then), no request, or a share of 1: no rest.
+    assert rest_after(0.2, 0.25, busy_seconds=0.099) == 0
+    assert rest_after(0.2, 0.25, busy_seconds=0.004) == 0
+    assert rest_after(0.2, 0.5, busy_seconds=0) == 0
+    assert rest_after(0.2, 1, busy_seconds=0.2) == 0
 
 
 @pytest.mark.parametrize(
@@ -442,7 +451,7 @@ def test_a_batch_rests_only_when_requests_were_answered_beside_it() -> None:
 )
 async def test_a_jobs_batches_give_way_to_requests(database, tenant, activity, share, rests):
     """Beside requests the runner rests between batches (and still finishes the job); with
-    no request answered, or a share of 1, it never does."""
+    no request beside it, or a share of 1, it never does."""
     async with running(app_on(database, run_jobs=False)) as client:
         await bought(client, tenant, *US_NUMBERS[:5])
         trunk = await new_trunk(client, tenant)
