@@ -110,7 +110,7 @@ class Settings:
         },
     )
     job_batch_size: int = field(
-        default=500,
+        default=1000,
         metadata={"doc": "Numbers a bulk job changes per transaction.", "min": 1, "max": 5000},
     )
     job_lease_seconds: float = field(
