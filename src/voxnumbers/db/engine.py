@@ -170,17 +170,29 @@ class Database:
         committing = False
         try:
             async with self._connect() as conn, _in_background(conn, background):
+                if not write and not snapshot and not self.is_sqlite:
+                    try:
+                        async with _statements_alone(conn):
+                            try:
+                                yield conn
+                            except BaseException as exc:
+                                failure = exc
+                                raise
+                            for hook in transaction_local(conn).get(_BEFORE_COMMIT, ()):
+                                await hook(conn)
+                            committing = True
+                    finally:
+                        _TRANSACTION_LOCAL.pop(conn, None)
+                    return
                 if write:
                     await conn.execution_options(**{_WRITE: True})
                 elif self.is_sqlite:
                     pass  # SQLite's read transactions are snapshots already
-                elif snapshot:
+                else:
                     # One snapshot for the whole read (a list and its total agree).
                     await conn.execution_options(
                         isolation_level="REPEATABLE READ", postgresql_readonly=True
                     )
-                else:
-                    await conn.execution_options(isolation_level="AUTOCOMMIT")
                 try:
                     async with conn.begin():
                         try:
@@ -297,6 +309,31 @@ async def _restore_sqlite_foreign_keys(conn: AsyncConnection) -> None:
     except Exception:
         # Never hand a connection without foreign keys to the next unit of work.
         await conn.invalidate()
+
+
+@asynccontextmanager
+async def _statements_alone(conn: AsyncConnection) -> AsyncIterator[None]:
+    """PostgreSQL's reads without a transaction: each statement in a snapshot of its own.
+
+    The asyncpg adapter's own ``autocommit`` is set for the block and cleared after it,
+    rather than SQLAlchemy's ``AUTOCOMMIT`` isolation level with a ``begin()`` and a
+    ``commit()`` around the block: those cost three trips through SQLAlchemy's greenlet
+    (and a fourth to reset the level as the connection returns to the pool) and send
+    nothing to the database. The statements run as they would in ``AUTOCOMMIT``: on the
+    driver (``db.direct``), or through ``Connection.execute``, whose transaction (begun by
+    SQLAlchemy, none in the adapter) ends here; a statement that fails leaves nothing to
+    roll back."""
+    assert conn.sync_connection is not None
+    adapter: Any = conn.sync_connection.connection.dbapi_connection
+    adapter.autocommit = True
+    try:
+        yield
+        if conn.in_transaction():
+            await conn.commit()
+    finally:
+        if conn.in_transaction():
+            await conn.rollback()
+        adapter.autocommit = False  # as the pool's next user expects it
 
 
 @asynccontextmanager

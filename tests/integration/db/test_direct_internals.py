@@ -13,6 +13,7 @@ path (``test_direct.py`` compares the two paths' rows and errors).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -148,3 +149,30 @@ async def test_asyncpg_opens_the_transaction_at_the_first_statement(database: Da
         assert await _adapter_state(conn) == (False, True)
     async with database.transaction(write=False, snapshot=False) as conn:
         assert await _adapter_state(conn) == (True, False)
+        await conn.execute(select(literal(1)))  # SQLAlchemy's path begins nothing in the driver
+        assert await _adapter_state(conn) == (True, False)
+        assert conn.in_transaction()  # SQLAlchemy's own, ended with the block
+
+
+@pytest.mark.skipif(not POSTGRES_ADMIN_URL, reason="asyncpg's adapter (CI=true runs it)")
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_a_read_without_snapshot_leaves_the_connection_as_it_found_it(
+    database_url: str,
+) -> None:
+    """The read without a transaction sets the adapter's ``autocommit`` for its block only:
+    the pooled connection goes back to the pool without it, whether the block ended well
+    or not, and the next unit of work on it opens its transaction as usual."""
+    database = Database(database_url, pool_size=1)
+    try:
+        for fails in (False, True):
+            with contextlib.suppress(ZeroDivisionError):
+                async with database.transaction(write=False, snapshot=False) as conn:
+                    await conn.execute(select(literal(1)))
+                    if fails:
+                        raise ZeroDivisionError
+            async with database.transaction(write=False) as conn:
+                assert await _adapter_state(conn) == (False, False)
+                await conn.execute(select(literal(1)))
+                assert await _adapter_state(conn) == (False, True)
+    finally:
+        await database.dispose()
