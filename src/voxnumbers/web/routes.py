@@ -20,8 +20,9 @@ Three things the framework gets wrong for this API, each fixed where it starts:
   concurrently, each in a task of an anyio task group: every ``/v1`` handler takes two or
   three that need nothing of each other (``conn``, ``caller``, the list's ``filters``…), so
   every request paid for a task group and a task per dependency to run functions that do
-  not wait (the transaction is already open when ``conn`` is asked for). Each is resolved on its own, in the batches' order and,
-  within a batch, by name: one order, where the task group's varied with the names' hashes.
+  not wait (the transaction is already open when ``conn`` is asked for). Each is resolved
+  on its own, in the batches' order and, within a batch, by name: one order, where the task
+  group's varied with the names' hashes.
 """
 
 from __future__ import annotations
