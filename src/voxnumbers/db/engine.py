@@ -18,7 +18,7 @@ import random
 import sqlite3
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -170,31 +170,20 @@ class Database:
         committing = False
         try:
             async with self._connect() as conn, _in_background(conn, background):
+                unit: AbstractAsyncContextManager[Any]
                 if not write and not snapshot and not self.is_sqlite:
-                    try:
-                        async with _statements_alone(conn):
-                            try:
-                                yield conn
-                            except BaseException as exc:
-                                failure = exc
-                                raise
-                            for hook in transaction_local(conn).get(_BEFORE_COMMIT, ()):
-                                await hook(conn)
-                            committing = True
-                    finally:
-                        _TRANSACTION_LOCAL.pop(conn, None)
-                    return
-                if write:
-                    await conn.execution_options(**{_WRITE: True})
-                elif self.is_sqlite:
-                    pass  # SQLite's read transactions are snapshots already
+                    unit = _statements_alone(conn)
                 else:
-                    # One snapshot for the whole read (a list and its total agree).
-                    await conn.execution_options(
-                        isolation_level="REPEATABLE READ", postgresql_readonly=True
-                    )
+                    if write:
+                        await conn.execution_options(**{_WRITE: True})
+                    elif not self.is_sqlite:  # SQLite's read transactions are snapshots
+                        # One snapshot for the whole read (a list and its total agree).
+                        await conn.execution_options(
+                            isolation_level="REPEATABLE READ", postgresql_readonly=True
+                        )
+                    unit = conn.begin()
                 try:
-                    async with conn.begin():
+                    async with unit:
                         try:
                             yield conn
                         except BaseException as exc:
