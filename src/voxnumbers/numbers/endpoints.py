@@ -8,7 +8,6 @@ from operator import attrgetter
 from typing import Annotated, Any, Literal, TypeVar
 
 from litestar import Request, Response, Router, delete, get, post
-from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency, Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import ResponseSpec
@@ -161,13 +160,11 @@ async def export_numbers(
     # The stream reads in the request's own transaction: the connection and the snapshot
     # the key was looked up in, held until the last byte is sent (or the client leaves),
     # then ended by the unit of work. One pooled connection for the whole export.
-    conn = await unit_of_work(request).connection()
-    chunks = service.export_numbers(conn, caller.account_id, where, order, format)
+    unit = unit_of_work(request)
+    conn = await unit.connection()
+    chunks = unit.streaming(service.export_numbers(conn, caller.account_id, where, order, format))
     return Stream(
         chunks,
-        # Litestar leaves a stream whose client left suspended: closed here, after the
-        # response and before the unit of work ends the transaction.
-        background=BackgroundTask(chunks.aclose),
         media_type=service.EXPORT_MEDIA_TYPES[format],
         headers={"Content-Disposition": f'attachment; filename="numbers.{format}"'},
     )

@@ -14,8 +14,9 @@
    (status below 400, handler done) commits, after storing the response of a request with
    an Idempotency-Key in the same transaction; anything else rolls back. Only then does the
    response leave: a client never sees success for a change that was not committed (a
-   commit that fails is answered ``503``). A streamed response (the export) starts after
-   the transaction ended, so it never holds a second connection.
+   commit that fails is answered ``503``). A streamed response (the export) reads in the
+   transaction, which ends once the stream does: its source (``UnitOfWork.streaming``) is
+   closed first, whether the last byte was sent or the client left halfway.
 4. When the database gave up on the transaction for a deadlock, a serialization failure or
    a busy SQLite lock (``db.errors.is_retryable``), nothing of it was committed and nothing was
    sent: the middleware runs the whole request again, on a fresh scope, the request body
@@ -28,10 +29,11 @@ Nothing else begins, commits or rolls back a request's transaction.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from typing import Any, Protocol, TypeVar, cast
 
+import anyio
 import structlog
 from litestar import Request
 from litestar.connection import ASGIConnection
@@ -79,6 +81,7 @@ class UnitOfWork:
         self._conn: AsyncConnection | None = None
         self.idempotent: KeptAnswer | None = None
         self.failure: BaseException | None = None
+        self._streams: list[AsyncGenerator[Any, None]] = []
 
     @property
     def retryable(self) -> bool:
@@ -98,6 +101,22 @@ class UnitOfWork:
                 raise
             self._stack = stack
         return self._conn
+
+    def streaming(self, source: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
+        """``source``, which reads in this transaction while a response streams it, closed
+        by the unit before the transaction ends, however the response ended (the framework
+        leaves a stream whose client left suspended, for the garbage collector to close
+        later, in a task of its own, after the transaction)."""
+        self._streams.append(source)
+        return source
+
+    async def _close_streams(self) -> None:
+        """Close what ``streaming`` was given (nothing runs in the transaction afterwards);
+        not cancellable halfway."""
+        streams, self._streams = self._streams, []
+        with anyio.CancelScope(shield=True):
+            for stream in streams:
+                await stream.aclose()
 
     async def first_statement(self, run: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """``run`` as the unit's first statement. If the pooled connection turns out to be
@@ -138,6 +157,7 @@ class UnitOfWork:
         if self.failure is not None or status >= 400:
             await self.rollback()
             return
+        await self._close_streams()
         if body is not None and self.idempotent is not None and self._conn is not None:
             try:
                 await self.idempotent.remember(self._conn, status, body, location)
@@ -155,6 +175,13 @@ class UnitOfWork:
         """Roll back, because of ``error`` when there is one (never raises it again)."""
         if error is not None and self.failure is None:
             self.failure = error
+        if self._stack is None:
+            return
+        try:
+            await self._close_streams()
+        except Exception as raised:
+            log.warning("closing a stream failed", error=_error_name(raised))
+            error = error or raised
         stack, self._stack, self._conn = self._stack, None, None
         if stack is None:
             return

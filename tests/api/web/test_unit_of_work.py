@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, literal, select
 from sqlalchemy.exc import DBAPIError
 
 from tests.api.support import (
@@ -32,6 +32,7 @@ from voxnumbers.db.engine import DEFAULT_RETRY, Database
 from voxnumbers.numbers import count_upkeep
 from voxnumbers.numbers import repository as numbers_repository
 from voxnumbers.settings import Settings
+from voxnumbers.web.unitofwork import UnitOfWork
 
 NUMBER = US_NUMBERS[0]
 
@@ -275,3 +276,25 @@ async def test_a_commit_the_database_refuses_is_never_answered_as_a_success(
     assert await owners_of(one_connection, NUMBER) == []
     assert await for_sale(one_connection, NUMBER)
     assert one_connection.engine.pool.checkedout() == 0
+
+
+async def test_a_streams_source_is_closed_before_its_transaction_ends(one_connection):
+    """A client that leaves mid-stream leaves the framework's iterator suspended: the unit
+    of work closes the source it was given before it ends the transaction, so the source's
+    cleanup still runs in it (and not later, from the garbage collector, without it)."""
+    unit = UnitOfWork(one_connection, write=False)
+    conn = await unit.connection()
+    cleanup: list[int] = []
+
+    async def source() -> AsyncIterator[bytes]:
+        try:
+            yield b"first"
+            yield b"second"
+        finally:
+            cleanup.append((await conn.execute(select(literal(1)))).scalar_one())
+
+    stream = unit.streaming(source())
+    assert await anext(stream) == b"first"  # the client leaves here
+    await unit.rollback()
+    assert cleanup == [1]
+    assert one_connection.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
