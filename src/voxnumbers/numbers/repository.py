@@ -8,7 +8,7 @@ the same transaction: ``total`` in lists is read from there, never counted at re
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -348,30 +348,27 @@ def _months_query(shape: _Shape, descending: bool) -> Any:
 # -- export ------------------------------------------------------------------------------
 # An export reads every matching number in the list's order, in keyset batches of a bounded
 # number of rows, all in the caller's transaction (one snapshot). On PostgreSQL each batch
-# is one ``COPY (SELECT …) TO STDOUT`` of the plain columns, which ``service.export`` turns
-# into lines (the database's own formatting, ``to_char`` and casts, cost it twice as much
-# as the COPY); a batch with a value COPY had to quote is written by the database itself.
+# is one ``COPY (SELECT …) TO STDOUT`` whose output is the export's own lines: the database
+# formats every value, with cheap operations only (text casts, ``replace``, an array
+# subscript, ``numeric`` for money; no ``to_char``), and the service passes its bytes on.
 # On SQLite the rows come as stored and ``service.export`` writes the lines.
 
 # PostgreSQL's lines, byte for byte what the service's encoders write (tests compare both).
 # Empty strings become NULL, which COPY writes as nothing, as the CSV encoder does ('' would
 # be quoted); times are UTC with ``Z``, whole seconds in CSV, microseconds in JSON only when
-# there are some (as msgspec writes a datetime).
-_CAPABILITY_NAMES = "CASE numbers.capabilities {} END".format(
-    " ".join(f"WHEN {mask} THEN '{'|'.join(to_list(mask))}'" for mask in range(1, 8))
+# there are some (as msgspec writes a datetime). The connection's DateStyle is ISO, so a
+# ``timestamp`` cast to text is ``YYYY-MM-DD HH:MM:SS`` and a fraction (trailing zeros left
+# out) when there is one.
+_CAPABILITY_NAMES = "(ARRAY[{}])[numbers.capabilities]".format(
+    ", ".join(f"'{'|'.join(to_list(mask))}'" for mask in range(1, 8))
 )
-_CAPABILITY_JSON = "CASE numbers.capabilities {} END".format(
-    " ".join(
-        "WHEN {} THEN '[{}]'".format(mask, ",".join(f'"{name}"' for name in to_list(mask)))
-        for mask in range(8)
-    )
+_CAPABILITY_JSON = "(ARRAY[{}])[numbers.capabilities + 1]".format(
+    ", ".join("'[{}]'".format(",".join(f'"{name}"' for name in to_list(mask))) for mask in range(8))
 )
-_CSV_TIME = "to_char(numbers.{} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-_JSON_TIME = (
-    "to_char(numbers.{0} AT TIME ZONE 'UTC', CASE WHEN date_trunc('second', numbers.{0}) = "
-    'numbers.{0} THEN \'YYYY-MM-DD"T"HH24:MI:SS"Z"\' '
-    'ELSE \'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\' END)'
-)
+_UTC_TEXT = "replace(timezone('UTC', numbers.{0})::text, ' ', 'T')"
+_CSV_TIME = "replace(date_trunc('second', timezone('UTC', numbers.{0}))::text, ' ', 'T') || 'Z'"
+# Six digits of fraction when there is one: the text's fraction padded with zeros.
+_JSON_TIME = f"{_UTC_TEXT} || substr('000000', 1, (26 - length({_UTC_TEXT})) % 7) || 'Z'"
 _MONEY = "(numbers.{} * 0.01)::text"
 _CSV_COLUMNS: tuple[ColumnClause[Any], ...] = tuple(
     literal_column(sql)
@@ -391,206 +388,149 @@ _CSV_COLUMNS: tuple[ColumnClause[Any], ...] = tuple(
         _CSV_TIME.format("updated_at"),
     )
 )
-_JSON_LINE_SQL = "format('{}', {})".format(
-    '{"e164":%s,"country":%s,"type":%s,"region":%s,"status":%s,"capabilities":%s,'
-    '"monthly_fee":%s,"setup_fee":%s,"currency":"' + CURRENCY + '","trunk_id":%s,'
-    '"application_id":%s,"created_at":"%s","updated_at":"%s"}',
-    ", ".join(
-        (
-            "to_json(numbers.e164)",
-            "to_json(numbers.country)",
-            "to_json(numbers.type)",
-            "to_json(numbers.region)",
-            "to_json(numbers.status)",
-            _CAPABILITY_JSON,
-            _MONEY.format("monthly_fee_cents"),
-            _MONEY.format("setup_fee_cents"),
-            "COALESCE(to_json(numbers.trunk_id)::text, 'null')",
-            "COALESCE(to_json(numbers.application_id)::text, 'null')",
-            _JSON_TIME.format("created_at"),
-            _JSON_TIME.format("updated_at"),
-        )
-    ),
+_JSON_LINE_SQL = " || ".join(
+    (
+        """'{"e164":' || to_json(numbers.e164)::text""",
+        """',"country":' || to_json(numbers.country)::text""",
+        """',"type":' || to_json(numbers.type)::text""",
+        """',"region":' || to_json(numbers.region)::text""",
+        """',"status":' || to_json(numbers.status)::text""",
+        """',"capabilities":' || """ + _CAPABILITY_JSON,
+        """',"monthly_fee":' || """ + _MONEY.format("monthly_fee_cents"),
+        """',"setup_fee":' || """ + _MONEY.format("setup_fee_cents"),
+        f"""',"currency":"{CURRENCY}","trunk_id":'""",
+        "COALESCE(to_json(numbers.trunk_id)::text, 'null')",
+        """',"application_id":' || COALESCE(to_json(numbers.application_id)::text, 'null')""",
+        """',"created_at":"' || """ + _JSON_TIME.format("created_at"),
+        """'","updated_at":"' || """ + _JSON_TIME.format("updated_at"),
+        """'"}'""",
+    )
 )
 _JSON_LINE: ColumnClause[Any] = literal_column(_JSON_LINE_SQL)
 # COPY's CSV mode: the header is written by the service. One JSON line is one column, whose
 # delimiter and quote are control characters JSON never leaves unescaped: never quoted.
-# The plain columns are separated by the unit separator, NULL is STX, and the quote is SOH:
-# a batch holding SOH had a value quoted (one holding the separator, SOH or a line break,
-# or one equal to STX).
-PLAIN_SEPARATOR, PLAIN_QUOTE, PLAIN_NULL = "\x1f", "\x01", "\x02"
 COPY_OPTIONS: dict[str, dict[str, str]] = {
     "csv": {"format": "csv"},
     "ndjson": {"format": "csv", "delimiter": "\x02", "quote": "\x01"},
-    "plain": {
-        "format": "csv",
-        "delimiter": PLAIN_SEPARATOR,
-        "quote": PLAIN_QUOTE,
-        "null": PLAIN_NULL,
-    },
 }
-# The plain columns, for NDJSON: the number object's columns as stored, times as UTC without
-# a zone (``YYYY-MM-DD HH:MM:SS``, a fraction only when there is one; the connection's
-# DateStyle is ISO).
-_PLAIN_COLUMNS: tuple[Any, ...] = (
-    *_EXPORTED_COLUMNS[:10],
-    func.timezone("UTC", numbers.c.created_at),
-    func.timezone("UTC", numbers.c.updated_at),
-)
-# For CSV, five, so that the server splits and looks up little per row: the number; its
-# profile, the columns that take few values (country, type, status, capabilities' mask,
-# fees in cents, then the region) joined by ``PLAIN_INNER``, the region last as the only one
-# that may hold any character (a profile splits in at most seven); its routing (trunk,
-# application; NULL as ``PLAIN_NULL``) joined alike; the times as above. (Measured for
-# NDJSON too, it was slower there.)
-PLAIN_INNER = "\x1e"
-_PLAIN_CSV_COLUMNS: tuple[Any, ...] = (
-    numbers.c.e164,
-    literal_column(
-        f" || '{PLAIN_INNER}' || ".join(
-            (
-                "numbers.country",
-                "numbers.type",
-                "numbers.status",
-                "numbers.capabilities::text",
-                "numbers.monthly_fee_cents::text",
-                "numbers.setup_fee_cents::text",
-                "numbers.region",
-            )
-        )
-    ),
-    literal_column(
-        f"COALESCE(numbers.trunk_id, '{PLAIN_NULL}') || '{PLAIN_INNER}' || "
-        f"COALESCE(numbers.application_id, '{PLAIN_NULL}')"
-    ),
-    func.timezone("UTC", numbers.c.created_at),
-    func.timezone("UTC", numbers.c.updated_at),
-)
 
 
 @lru_cache(maxsize=256)
-def _export_query(shape: _Shape, order: ListOrder, fmt: str, *, after: bool, raw: bool) -> Any:
+def _export_query(shape: _Shape, order: ListOrder, fmt: str, *, after: bool) -> Any:
     """The first ``limit`` rows of a filter of this shape in ``order``, after a keyset
-    position: for ``COPY`` (PostgreSQL) the plain columns or formatted lines, or with
-    ``raw`` the number's columns with timestamps as stored (SQLite's Unix seconds, no
-    conversion)."""
-    if raw:
+    position: on PostgreSQL ``fmt``'s lines for ``COPY``, after the row of the number
+    ``after_e164`` (its key read in the statement, by the primary key); with ``fmt="raw"``
+    the number's columns with timestamps as stored (SQLite's Unix seconds, no conversion),
+    after ``after_value`` and ``after_e164``."""
+    if fmt == "raw":
         columns: Sequence[Any] = [
             type_coerce(column, BigInteger) if isinstance(column.type, Timestamp) else column
             for column in _EXPORTED_COLUMNS
         ]
     else:
-        columns = {
-            "csv": _CSV_COLUMNS,
-            "ndjson": (_JSON_LINE,),
-            "plain": _PLAIN_COLUMNS,
-            "plain_csv": _PLAIN_CSV_COLUMNS,
-        }[fmt]
+        columns = {"csv": _CSV_COLUMNS, "ndjson": (_JSON_LINE,)}[fmt]
     query = _filtered(select(*columns), shape)
+    return _in_order(query, order, after=after, by_number=fmt != "raw")
+
+
+def _in_order(query: Select[Any], order: ListOrder, *, after: bool, by_number: bool) -> Any:
+    """``query``'s first ``limit`` rows in ``order``, after a keyset position: the row of
+    the number ``after_e164`` (``by_number``), or ``after_value`` and ``after_e164`` (the
+    order's column as stored: SQLite's Unix seconds)."""
     column = numbers.c[order.column]
-    mark = tuple_(column, numbers.c.e164)
-    key_type = BigInteger() if raw and isinstance(column.type, Timestamp) else column.type
     if after:
-        bound = tuple_(bindparam("after_value", type_=key_type), bindparam("after_e164"))
+        if by_number:
+            last = numbers.alias("last")
+            value: Any = (
+                select(last.c[order.column])
+                .where(last.c.account_id == bindparam("account_id"))
+                .where(last.c.e164 == bindparam("after_e164"))
+                .scalar_subquery()
+            )
+        else:
+            key_type = BigInteger() if isinstance(column.type, Timestamp) else column.type
+            value = bindparam("after_value", type_=key_type)
+        mark, bound = tuple_(column, numbers.c.e164), tuple_(value, bindparam("after_e164"))
         query = query.where(mark < bound if order.descending else mark > bound)
     keys = (column.desc(), numbers.c.e164.desc()) if order.descending else (column, numbers.c.e164)
     return query.order_by(*keys).limit(bindparam("limit"))
 
 
-class ExportBatch(NamedTuple):
-    """One batch of an export on PostgreSQL: its rows as ``plain`` text (one a line, the
-    plain columns of the export's format separated by ``PLAIN_SEPARATOR``, nothing quoted),
-    or, when a value needed quoting, the export's own ``lines`` written by the database."""
-
-    plain: bytes
-    lines: list[bytes] | None = None
-
-
-async def exported_batches(
+async def exported_lines(
     conn: AsyncConnection,
     account_id: str,
     where: NumberFilter,
     order: ListOrder,
     fmt: str,
     size: int,
-) -> AsyncGenerator[ExportBatch, None]:
-    """PostgreSQL: every matching number, ``size`` rows at a time, in ``order``.
+) -> AsyncGenerator[list[bytes], None]:
+    """PostgreSQL: every matching number as ``fmt``'s lines (``csv`` rows without the
+    header, or ``ndjson``), ``size`` rows at a time, in ``order``, in the pieces ``COPY``
+    wrote them in.
 
-    Each batch is one ``COPY`` of the next ``size`` rows after the last one's key (the
+    Each batch is one ``COPY`` of the next ``size`` rows after the last one's number (the
     statement's values are written into it, as ``COPY`` takes no parameters, so it is
     planned for them: an index range in the list's order cut by the ``LIMIT``); it is read
-    whole before it is passed on, so it never waits for the client. A batch whose plain
-    text holds a quoted value is read again, the same rows, as ``fmt``'s lines (``csv``
-    rows without the header, or ``ndjson``) written by the database, whose formatting is
-    the definition's."""
-    shape, after = _shape(where), None
-    plain_kind = "plain_csv" if fmt == "csv" else "plain"
+    whole before it is passed on, so it never waits for the client."""
+    shape = _shape(where)
+    parameters = _parameters(account_id, where)
+    parameters["limit"] = size
+    after = False
     while True:
-        parameters = _parameters(account_id, where)
-        parameters["limit"] = size
-        if after is not None:
-            parameters.update(after_value=after.value, after_e164=after.e164)
-        query = _export_query(shape, order, plain_kind, after=after is not None, raw=False)
-        plain = b"".join(await copy_out(conn, query, parameters, **COPY_OPTIONS["plain"]))
-        if not plain:
+        query = _export_query(shape, order, fmt, after=after)
+        pieces = await copy_out(conn, query, parameters, **COPY_OPTIONS[fmt])
+        if not pieces:
             return
-        if PLAIN_QUOTE.encode() in plain:
-            query = _export_query(shape, order, fmt, after=after is not None, raw=False)
-            lines = await copy_out(conn, query, parameters, **COPY_OPTIONS[fmt])
-            yield ExportBatch(plain=b"", lines=lines)
-            after = await _last_position(conn, account_id, where, order, parameters)
-        else:
-            yield ExportBatch(plain=plain)
-            full = plain.count(b"\n") == size
-            after = _plain_position(plain, order, plain_kind) if full else None
-        if after is None:
+        yield pieces
+        last = await _last_number(conn, shape, order, parameters, pieces, fmt)
+        if last is None:
             return
+        parameters["after_e164"], after = last, True
 
 
-def _plain_position(plain: bytes, order: ListOrder, plain_kind: str) -> Position:
-    """The keyset position of the last row of a batch's plain text."""
-    last = plain[plain.rfind(b"\n", 0, len(plain) - 1) + 1 : -1].decode()
-    fields = last.split(PLAIN_SEPARATOR)
-    if order.column == "e164":
-        return Position(value=fields[0], e164=fields[0])
-    text = fields[_PLAIN_TIME_INDEX[plain_kind][order.column]]
-    return Position(value=datetime.fromisoformat(text).replace(tzinfo=UTC), e164=fields[0])
-
-
-_PLAIN_TIME_INDEX = {
-    "plain": {"created_at": 10, "updated_at": 11},
-    "plain_csv": {"created_at": 3, "updated_at": 4},
-}
-
-
-async def _last_position(
+async def _last_number(
     conn: AsyncConnection,
-    account_id: str,
-    where: NumberFilter,
+    shape: _Shape,
     order: ListOrder,
     parameters: dict[str, Any],
-) -> Position | None:
-    """The keyset position of the last of the ``limit`` rows after ``parameters``' position
-    (a batch whose text could not be split), or ``None`` when there are fewer rows."""
-    shape = _shape(where)
+    pieces: list[bytes],
+    fmt: str,
+) -> str | None:
+    """The number of a batch's last row, or ``None`` when the batch was the last one (it
+    holds fewer than ``limit`` rows). Read from the batch's last line: a JSON line holds no
+    line break, nor a CSV line when no value of the batch was quoted; otherwise the key
+    ``limit`` rows on is read again, from the index alone."""
+    if fmt == "ndjson" or not any(b'"' in piece for piece in pieces):
+        if sum(piece.count(b"\n") for piece in pieces) < parameters["limit"]:
+            return None
+        line = _last_line(pieces)
+        if fmt == "ndjson":
+            return str(msgspec.json.decode(line)["e164"])
+        return line[: line.index(b",")].decode()
     boundary = {**parameters, "offset": parameters["limit"] - 1}
-    found = await fetch_all(
-        conn, _boundary_query(shape, order, "after_value" in parameters), boundary
-    )
-    return Position(value=found[0][0], e164=found[0][1]) if found else None
+    after = "after_e164" in parameters
+    found = await fetch_all(conn, _boundary_query(shape, order, after), boundary)
+    return str(found[0][0]) if found else None
+
+
+def _last_line(pieces: list[bytes]) -> bytes:
+    """The last line of ``pieces`` (which end with a line break), without its break."""
+    tail = b""
+    for piece in reversed(pieces):
+        tail = piece + tail
+        start = tail.rfind(b"\n", 0, len(tail) - 1)
+        if start >= 0:
+            return tail[start + 1 : -1]
+    return tail[:-1]
 
 
 @lru_cache(maxsize=256)
 def _boundary_query(shape: _Shape, order: ListOrder, after: bool) -> Any:
-    """The key of the row ``offset`` rows after a keyset position (or from the start)."""
-    column = numbers.c[order.column]
-    query = _filtered(select(column, numbers.c.e164), shape)
-    if after:
-        mark = tuple_(column, numbers.c.e164)
-        bound = tuple_(bindparam("after_value", type_=column.type), bindparam("after_e164"))
-        query = query.where(mark < bound if order.descending else mark > bound)
-    keys = (column.desc(), numbers.c.e164.desc()) if order.descending else (column, numbers.c.e164)
-    return query.order_by(*keys).limit(1).offset(bindparam("offset"))
+    """The number of the row ``offset`` rows after the row of the number ``after_e164``
+    (or from the start), from the list's index alone."""
+    query = _filtered(select(numbers.c.e164), shape)
+    query = _in_order(query, order, after=after, by_number=True)
+    return query.limit(1).offset(bindparam("offset"))
 
 
 async def stored_rows(
@@ -605,7 +545,7 @@ async def stored_rows(
     parameters["limit"] = size
     after = False
     while True:
-        query = _export_query(shape, order, "", after=after, raw=True)
+        query = _export_query(shape, order, "raw", after=after)
         rows = await fetch_all(conn, query, parameters, many=True)
         if rows:
             yield rows

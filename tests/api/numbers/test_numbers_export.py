@@ -218,12 +218,12 @@ _REGIONS = [
 ]
 _FEES = [0, 1, 5, 10, 99, 100, 125, 1999, 123456]
 _TRUNK, _APPLICATION = 'trunk_"odd,1', "app_new\nline"
-# Values PostgreSQL's plain COPY leaves unquoted (no separator, quote or line break),
-# some of which CSV quotes all the same.
+# Values mostly left unquoted in CSV, some quoted all the same: on PostgreSQL a batch with
+# no quoted value finds its last number in its last line, another reads it from the index.
 _ORDINARY_REGIONS = [
     "CA",
     "",
-    "record\x1eseparator",  # PostgreSQL's CSV export joins values with it
+    "record\x1eseparator",  # a control character, left bare by CSV
     "Île-de-France",
     'Say "hi"',
     "a,b",
@@ -309,8 +309,9 @@ async def test_exported_bytes_are_the_number_objects_across_batches(
 ):
     """Both formats, with batches of 7 rows and slices of 3: every row, once, in order,
     byte for byte what the number object of the list gives through the definition of the
-    format (``csv.writer`` of its fields; the API's JSON). Awkward values take PostgreSQL's
-    batches written by the database, ordinary ones its plain text written by the service."""
+    format (``csv.writer`` of its fields; the API's JSON). On PostgreSQL, where the database
+    writes the lines, a batch of awkward values takes its last number from the index, one of
+    ordinary values from its last line."""
     monkeypatch.setattr(export, "BATCH_ROWS", 7)
     monkeypatch.setattr(export, "_SLICE_ROWS", 3)
     tenant = await make_tenant(database)

@@ -6,29 +6,29 @@ with ``Z`` to the second, nothing for ``null``, RFC 4180 quoting; NDJSON one
 object per line, as the API encodes it (``kit.jsonc``).
 
 It streams in batches of rows read in one snapshot, each batch turned into bytes at once,
-not row by row through the number object. The database sends the columns as stored: on
-PostgreSQL as ``COPY``'s plain text (``repository.exported_batches``), on SQLite as rows
-(read on a worker thread, so that the event loop goes on serving other requests). The
-lines are written here, with lookups for what repeats (days, fees, capabilities) and one
-``msgspec`` call per slice.
+not row by row through the number object. On PostgreSQL the database writes the lines
+itself (``repository.exported_lines``: one ``COPY`` a batch, its output passed on as it
+is). On SQLite the rows come as stored (read on a worker thread, so that the event loop
+goes on serving other requests) and the lines are written here, with lookups for what
+repeats (days, fees, capabilities) and one ``msgspec`` call per slice.
 ``reference_csv_line`` and ``reference_json_line`` are the definition every path is tested
 against.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
     Callable,
     Iterable,
-    Iterator,
     Sequence,
 )
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 import anyio
 import msgspec
@@ -64,24 +64,15 @@ async def export_numbers(
     if fmt == "csv":
         yield reference_csv_line(EXPORT_COLUMNS)
     if conn.dialect.name == "postgresql":
-        plain, width = (_plain_csv_lines, 5) if fmt == "csv" else (_plain_json_lines, 12)
-        read = repository.exported_batches(conn, account_id, where, order, fmt, BATCH_ROWS)
-        async with _closed(_uncancelled(read)) as batches:
-            async for batch in batches:
-                if batch.lines is not None:
-                    for chunk in _chunked(batch.lines):
-                        yield chunk
-                    continue
-                # Every field of the batch, row after row, split at once (one call, not
-                # one a row): lines end where fields do.
-                fields = batch.plain.decode().replace("\n", _SEPARATOR).split(_SEPARATOR)
-                fields.pop()  # after the last line's end
-                for start in range(0, len(fields), _SLICE_ROWS * width):
-                    yield plain(fields[start : start + _SLICE_ROWS * width])
+        lines = repository.exported_lines(conn, account_id, where, order, fmt, BATCH_ROWS)
+        async with _closed(_read_ahead(lines)) as batches:
+            async for pieces in batches:
+                for chunk in _chunked(pieces):
+                    yield chunk
         return
     encode = _csv_lines if fmt == "csv" else _json_lines
     stored = repository.stored_rows(conn, account_id, where, order, BATCH_ROWS)
-    async with _closed(_uncancelled(stored)) as batches:
+    async with _closed(_read_ahead(stored)) as batches:
         async for rows in batches:
             # Encoded a slice at a time: memory follows the slice, and the event loop is
             # never held for a whole batch (SQLite reads a batch on a worker thread).
@@ -89,17 +80,27 @@ async def export_numbers(
                 yield encode(rows[start : start + _SLICE_ROWS])
 
 
-async def _uncancelled(batches: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
-    """``batches``, each read shielded from cancellation (a statement cancelled halfway
-    leaves the driver's connection busy, or SQLite's reading on a worker thread, when the
-    transaction ends), and closed when this is closed (``async for`` closes neither)."""
+async def _read_ahead(batches: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
+    """``batches``, the next one read (in a task of its own) while the one before is sent:
+    the database reads a batch while the server writes the last one out.
+
+    Only that task uses the connection, one statement at a time. Each read is shielded from
+    cancellation (a statement cancelled halfway leaves the driver's connection busy, or
+    SQLite's reading on a worker thread, when the transaction ends): when this is closed,
+    early or not, the read in flight finishes first, then ``batches`` is closed (``async
+    for`` closes neither). The response's source is closed by the unit of work before the
+    transaction ends (``UnitOfWork.streaming``), never by the garbage collector."""
     async with _closed(batches):
-        while True:
+        reading = asyncio.ensure_future(anext(batches, None))
+        try:
+            while (batch := await asyncio.shield(reading)) is not None:
+                reading = asyncio.ensure_future(anext(batches, None))
+                yield batch
+        finally:
             with anyio.CancelScope(shield=True):
-                batch = await anext(batches, None)
-            if batch is None:
-                return
-            yield batch
+                await asyncio.wait([reading])
+            if not reading.cancelled():
+                reading.exception()  # read when the export ended otherwise: not re-raised
 
 
 @contextlib.asynccontextmanager
@@ -187,7 +188,7 @@ def _csv_lines(rows: Sequence[Sequence[Any]]) -> bytes:
     numbers = "".join([row[0] for row in rows])
     if any(mark in numbers for mark in _QUOTED):
         return b"".join(reference_csv_line(_csv_fields(row)) for row in rows)
-    profiles, routings = _plain_lookup(_stored_csv_profile), _plain_lookup(_stored_csv_routing)
+    profiles, routings = _lookup_table(_stored_csv_profile), _lookup_table(_stored_csv_routing)
     days, minutes, seconds = _csv_clock()
     return "".join(
         [
@@ -211,6 +212,12 @@ def _csv_lines(rows: Sequence[Sequence[Any]]) -> bytes:
             ) in rows
         ]
     ).encode()
+
+
+@cache
+def _lookup_table(compute: Callable[[Any], Any]) -> _Lookup:
+    """The table of ``compute``'s answers, shared by every export of the process."""
+    return _Lookup(compute)
 
 
 def _stored_csv_profile(profile: tuple[str, str, str, str, int, int, int]) -> str:
@@ -322,172 +329,6 @@ def _json_lines(rows: Sequence[Sequence[Any]]) -> bytes:
             ) in rows
         ]
     )
-
-
-# -- PostgreSQL: plain COPY text to lines -------------------------------------------------
-# A row: the plain columns of ``repository.exported_batches`` separated by
-# ``PLAIN_SEPARATOR``. For CSV five: the number, its profile and its routing (each a few
-# values joined by ``PLAIN_INNER``, looked up whole: an account's numbers share a handful of
-# each), its times. For NDJSON the number object's columns as stored: capabilities (mask)
-# and fees (cents) as integers, NULL as ``PLAIN_NULL``. Times are UTC ``YYYY-MM-DD
-# HH:MM:SS`` with a fraction only when there is one. Nothing in it is quoted, so nothing
-# needs unquoting.
-
-_SEPARATOR = repository.PLAIN_SEPARATOR
-_INNER = repository.PLAIN_INNER
-# NULL (a number without a trunk or an application) as JSON's null.
-_JSON_NULL: dict[str, str | None] = {repository.PLAIN_NULL: None}
-
-
-class _PlainProfile(NamedTuple):
-    """A profile's values, in the number object's order (capabilities as a mask, fees in
-    cents, all as text)."""
-
-    country: str
-    type: str
-    region: str
-    status: str
-    mask: str
-    monthly: str
-    setup: str
-
-
-def _plain_profile(plain: str) -> _PlainProfile:
-    country, type_, status, mask, monthly, setup, region = plain.split(_INNER, 6)
-    return _PlainProfile(country, type_, region, status, mask, monthly, setup)
-
-
-def _plain_routing(plain: str) -> tuple[str | None, str | None]:
-    trunk, application = plain.split(_INNER)
-    null = repository.PLAIN_NULL
-    return (None if trunk == null else trunk, None if application == null else application)
-
-
-def _profile_fields(plain: str) -> list[str]:
-    """A profile as the CSV's fields from the country to the currency, unquoted."""
-    profile = _plain_profile(plain)
-    return _profile_texts(
-        profile.country,
-        profile.type,
-        profile.region,
-        profile.status,
-        int(profile.mask),
-        int(profile.monthly),
-        int(profile.setup),
-    )
-
-
-def _csv_profile(plain: str) -> str:
-    return ",".join([_csv_field(field) for field in _profile_fields(plain)])
-
-
-def _csv_routing(plain: str) -> str:
-    return ",".join([_csv_field(value or "") for value in _plain_routing(plain)])
-
-
-@cache
-def _plain_lookup(compute: Callable[[str], Any]) -> _Lookup:
-    """The table of ``compute``'s answers, shared by every export of the process."""
-    return _Lookup(compute)
-
-
-def _plain_csv_lines(fields: list[str]) -> bytes:
-    """The CSV lines of plain rows' ``fields`` (five a row, one after the other): a profile
-    and a routing are each one lookup of their CSV text, the numbers are checked together
-    (a slice with a number that needs quoting, none the API stores, is written field by
-    field). Seconds only, as ``iso_z`` writes them."""
-    profiles, routings = _plain_lookup(_csv_profile), _plain_lookup(_csv_routing)
-    rows = _rows(fields, 5)
-    if any(mark in "".join(fields[::5]) for mark in _QUOTED):
-        return _quoted_plain_csv_lines(rows)
-    return "".join(
-        [
-            f"{e164},{profiles[profile]},{routings[routing]},"
-            f"{created[:10]}T{created[11:19]}Z,{updated[:10]}T{updated[11:19]}Z\n"
-            for e164, profile, routing, created, updated in rows
-        ]
-    ).encode()
-
-
-def _rows(fields: list[str], width: int) -> Iterator[tuple[str, ...]]:
-    """``fields`` in rows of ``width``."""
-    columns = iter(fields)
-    return zip(*[columns] * width, strict=True)
-
-
-def _quoted_plain_csv_lines(rows: Iterable[Sequence[str]]) -> bytes:
-    return b"".join(
-        [
-            reference_csv_line(
-                [
-                    e164,
-                    *_profile_fields(profile),
-                    *(value or "" for value in _plain_routing(routing)),
-                    _csv_time(created),
-                    _csv_time(updated),
-                ]
-            )
-            for e164, profile, routing, created, updated in rows
-        ]
-    )
-
-
-def _csv_time(plain: str) -> str:
-    return f"{plain[:10]}T{plain[11:19]}Z"
-
-
-def _plain_json_lines(fields: list[str]) -> bytes:
-    """The NDJSON lines of plain rows' ``fields`` (twelve a row, one after the other), one
-    ``msgspec`` call for all of them."""
-    caps, fees, null = _PLAIN_CAPABILITY_JSON, _plain_fee_raws(), _JSON_NULL
-    return _ENCODER.encode_lines(
-        [
-            _ExportedNumber(
-                e164,
-                country,
-                type_,
-                region,
-                status,
-                caps[mask],
-                fees[monthly],
-                fees[setup],
-                CURRENCY,
-                null.get(trunk, trunk),
-                null.get(application, application),
-                f"{created[:10]}T{created[11:]}Z" if len(created) == 19 else _json_time(created),
-                f"{updated[:10]}T{updated[11:]}Z" if len(updated) == 19 else _json_time(updated),
-            )
-            for (
-                e164,
-                country,
-                type_,
-                region,
-                status,
-                mask,
-                monthly,
-                setup,
-                trunk,
-                application,
-                created,
-                updated,
-            ) in _rows(fields, 12)
-        ]
-    )
-
-
-_PLAIN_CAPABILITY_JSON = {str(mask): raw for mask, raw in enumerate(_CAPABILITY_JSON)}
-
-
-def _json_time(plain: str) -> str:
-    """A time with a fraction of a second as the API's encoder writes it."""
-    moment = datetime.fromisoformat(plain).replace(tzinfo=UTC)
-    return msgspec.json.decode(encode_json(moment), type=str)
-
-
-@cache
-def _plain_fee_raws() -> _Lookup:
-    """Cents (as text) to the money's JSON."""
-    return _Lookup(lambda cents: _fee_raws()[int(cents)])
 
 
 class _Lookup(dict[Any, Any]):
