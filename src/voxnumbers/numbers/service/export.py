@@ -6,11 +6,12 @@ with ``Z`` to the second, nothing for ``null``, RFC 4180 quoting; NDJSON one
 object per line, as the API encodes it (``kit.jsonc``).
 
 It streams in batches of rows read in one snapshot, each batch turned into bytes at once,
-not row by row through the number object. On PostgreSQL the database writes the lines
-itself (``repository.exported_lines``: one ``COPY`` a batch, its output passed on as it
-is). On SQLite the rows come as stored (read on a worker thread, so that the event loop
-goes on serving other requests) and the lines are written here, with lookups for what
-repeats (days, fees, capabilities) and one ``msgspec`` call per slice.
+not row by row through the number object, the next batch read while the last one is sent.
+On PostgreSQL the database writes CSV lines itself (``repository.exported_batches``: one
+``COPY`` a batch, its output passed on as it is) and sends NDJSON's columns as plain text.
+On SQLite the rows come as stored (read on a worker thread, so that the event loop goes
+on serving other requests). The lines are written here, with lookups for what repeats
+(days, fees, capabilities) and one ``msgspec`` call per slice.
 ``reference_csv_line`` and ``reference_json_line`` are the definition every path is tested
 against.
 """
@@ -24,6 +25,7 @@ from collections.abc import (
     AsyncIterator,
     Callable,
     Iterable,
+    Iterator,
     Sequence,
 )
 from datetime import UTC, datetime
@@ -64,11 +66,19 @@ async def export_numbers(
     if fmt == "csv":
         yield reference_csv_line(EXPORT_COLUMNS)
     if conn.dialect.name == "postgresql":
-        lines = repository.exported_lines(conn, account_id, where, order, fmt, BATCH_ROWS)
-        async with _closed(_read_ahead(lines)) as batches:
-            async for pieces in batches:
-                for chunk in _chunked(pieces):
-                    yield chunk
+        read = repository.exported_batches(conn, account_id, where, order, fmt, BATCH_ROWS)
+        async with _closed(_read_ahead(read)) as batches:
+            async for batch in batches:
+                if batch.lines is not None:
+                    for chunk in _chunked(batch.lines):
+                        yield chunk
+                    continue
+                # Every field of the batch, row after row, split at once (one call, not
+                # one a row): lines end where fields do.
+                fields = batch.plain.decode().replace("\n", _SEPARATOR).split(_SEPARATOR)
+                fields.pop()  # after the last line's end
+                for start in range(0, len(fields), _SLICE_ROWS * 5):
+                    yield _plain_json_lines(fields[start : start + _SLICE_ROWS * 5])
         return
     encode = _csv_lines if fmt == "csv" else _json_lines
     stored = repository.stored_rows(conn, account_id, where, order, BATCH_ROWS)
@@ -329,6 +339,73 @@ def _json_lines(rows: Sequence[Sequence[Any]]) -> bytes:
             ) in rows
         ]
     )
+
+
+# -- PostgreSQL: NDJSON's plain COPY text to lines ------------------------------------------
+# A row: the five plain columns of ``repository.exported_batches`` separated by
+# ``PLAIN_SEPARATOR``: the number, its profile and its routing (each a few values joined by
+# ``PLAIN_INNER``, looked up whole: an account's numbers share a handful of each), its
+# times (UTC ``YYYY-MM-DD HH:MM:SS``, a fraction only when there is one). Nothing in it is
+# quoted, nor needs escaping in a JSON string.
+
+_SEPARATOR = repository.PLAIN_SEPARATOR
+_INNER = repository.PLAIN_INNER
+
+
+def _rows(fields: list[str], width: int) -> Iterator[tuple[str, ...]]:
+    """``fields`` in rows of ``width``."""
+    columns = iter(fields)
+    return zip(*[columns] * width, strict=True)
+
+
+def _plain_json_lines(fields: list[str]) -> bytes:
+    """The NDJSON lines of plain rows' ``fields`` (five a row, one after the other): a
+    profile and a routing are each one lookup of their JSON, the number and the times go
+    between quotes as they are (nothing in them needs escaping)."""
+    profiles, routings = _lookup_table(_json_profile), _lookup_table(_json_routing)
+    return "".join(
+        [
+            f'{{"e164":"{e164}"{profiles[profile]}{routings[routing]},"created_at":"'
+            f"{f'{created[:10]}T{created[11:]}Z' if len(created) == 19 else _json_time(created)}"
+            '","updated_at":"'
+            f"{f'{updated[:10]}T{updated[11:]}Z' if len(updated) == 19 else _json_time(updated)}"
+            '"}\n'
+            for e164, profile, routing, created, updated in _rows(fields, 5)
+        ]
+    ).encode()
+
+
+def _json_profile(plain: str) -> str:
+    """A plain profile as the JSON of the number object's keys from ``country`` to
+    ``currency``, each after a comma, as the API's encoder writes them."""
+    country, type_, status, mask, monthly, setup, region = plain.split(_INNER, 6)
+    text = _ENCODER.encode(
+        {
+            "country": country,
+            "type": type_,
+            "region": region,
+            "status": status,
+            "capabilities": _CAPABILITY_JSON[int(mask)],
+            "monthly_fee": _fee_raws()[int(monthly)],
+            "setup_fee": _fee_raws()[int(setup)],
+            "currency": CURRENCY,
+        }
+    )
+    return "," + text.decode()[1:-1]
+
+
+def _json_routing(plain: str) -> str:
+    """A plain routing (``''`` for none) as the JSON of ``trunk_id`` and ``application_id``,
+    each after a comma."""
+    trunk, application = plain.split(_INNER)
+    text = _ENCODER.encode({"trunk_id": trunk or None, "application_id": application or None})
+    return "," + text.decode()[1:-1]
+
+
+def _json_time(plain: str) -> str:
+    """A time with a fraction of a second as the API's encoder writes it."""
+    moment = datetime.fromisoformat(plain).replace(tzinfo=UTC)
+    return msgspec.json.decode(encode_json(moment), type=str)
 
 
 class _Lookup(dict[Any, Any]):
