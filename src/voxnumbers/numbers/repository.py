@@ -394,6 +394,8 @@ _CSV_COLUMNS: tuple[ColumnClause[Any], ...] = tuple(
         _CSV_TIME.format("updated_at"),
     )
 )
+# The JSON line is also the number in the data of a bulk job's events on PostgreSQL
+# (``number_events_data``).
 _JSON_LINE_SQL = " || ".join(
     (
         """'{"e164":' || to_json(numbers.e164)::text""",
@@ -415,9 +417,8 @@ _JSON_LINE_SQL = " || ".join(
 _JSON_LINE: ColumnClause[Any] = literal_column(_JSON_LINE_SQL)
 # COPY's CSV mode: the header is written by the service. One JSON line is one column, whose
 # delimiter and quote are control characters JSON never leaves unescaped: never quoted.
-# NDJSON's plain columns are separated by the unit separator, NULL is STX, and the quote is
-# SOH: a batch holding SOH had a value quoted (one holding the separator, SOH or a line
-# break, or one equal to STX).
+# NDJSON's plain columns are separated by the unit separator and quoted with SOH: a batch
+# holding SOH had a value quoted (one holding the separator, SOH or a line break).
 PLAIN_SEPARATOR, PLAIN_QUOTE, PLAIN_NULL = "\x1f", "\x01", "\x02"
 COPY_OPTIONS: dict[str, dict[str, str]] = {
     "csv": {"format": "csv"},
@@ -437,7 +438,7 @@ COPY_OPTIONS: dict[str, dict[str, str]] = {
 # may hold any character (a profile splits in at most seven); its routing (trunk and
 # application, ``''`` for none) joined alike; its times as UTC without a zone
 # (``YYYY-MM-DD HH:MM:SS``, a fraction only when there is one; the connection's DateStyle is
-# ISO). None is NULL.
+# ISO). None of them is ever NULL.
 PLAIN_INNER = "\x1e"
 _PLAIN_COLUMNS: tuple[Any, ...] = (
     numbers.c.e164,
@@ -472,10 +473,10 @@ _JSON_PLAIN = bytes(sorted(set(range(256)) - set(_JSON_ESCAPED)))
 @lru_cache(maxsize=256)
 def _export_query(shape: _Shape, order: ListOrder, fmt: str, *, after: bool) -> Any:
     """The first ``limit`` rows of a filter of this shape in ``order``, after a keyset
-    position: on PostgreSQL ``fmt``'s lines for ``COPY``, after the row of the number
-    ``after_e164`` (its key read in the statement, by the primary key); with ``fmt="raw"``
-    the number's columns with timestamps as stored (SQLite's Unix seconds, no conversion),
-    after ``after_value`` and ``after_e164``."""
+    position: on PostgreSQL ``fmt``'s lines (or the ``plain`` columns) for ``COPY``, after
+    the row of the number ``after_e164`` (its key read in the statement, by the primary
+    key); with ``fmt="raw"`` the number's columns with timestamps as stored (SQLite's Unix
+    seconds, no conversion), after ``after_value`` and ``after_e164``."""
     if fmt == "raw":
         columns: Sequence[Any] = [
             type_coerce(column, BigInteger) if isinstance(column.type, Timestamp) else column
