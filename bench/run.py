@@ -31,6 +31,7 @@ import resource
 import shlex
 import shutil
 import signal
+import socket
 import sqlite3
 import statistics
 import subprocess
@@ -236,6 +237,7 @@ class Server:
         self.log = OUT / "logs" / f"{name}.log"
 
     def start(self, ready_path: str) -> None:
+        self._refuse_taken_port()
         self.log.parent.mkdir(parents=True, exist_ok=True)
         handle = self.log.open("wb")
         self.process = subprocess.Popen(
@@ -256,6 +258,22 @@ class Server:
             time.sleep(0.3)
         self.stop()
         raise SystemExit(f"{self.name} did not answer within 90 s")
+
+    def _refuse_taken_port(self) -> None:
+        """Stop the run if something already answers on this server's port: a server left
+        by an interrupted run would be measured in place of this one."""
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", self.port)) != 0:
+                return
+        holder = ""
+        with contextlib.suppress(OSError):
+            listing = ["ss", "-Hltnp", f"sport = :{self.port}"]
+            holder = subprocess.run(listing, capture_output=True, text=True).stdout.strip()
+        raise SystemExit(
+            f"port {self.port} of the {self.name} server is taken"
+            + (f" ({holder})" if holder else "")
+            + "; stop what holds it (a server of an earlier run?) and run again"
+        )
 
     def pids(self) -> list[int]:
         assert self.process is not None
