@@ -26,7 +26,9 @@ Any other driver (SQLAlchemy's own aiosqlite connection, say) takes SQLAlchemy's
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
 from functools import lru_cache, partial
 from typing import Any, NamedTuple, NoReturn
 
@@ -160,8 +162,9 @@ async def copy_out(
     conn: AsyncConnection, query: Select[Any], parameters: Mapping[str, Any], **options: Any
 ) -> list[bytes]:
     """What ``COPY (query) TO STDOUT`` with ``options`` (asyncpg's ``copy_from_query``
-    keywords: ``format="csv"``, ``delimiter``…) writes, in the chunks it arrived in.
-    PostgreSQL (asyncpg) only.
+    keywords: ``format="csv"``, ``delimiter``…) writes, in the chunks it arrived in, the
+    parameters' values written into the statement (``inline_arguments``). PostgreSQL
+    (asyncpg) only.
 
     The rows are read into memory before anything is returned: a ``COPY`` that waited for
     a slow reader of its output would hold its statement (and ``statement_timeout``) open
@@ -190,11 +193,51 @@ async def copy_out(
             # writes 8 KB at a time, so taking each as it comes costs a third of an export.
             await asyncio.sleep(COPY_GATHER_SECONDS)
 
+    inlined = inline_arguments(statement.sql, arguments)
     try:
-        await driver.copy_from_query(statement.sql, *arguments, output=keep, **options)
+        if inlined is not None:
+            await driver.copy_from_query(inlined, output=keep, **options)
+        else:
+            await driver.copy_from_query(statement.sql, *arguments, output=keep, **options)
     except Exception as exc:
         await _raise_as_sqlalchemy(conn, pooled, statement.sql, arguments, exc)
     return chunks
+
+
+def inline_arguments(sql: str, arguments: Sequence[Any]) -> str | None:
+    """``sql`` with its ``$n`` parameters written in as SQL literals (``COPY`` takes no
+    parameters), or ``None`` when a value is of a type this does not write.
+
+    asyncpg inlines them itself with two round trips to the database (one to learn the
+    parameters' types, one to have each value quoted), each of which waits for the event
+    loop's turn: a ``COPY`` read ahead while the service writes out a batch started only
+    when that batch was done. Strings are escape strings (``E'…'``), which read the same
+    whatever ``standard_conforming_strings`` says; times are aware ``datetime`` values in
+    ISO 8601; integers and booleans as they are."""
+    literals = []
+    for value in arguments:
+        literal = _sql_literal(value)
+        if literal is None:
+            return None
+        literals.append(literal)
+    return _PARAMETER.sub(lambda found: literals[int(found[1]) - 1], sql)
+
+
+_PARAMETER = re.compile(r"\$(\d+)\b")
+
+
+def _sql_literal(value: Any) -> str | None:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.isoformat()
+    if isinstance(value, str) and "\x00" not in value:
+        return "E'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return None
 
 
 async def _raise_as_sqlalchemy(
