@@ -425,3 +425,46 @@ async def test_a_client_leaving_mid_export_gives_the_connection_back(
     gc.collect()  # what the server dropped unclosed is finalized now
     await asyncio.sleep(0.1)  # and its finalizers run
     assert unseen == []
+
+
+@pytest.mark.parametrize("fmt", ["csv", "ndjson"])
+async def test_the_event_loop_gets_a_turn_after_every_chunk(
+    database: Database, monkeypatch: pytest.MonkeyPatch, fmt: str
+):
+    """However fast the consumer, writing a batch out gives the event loop a turn after
+    each chunk: the batch read ahead comes in meanwhile, and other requests go on (an
+    export never holds the loop for more than a slice)."""
+    monkeypatch.setattr(export, "BATCH_ROWS", 7)
+    monkeypatch.setattr(export, "_SLICE_ROWS", 3)
+    tenant = await make_tenant(database)
+    await _stock_owned(database, tenant, 40)
+    turns = 0
+
+    async def count_turns() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    counter = asyncio.create_task(count_turns())
+    turns_before: list[int] = []
+    try:
+        async with database.transaction(write=False) as conn:
+            chunks = export.export_numbers(
+                conn,
+                tenant.account_id,
+                number_filter(ListFilters()),
+                ListOrder.parse("created_at"),
+                fmt,
+            )
+            try:
+                async for _ in chunks:  # never waits for anything
+                    turns_before.append(turns)
+            finally:
+                await chunks.aclose()
+    finally:
+        counter.cancel()
+    first = 1 if fmt == "csv" else 0  # the header comes before any batch
+    assert len(turns_before) - first > 3  # chunks (a CSV batch on PostgreSQL is one)
+    steps = list(zip(turns_before[first:], turns_before[first + 1 :], strict=False))
+    assert all(after > before for before, after in steps), turns_before

@@ -29,7 +29,7 @@ from collections.abc import (
     Sequence,
 )
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, partial
 from typing import Any, TypeVar
 
 import anyio
@@ -66,28 +66,43 @@ async def export_numbers(
     if fmt == "csv":
         yield reference_csv_line(EXPORT_COLUMNS)
     if conn.dialect.name == "postgresql":
-        read = repository.exported_batches(conn, account_id, where, order, fmt, BATCH_ROWS)
-        async with _closed(_read_ahead(read)) as batches:
-            async for batch in batches:
-                if batch.lines is not None:
-                    for chunk in _chunked(batch.lines):
-                        yield chunk
-                    continue
-                # Every field of the batch, row after row, split at once (one call, not
-                # one a row): lines end where fields do.
-                fields = batch.plain.decode().replace("\n", _SEPARATOR).split(_SEPARATOR)
-                fields.pop()  # after the last line's end
-                for start in range(0, len(fields), _SLICE_ROWS * 5):
-                    yield _plain_json_lines(fields[start : start + _SLICE_ROWS * 5])
+        read: AsyncGenerator[Any, None] = repository.exported_batches(
+            conn, account_id, where, order, fmt, BATCH_ROWS
+        )
+        chunks: Callable[[Any], Iterable[bytes]] = _postgresql_chunks
+    else:
+        read = repository.stored_rows(conn, account_id, where, order, BATCH_ROWS)
+        chunks = partial(_stored_chunks, _csv_lines if fmt == "csv" else _json_lines)
+    async with _closed(_read_ahead(read)) as batches:
+        async for batch in batches:
+            for chunk in chunks(batch):
+                yield chunk
+                # A turn for the event loop after each chunk, whatever the client's pace:
+                # the batch read ahead comes in meanwhile (its COPY's output, SQLite's rows
+                # from their thread), and other requests are served.
+                await asyncio.sleep(0)
+
+
+def _postgresql_chunks(batch: repository.ExportBatch) -> Iterator[bytes]:
+    """A batch of PostgreSQL's in chunks: the lines it wrote, or NDJSON's plain text
+    written into lines a slice at a time."""
+    if batch.lines is not None:
+        yield from _chunked(batch.lines)
         return
-    encode = _csv_lines if fmt == "csv" else _json_lines
-    stored = repository.stored_rows(conn, account_id, where, order, BATCH_ROWS)
-    async with _closed(_read_ahead(stored)) as batches:
-        async for rows in batches:
-            # Encoded a slice at a time: memory follows the slice, and the event loop is
-            # never held for a whole batch (SQLite reads a batch on a worker thread).
-            for start in range(0, len(rows), _SLICE_ROWS):
-                yield encode(rows[start : start + _SLICE_ROWS])
+    # Every field of the batch, row after row, split at once (one call, not one a row):
+    # lines end where fields do.
+    fields = batch.plain.decode().replace("\n", _SEPARATOR).split(_SEPARATOR)
+    fields.pop()  # after the last line's end
+    for start in range(0, len(fields), _SLICE_ROWS * 5):
+        yield _plain_json_lines(fields[start : start + _SLICE_ROWS * 5])
+
+
+def _stored_chunks(
+    encode: Callable[[Sequence[Sequence[Any]]], bytes], rows: Sequence[Sequence[Any]]
+) -> Iterator[bytes]:
+    """SQLite's rows as stored, encoded a slice at a time: memory follows the slice."""
+    for start in range(0, len(rows), _SLICE_ROWS):
+        yield encode(rows[start : start + _SLICE_ROWS])
 
 
 async def _read_ahead(batches: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
