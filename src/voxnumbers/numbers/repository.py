@@ -419,16 +419,11 @@ _JSON_LINE: ColumnClause[Any] = literal_column(_JSON_LINE_SQL)
 # delimiter and quote are control characters JSON never leaves unescaped: never quoted.
 # NDJSON's plain columns are separated by the unit separator and quoted with SOH: a batch
 # holding SOH had a value quoted (one holding the separator, SOH or a line break).
-PLAIN_SEPARATOR, PLAIN_QUOTE, PLAIN_NULL = "\x1f", "\x01", "\x02"
+PLAIN_SEPARATOR, PLAIN_QUOTE = "\x1f", "\x01"
 COPY_OPTIONS: dict[str, dict[str, str]] = {
     "csv": {"format": "csv"},
     "ndjson": {"format": "csv", "delimiter": "\x02", "quote": "\x01"},
-    "plain": {
-        "format": "csv",
-        "delimiter": PLAIN_SEPARATOR,
-        "quote": PLAIN_QUOTE,
-        "null": PLAIN_NULL,
-    },
+    "plain": {"format": "csv", "delimiter": PLAIN_SEPARATOR, "quote": PLAIN_QUOTE},
 }
 # NDJSON's batches come as plain columns, written into lines by the service (the JSON line
 # built by the database took it 2.8 s for the big account, against 1.2 s for the stored
