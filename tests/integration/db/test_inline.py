@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
+from voxnumbers.db import inline as inline_module
 from voxnumbers.db.engine import Database
 from voxnumbers.db.inline import WriterQueue
 
@@ -90,6 +91,40 @@ async def test_a_long_read_of_the_driver_path_moves_to_a_worker_thread_too(
     assert count == 2_000_000
     assert thread != threading.get_ident() and quick_thread == threading.get_ident()
     assert ticker.stop() > 0
+
+
+async def test_a_read_on_a_worker_thread_starts_while_the_event_loop_is_busy(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read sent to a worker thread starts at once even when the event loop never idles:
+    here a task computes for a millisecond or so at a time and gives the loop a turn in
+    between, as an export writing one batch while the next is read. Left to itself the
+    worker would take the GIL only once that task is done (CPython hands it over when a
+    waiting thread saw no release for 5 ms, and each turn releases it)."""
+    turns = 0
+    started_at: list[int] = []
+    fetch_all = inline_module._fetch_all
+
+    def recorded(*args: Any) -> list[Any]:
+        started_at.append(turns)
+        return fetch_all(*args)
+
+    async def busy() -> None:
+        nonlocal turns
+        for turns in range(1, 101):
+            sum(range(100_000))
+            await asyncio.sleep(0)
+
+    monkeypatch.setattr(inline_module, "_fetch_all", recorded)
+    async with database.transaction(write=False) as conn:
+        inline = (await conn.get_raw_connection()).driver_connection
+        await inline.fetch_all("SELECT 1", [], on_thread=True)  # a worker thread waits
+        working = asyncio.create_task(busy())
+        await asyncio.sleep(0)
+        [(count, thread)] = await inline.fetch_all(LONG_READ, [], on_thread=True)
+        await working
+    assert count == 2_000_000 and thread != threading.get_ident()
+    assert turns == 100 and started_at[1] < 10, started_at
 
 
 async def test_a_background_transaction_runs_its_statements_off_the_loop(
