@@ -32,7 +32,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.elements import ColumnClause
+from sqlalchemy.sql.elements import ColumnClause, Label
 
 from voxnumbers.db.dialects import among, among_bound, insert_for, json_functions, listed
 from voxnumbers.db.direct import copy_out, fetch_all
@@ -352,8 +352,10 @@ def _months_query(shape: _Shape, descending: bool) -> Any:
 # value formatted by the database with cheap operations only (text casts, ``replace``, an
 # array subscript, ``numeric`` for money; no ``to_char``), passed on as it is; for NDJSON
 # the columns as stored, which ``service.export`` writes into lines (a batch with a value
-# COPY had to quote is written by the database). On SQLite the rows come as stored and
-# ``service.export`` writes the lines.
+# COPY had to quote is written by the database). On SQLite each batch is one statement
+# whose one row holds the batch's plain text (one ``group_concat`` of a line a row), which
+# ``service.export`` writes into lines; a batch holding a value the plain text cannot hold
+# plainly is read again as stored.
 
 # PostgreSQL's lines, byte for byte what the service's encoders write (tests compare both).
 # Empty strings become NULL, which COPY writes as nothing, as the CSV encoder does ('' would
@@ -463,15 +465,36 @@ _PLAIN_COLUMNS: tuple[Any, ...] = (
 # faster than a regular expression).
 _JSON_ESCAPED = b'"\\' + bytes([*range(0x0A), *range(0x0B, 0x1E)])
 _JSON_PLAIN = bytes(sorted(set(range(256)) - set(_JSON_ESCAPED)))
+# SQLite's plain text of a row: the number, its routing, its times (Unix seconds) and its
+# profile (PostgreSQL's plain profile and routing, region last), the fields separated by
+# ``PLAIN_SEPARATOR``, a line break at the end. One ``printf`` writes all but the region,
+# concatenated after it: a NUL ends a ``printf`` value, where a concatenation keeps it
+# (``_is_plain`` then refuses the text). The number, the ids and the words of the
+# vocabulary are the API's own, the region the only free text.
+_S, _I = PLAIN_SEPARATOR, PLAIN_INNER
+_STORED_PLAIN_ROW: Label[Any] = literal_column(
+    f"printf('%s{_S}%s{_I}%s{_S}%d{_S}%d{_S}%s{_I}%s{_I}%s{_I}%d{_I}%d{_I}%d{_I}', "
+    "numbers.e164, numbers.trunk_id, numbers.application_id, "
+    "numbers.created_at, numbers.updated_at, numbers.country, numbers.type, numbers.status, "
+    "numbers.capabilities, numbers.monthly_fee_cents, numbers.setup_fee_cents) "
+    "|| numbers.region || char(10)"
+).label("line")
 
 
 @lru_cache(maxsize=256)
 def _export_query(shape: _Shape, order: ListOrder, fmt: str, *, after: bool) -> Any:
-    """The first ``limit`` rows of a filter of this shape in ``order``, after a keyset
-    position: on PostgreSQL ``fmt``'s lines (or the ``plain`` columns) for ``COPY``, after
-    the row of the number ``after_e164`` (its key read in the statement, by the primary
-    key); with ``fmt="raw"`` the number's columns with timestamps as stored (SQLite's Unix
-    seconds, no conversion), after ``after_value`` and ``after_e164``."""
+    """The first ``limit`` rows of a filter of this shape in ``order``, after the row of the
+    number ``after_e164`` (its key read in the statement, by the primary key): on
+    PostgreSQL ``fmt``'s lines (or the ``plain`` columns) for ``COPY``; on SQLite, with
+    ``fmt="stored"``, one row of their number and their plain text (``_STORED_PLAIN_ROW``
+    each), with ``fmt="raw"`` the number's columns with timestamps as stored (Unix
+    seconds, no conversion)."""
+    if fmt == "stored":
+        rows = _in_order(_filtered(select(_STORED_PLAIN_ROW), shape), order, after=after)
+        text = rows.subquery()
+        # SQLite aggregates a subquery's rows in the order it yields them: an ORDER BY with
+        # a LIMIT is read in order, never flattened into the aggregate.
+        return select(func.count(), func.group_concat(text.c.line, literal_column("''")))
     if fmt == "raw":
         columns: Sequence[Any] = [
             type_coerce(column, BigInteger) if isinstance(column.type, Timestamp) else column
@@ -479,27 +502,21 @@ def _export_query(shape: _Shape, order: ListOrder, fmt: str, *, after: bool) -> 
         ]
     else:
         columns = {"csv": _CSV_COLUMNS, "ndjson": (_JSON_LINE,), "plain": _PLAIN_COLUMNS}[fmt]
-    query = _filtered(select(*columns), shape)
-    return _in_order(query, order, after=after, by_number=fmt != "raw")
+    return _in_order(_filtered(select(*columns), shape), order, after=after)
 
 
-def _in_order(query: Select[Any], order: ListOrder, *, after: bool, by_number: bool) -> Any:
-    """``query``'s first ``limit`` rows in ``order``, after a keyset position: the row of
-    the number ``after_e164`` (``by_number``), or ``after_value`` and ``after_e164`` (the
-    order's column as stored: SQLite's Unix seconds)."""
+def _in_order(query: Select[Any], order: ListOrder, *, after: bool) -> Any:
+    """``query``'s first ``limit`` rows in ``order``, after the row of the number
+    ``after_e164`` when ``after``."""
     column = numbers.c[order.column]
     if after:
-        if by_number:
-            last = numbers.alias("last")
-            value: Any = (
-                select(last.c[order.column])
-                .where(last.c.account_id == bindparam("account_id"))
-                .where(last.c.e164 == bindparam("after_e164"))
-                .scalar_subquery()
-            )
-        else:
-            key_type = BigInteger() if isinstance(column.type, Timestamp) else column.type
-            value = bindparam("after_value", type_=key_type)
+        last = numbers.alias("last")
+        value = (
+            select(last.c[order.column])
+            .where(last.c.account_id == bindparam("account_id"))
+            .where(last.c.e164 == bindparam("after_e164"))
+            .scalar_subquery()
+        )
         mark, bound = tuple_(column, numbers.c.e164), tuple_(value, bindparam("after_e164"))
         query = query.where(mark < bound if order.descending else mark > bound)
     keys = (column.desc(), numbers.c.e164.desc()) if order.descending else (column, numbers.c.e164)
@@ -602,33 +619,62 @@ def _boundary_query(shape: _Shape, order: ListOrder, after: bool) -> Any:
     """The number of the row ``offset`` rows after the row of the number ``after_e164``
     (or from the start), from the list's index alone."""
     query = _filtered(select(numbers.c.e164), shape)
-    query = _in_order(query, order, after=after, by_number=True)
+    query = _in_order(query, order, after=after)
     return query.limit(1).offset(bindparam("offset"))
 
 
-async def stored_rows(
+class StoredBatch(NamedTuple):
+    """One batch of an export on SQLite: its rows as ``plain`` text, a line each, in
+    ``_STORED_PLAIN_ROW``'s layout; or, for a batch with a value that layout cannot hold
+    plainly, its ``rows`` as stored (the number object's columns, timestamps in Unix
+    seconds)."""
+
+    plain: str = ""
+    rows: Sequence[Sequence[Any]] = ()
+
+
+async def stored_batches(
     conn: AsyncConnection, account_id: str, where: NumberFilter, order: ListOrder, size: int
-) -> AsyncGenerator[Sequence[Sequence[Any]], None]:
-    """Every matching number as stored (the columns of the number object, timestamps as
-    SQLite's Unix seconds), ``size`` rows at a time, by keyset: memory stays flat whatever
-    the account's size."""
+) -> AsyncGenerator[StoredBatch, None]:
+    """SQLite: every matching number, ``size`` rows at a time, in ``order``, by keyset
+    (memory stays flat whatever the account's size). Each batch is one statement on a
+    worker thread that returns the batch's plain text whole: SQLite writes it within a
+    single step, without the GIL, so the event loop writes out the batch before meanwhile;
+    and the server makes one string a batch, not a dozen values a row. A batch whose text
+    does not check out (``_is_plain``) is read again as stored."""
     shape = _shape(where)
-    position = _EXPORT_KEY_INDEX[order.column]
     parameters = _parameters(account_id, where)
     parameters["limit"] = size
     after = False
     while True:
-        query = _export_query(shape, order, "raw", after=after)
-        rows = await fetch_all(conn, query, parameters, many=True)
-        if rows:
-            yield rows
-        if len(rows) < size:
+        query = _export_query(shape, order, "stored", after=after)
+        [(count, plain)] = await fetch_all(conn, query, parameters, many=True)
+        if not count:
             return
-        parameters.update(after_value=rows[-1][position], after_e164=rows[-1][0])
-        after = True
+        if _is_plain(plain, count):
+            start = plain.rfind("\n", 0, len(plain) - 1) + 1  # of the last line
+            batch, last = StoredBatch(plain=plain), plain[start : plain.index(_S, start)]
+        else:
+            query = _export_query(shape, order, "raw", after=after)
+            rows = await fetch_all(conn, query, parameters, many=True)
+            batch, last = StoredBatch(rows=rows), rows[-1][0]
+        yield batch
+        if count < size:
+            return
+        parameters["after_e164"], after = last, True
 
 
-_EXPORT_KEY_INDEX = {column.name: index for index, column in enumerate(_EXPORTED_COLUMNS)}
+def _is_plain(text: str, rows: int) -> bool:
+    """Whether ``rows`` lines of ``_STORED_PLAIN_ROW`` hold nothing but their values
+    plainly: no value with a separator or a line break (the lines split as laid out), nor
+    anything a JSON string escapes (so every value goes between quotes as it is), nor a NUL
+    (which ends a ``printf`` value)."""
+    return (
+        text.count("\n") == rows
+        and text.count(PLAIN_SEPARATOR) == 4 * rows
+        and text.count(PLAIN_INNER) == 7 * rows
+        and not text.encode().translate(None, _JSON_PLAIN)
+    )
 
 
 def position_of(number: Number, order: ListOrder) -> Position:

@@ -10,6 +10,7 @@ import json
 import tracemalloc
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from litestar import Litestar
@@ -468,3 +469,65 @@ async def test_the_event_loop_gets_a_turn_after_every_chunk(
     assert len(turns_before) - first > 3  # chunks (a CSV batch on PostgreSQL is one)
     steps = list(zip(turns_before[first:], turns_before[first + 1 :], strict=False))
     assert all(after > before for before, after in steps), turns_before
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+@pytest.mark.parametrize(
+    "region",
+    ['Say "hi"', "two\nlines", "record\x1eseparator", "unit\x1fseparator", "nul\x00byte", "a\\b"],
+)
+async def test_sqlite_reads_a_batch_as_plain_text_unless_a_value_is_not_plain(
+    database: Database, monkeypatch: pytest.MonkeyPatch, region: str
+):
+    """On SQLite every batch is one plain text written by the database; a batch with a value
+    that text cannot hold plainly (a quote, a line break, a separator, a NUL, a backslash)
+    is read again as stored, and the next batch is plain again. Either way the export is
+    byte for byte the definition's."""
+    tenant = await make_tenant(database)
+    await _stock_owned(database, tenant, 32)
+    listed_now, order = number_filter(ListFilters()), ListOrder.parse("e164")
+    async with database.transaction(write=False) as conn:
+        before, _ = await repository.page_of_numbers(
+            conn, tenant.account_id, listed_now, limit=25, order=order
+        )
+    odd = before[14].e164  # in the second batch of ten
+    async with database.transaction() as conn:
+        await conn.execute(numbers.update().where(numbers.c.e164 == odd).values(region=region))
+    async with database.transaction(write=False) as conn:
+        batches = [
+            batch
+            async for batch in repository.stored_batches(
+                conn, tenant.account_id, listed_now, order, 10
+            )
+        ]
+        listed, _ = await repository.page_of_numbers(
+            conn, tenant.account_id, listed_now, limit=100, order=order
+        )
+    assert 20 < len(listed) < 30
+    assert [(bool(batch.plain), len(batch.rows)) for batch in batches] == [
+        (True, 0),
+        (False, 10),
+        (True, 0),
+    ]
+    assert batches[2].plain.count("\n") == len(listed) - 20
+    assert [line.split("\x1f")[0] for line in batches[0].plain.split("\n")[:-1]] == [
+        number.e164 for number in listed[:10]
+    ]
+    assert [row[0] for row in batches[1].rows] == [number.e164 for number in listed[10:20]]
+    assert listed[14].region == region
+
+    monkeypatch.setattr(export, "BATCH_ROWS", 10)
+    monkeypatch.setattr(export, "_SLICE_ROWS", 4)
+    for fmt, line in (("csv", _csv_line_of), ("ndjson", export.reference_json_line)):
+        async with database.transaction(write=False) as conn:
+            chunks = export.export_numbers(conn, tenant.account_id, listed_now, order, fmt)
+            try:
+                got = b"".join([chunk async for chunk in chunks])
+            finally:
+                await chunks.aclose()
+        header = export.reference_csv_line(export.EXPORT_COLUMNS) if fmt == "csv" else b""
+        assert got == header + b"".join(line(number) for number in listed), fmt
+
+
+def _csv_line_of(number: Any) -> bytes:
+    return export.reference_csv_line(export.reference_csv_fields(number))

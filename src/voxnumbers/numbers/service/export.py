@@ -9,9 +9,11 @@ It streams in batches of rows read in one snapshot, each batch turned into bytes
 not row by row through the number object, the next batch read while the last one is sent.
 On PostgreSQL the database writes CSV lines itself (``repository.exported_batches``: one
 ``COPY`` a batch, its output passed on as it is) and sends NDJSON's columns as plain text.
-On SQLite the rows come as stored (read on a worker thread, so that the event loop goes
-on serving other requests). The lines are written here, with lookups for what repeats
-(days, fees, capabilities) and one ``msgspec`` call per slice.
+On SQLite a batch comes as one plain text written by the database on a worker thread
+(``repository.stored_batches``), or as the rows as stored when a value would not be plain.
+The lines of plain text are written here, one f-string a row with lookups for what
+repeats (profiles, routings, days); the rows as stored with lookups too, NDJSON's with one
+``msgspec`` call per slice.
 ``reference_csv_line`` and ``reference_json_line`` are the definition every path is tested
 against.
 """
@@ -71,10 +73,11 @@ async def export_numbers(
         )
         chunks: Callable[[Any], Iterable[bytes]] = _postgresql_chunks
     else:
-        read = repository.stored_rows(conn, account_id, where, order, BATCH_ROWS)
-        chunks = partial(_stored_chunks, _csv_lines if fmt == "csv" else _json_lines)
+        read = repository.stored_batches(conn, account_id, where, order, BATCH_ROWS)
+        chunks = partial(_stored_chunks, fmt)
     async with _closed(_read_ahead(read)) as batches:
         async for batch in batches:
+            await asyncio.sleep(0)  # the next batch's read starts before this one is written
             for chunk in chunks(batch):
                 yield chunk
                 # A turn for the event loop after each chunk, whatever the client's pace:
@@ -97,12 +100,19 @@ def _postgresql_chunks(batch: repository.ExportBatch) -> Iterator[bytes]:
         yield _plain_json_lines(fields[start : start + _SLICE_ROWS * 5])
 
 
-def _stored_chunks(
-    encode: Callable[[Sequence[Sequence[Any]]], bytes], rows: Sequence[Sequence[Any]]
-) -> Iterator[bytes]:
-    """SQLite's rows as stored, encoded a slice at a time: memory follows the slice."""
-    for start in range(0, len(rows), _SLICE_ROWS):
-        yield encode(rows[start : start + _SLICE_ROWS])
+def _stored_chunks(fmt: str, batch: repository.StoredBatch) -> Iterator[bytes]:
+    """A batch of SQLite's in chunks: its plain text, or its rows as stored, written into
+    lines a slice at a time (memory follows the slice)."""
+    if batch.rows:
+        encode = _csv_lines if fmt == "csv" else _json_lines
+        for start in range(0, len(batch.rows), _SLICE_ROWS):
+            yield encode(batch.rows[start : start + _SLICE_ROWS])
+        return
+    fields = batch.plain.replace("\n", _SEPARATOR).split(_SEPARATOR)
+    fields.pop()  # after the last line's end
+    write = _stored_plain_csv_lines if fmt == "csv" else _stored_plain_json_lines
+    for start in range(0, len(fields), _SLICE_ROWS * 5):
+        yield write(fields[start : start + _SLICE_ROWS * 5])
 
 
 async def _read_ahead(batches: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
@@ -421,6 +431,63 @@ def _json_time(plain: str) -> str:
     """A time with a fraction of a second as the API's encoder writes it."""
     moment = datetime.fromisoformat(plain).replace(tzinfo=UTC)
     return msgspec.json.decode(encode_json(moment), type=str)
+
+
+# -- SQLite: plain text to lines -----------------------------------------------------------
+# A row: five fields, as ``repository.stored_batches`` lays them out: the number, its
+# routing, its times (Unix seconds) and its profile (the routing and the profile as in
+# PostgreSQL's plain rows, so their lookups are shared). No value holds a separator, a line
+# break or anything a JSON string escapes.
+
+
+def _stored_plain_csv_lines(fields: list[str]) -> bytes:
+    """The CSV lines of SQLite's plain ``fields`` (five a row): a profile and a routing
+    each one lookup of their CSV text, a time three (its day, minute and second). A number
+    with a comma, none the API stores, is quoted."""
+    profiles = _lookup_table(_plain_csv_profile)
+    routings = _lookup_table(_plain_csv_routing)
+    days, minutes, seconds = _csv_clock()
+    if "," in "".join(fields[::5]):
+        fields[::5] = [_csv_field(e164) for e164 in fields[::5]]
+    return "".join(
+        [
+            f"{e164},{profiles[profile]},{routings[routing]},"
+            f"{days[(c := int(created)) // 86400]}{minutes[c % 86400 // 60]}{seconds[c % 60]},"
+            f"{days[(u := int(updated)) // 86400]}{minutes[u % 86400 // 60]}{seconds[u % 60]}\n"
+            for e164, routing, created, updated, profile in _rows(fields, 5)
+        ]
+    ).encode()
+
+
+def _plain_csv_profile(plain: str) -> str:
+    """A plain profile as the CSV's fields from the country to the currency."""
+    country, type_, status, mask, monthly, setup, region = plain.split(_INNER, 6)
+    profile = (country, type_, region, status, int(mask), int(monthly), int(setup))
+    return _stored_csv_profile(profile)
+
+
+def _plain_csv_routing(plain: str) -> str:
+    """A plain routing as the CSV's ``trunk_id`` and ``application_id`` fields."""
+    trunk, application = plain.split(_INNER)
+    return _stored_csv_routing((trunk, application))
+
+
+def _stored_plain_json_lines(fields: list[str]) -> bytes:
+    """The NDJSON lines of SQLite's plain ``fields`` (five a row): a profile and a routing
+    each one lookup of their JSON, the number between quotes as it is, a time three
+    lookups."""
+    profiles, routings = _lookup_table(_json_profile), _lookup_table(_json_routing)
+    days, minutes, seconds = _json_clock()
+    return "".join(
+        [
+            f'{{"e164":"{e164}"{profiles[profile]}{routings[routing]},"created_at":"'
+            f"{days[(c := int(created)) // 86400]}{minutes[c % 86400 // 60]}{seconds[c % 60]}"
+            '","updated_at":"'
+            f"{days[(u := int(updated)) // 86400]}{minutes[u % 86400 // 60]}{seconds[u % 60]}"
+            '"}\n'
+            for e164, routing, created, updated, profile in _rows(fields, 5)
+        ]
+    ).encode()
 
 
 class _Lookup(dict[Any, Any]):
