@@ -16,12 +16,14 @@ import msgspec
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    LargeBinary,
     Select,
     String,
     Table,
     and_,
     bindparam,
     case,
+    cast,
     delete,
     func,
     literal,
@@ -465,20 +467,22 @@ _PLAIN_COLUMNS: tuple[Any, ...] = (
 # faster than a regular expression).
 _JSON_ESCAPED = b'"\\' + bytes([*range(0x0A), *range(0x0B, 0x1E)])
 _JSON_PLAIN = bytes(sorted(set(range(256)) - set(_JSON_ESCAPED)))
-# SQLite's plain text of a row: the number, its routing, its times (Unix seconds) and its
-# profile (PostgreSQL's plain profile and routing, region last), the fields separated by
-# ``PLAIN_SEPARATOR``, a line break at the end. One ``printf`` writes all but the region,
-# concatenated after it: a NUL ends a ``printf`` value, where a concatenation keeps it
-# (``_is_plain`` then refuses the text). The number, the ids and the words of the
-# vocabulary are the API's own, the region the only free text.
+# SQLite's plain text of a row: the number, its times (Unix seconds), then its routing and
+# profile as one field (trunk, application, country, type, status, capabilities' mask, fees
+# in cents and the region, joined by ``PLAIN_INNER``: looked up whole, the region last as
+# the only value that may hold any character), each field ended by ``PLAIN_SEPARATOR``.
+# One ``printf`` writes all but the region, concatenated after it: a NUL ends a ``printf``
+# value, where a concatenation keeps it (and the batch is then read as stored). The
+# number, the ids and the words of the vocabulary are the API's own.
 _S, _I = PLAIN_SEPARATOR, PLAIN_INNER
 _STORED_PLAIN_ROW: Label[Any] = literal_column(
-    f"printf('%s{_S}%s{_I}%s{_S}%d{_S}%d{_S}%s{_I}%s{_I}%s{_I}%d{_I}%d{_I}%d{_I}', "
-    "numbers.e164, numbers.trunk_id, numbers.application_id, "
-    "numbers.created_at, numbers.updated_at, numbers.country, numbers.type, numbers.status, "
-    "numbers.capabilities, numbers.monthly_fee_cents, numbers.setup_fee_cents) "
-    "|| numbers.region || char(10)"
+    f"printf('%s{_S}%d{_S}%d{_S}%s{_I}%s{_I}%s{_I}%s{_I}%s{_I}%d{_I}%d{_I}%d{_I}', "
+    "numbers.e164, numbers.created_at, numbers.updated_at, "
+    "numbers.trunk_id, numbers.application_id, numbers.country, numbers.type, "
+    "numbers.status, numbers.capabilities, numbers.monthly_fee_cents, "
+    f"numbers.setup_fee_cents) || numbers.region || '{_S}'"
 ).label("line")
+STORED_PLAIN_FIELDS = 4  # fields a row
 
 
 @lru_cache(maxsize=256)
@@ -486,15 +490,16 @@ def _export_query(shape: _Shape, order: ListOrder, fmt: str, *, after: bool) -> 
     """The first ``limit`` rows of a filter of this shape in ``order``, after the row of the
     number ``after_e164`` (its key read in the statement, by the primary key): on
     PostgreSQL ``fmt``'s lines (or the ``plain`` columns) for ``COPY``; on SQLite, with
-    ``fmt="stored"``, one row of their number and their plain text (``_STORED_PLAIN_ROW``
-    each), with ``fmt="raw"`` the number's columns with timestamps as stored (Unix
-    seconds, no conversion)."""
+    ``fmt="stored"``, one row of their number and their plain text as UTF-8 bytes
+    (``_STORED_PLAIN_ROW`` each), with ``fmt="raw"`` the number's columns with timestamps
+    as stored (Unix seconds, no conversion)."""
     if fmt == "stored":
         rows = _in_order(_filtered(select(_STORED_PLAIN_ROW), shape), order, after=after)
         text = rows.subquery()
         # SQLite aggregates a subquery's rows in the order it yields them: an ORDER BY with
         # a LIMIT is read in order, never flattened into the aggregate.
-        return select(func.count(), func.group_concat(text.c.line, literal_column("''")))
+        lines = func.group_concat(text.c.line, literal_column("''"))
+        return select(func.count(), cast(lines, LargeBinary))  # bytes, as SQLite wrote them
     if fmt == "raw":
         columns: Sequence[Any] = [
             type_coerce(column, BigInteger) if isinstance(column.type, Timestamp) else column
@@ -624,12 +629,11 @@ def _boundary_query(shape: _Shape, order: ListOrder, after: bool) -> Any:
 
 
 class StoredBatch(NamedTuple):
-    """One batch of an export on SQLite: its rows as ``plain`` text, a line each, in
-    ``_STORED_PLAIN_ROW``'s layout; or, for a batch with a value that layout cannot hold
-    plainly, its ``rows`` as stored (the number object's columns, timestamps in Unix
-    seconds)."""
+    """One batch of an export on SQLite: its rows' plain ``fields``, ``STORED_PLAIN_FIELDS``
+    a row (``_STORED_PLAIN_ROW``); or, for a batch with a value that is not plain, its
+    ``rows`` as stored (the number object's columns, timestamps in Unix seconds)."""
 
-    plain: str = ""
+    fields: list[str] = []
     rows: Sequence[Sequence[Any]] = ()
 
 
@@ -640,8 +644,8 @@ async def stored_batches(
     (memory stays flat whatever the account's size). Each batch is one statement on a
     worker thread that returns the batch's plain text whole: SQLite writes it within a
     single step, without the GIL, so the event loop writes out the batch before meanwhile;
-    and the server makes one string a batch, not a dozen values a row. A batch whose text
-    does not check out (``_is_plain``) is read again as stored."""
+    and the server makes one bytes object a batch, not a dozen values a row. A batch whose
+    text is not plain (``_plain_fields``) is read again as stored."""
     shape = _shape(where)
     parameters = _parameters(account_id, where)
     parameters["limit"] = size
@@ -651,9 +655,9 @@ async def stored_batches(
         [(count, plain)] = await fetch_all(conn, query, parameters, many=True)
         if not count:
             return
-        if _is_plain(plain, count):
-            start = plain.rfind("\n", 0, len(plain) - 1) + 1  # of the last line
-            batch, last = StoredBatch(plain=plain), plain[start : plain.index(_S, start)]
+        fields = _plain_fields(plain, count)
+        if fields is not None:
+            batch, last = StoredBatch(fields=fields), fields[-STORED_PLAIN_FIELDS]
         else:
             query = _export_query(shape, order, "raw", after=after)
             rows = await fetch_all(conn, query, parameters, many=True)
@@ -664,17 +668,17 @@ async def stored_batches(
         parameters["after_e164"], after = last, True
 
 
-def _is_plain(text: str, rows: int) -> bool:
-    """Whether ``rows`` lines of ``_STORED_PLAIN_ROW`` hold nothing but their values
-    plainly: no value with a separator or a line break (the lines split as laid out), nor
-    anything a JSON string escapes (so every value goes between quotes as it is), nor a NUL
-    (which ends a ``printf`` value)."""
-    return (
-        text.count("\n") == rows
-        and text.count(PLAIN_SEPARATOR) == 4 * rows
-        and text.count(PLAIN_INNER) == 7 * rows
-        and not text.encode().translate(None, _JSON_PLAIN)
-    )
+def _plain_fields(plain: bytes, rows: int) -> list[str] | None:
+    """The fields of ``rows`` rows of ``_STORED_PLAIN_ROW``, or ``None`` when a value is not
+    plain: one that holds anything a JSON string escapes (so that every value goes between
+    quotes as it is: a quote, a backslash, a control character but the separators and the
+    line break; a NUL among them), or the separator or a line break (the fields would not
+    come out ``STORED_PLAIN_FIELDS`` a row)."""
+    if plain.translate(None, _JSON_PLAIN) or b"\n" in plain:
+        return None
+    fields = plain.decode().split(_S)
+    fields.pop()  # after the last field's end
+    return fields if len(fields) == STORED_PLAIN_FIELDS * rows else None
 
 
 def position_of(number: Number, order: ListOrder) -> Position:

@@ -473,16 +473,25 @@ async def test_the_event_loop_gets_a_turn_after_every_chunk(
 
 @pytest.mark.parametrize("backend", ["sqlite"])
 @pytest.mark.parametrize(
-    "region",
-    ['Say "hi"', "two\nlines", "record\x1eseparator", "unit\x1fseparator", "nul\x00byte", "a\\b"],
+    ("region", "plain"),
+    [
+        ("Île-de-France, 東京", True),
+        ("record\x1eseparator", True),  # the region is the last of its field's values
+        ('Say "hi"', False),
+        ("two\nlines", False),
+        ("unit\x1fseparator", False),
+        ("nul\x00byte", False),
+        ("a\\b", False),
+        ("tab\tbell\x07", False),
+    ],
 )
 async def test_sqlite_reads_a_batch_as_plain_text_unless_a_value_is_not_plain(
-    database: Database, monkeypatch: pytest.MonkeyPatch, region: str
+    database: Database, monkeypatch: pytest.MonkeyPatch, region: str, plain: bool
 ):
     """On SQLite every batch is one plain text written by the database; a batch with a value
-    that text cannot hold plainly (a quote, a line break, a separator, a NUL, a backslash)
-    is read again as stored, and the next batch is plain again. Either way the export is
-    byte for byte the definition's."""
+    that text cannot hold plainly (a quote, a line break, the field separator, a NUL, a
+    backslash, another control character) is read again as stored, and the next batch is
+    plain again. Either way the export is byte for byte the definition's."""
     tenant = await make_tenant(database)
     await _stock_owned(database, tenant, 32)
     listed_now, order = number_filter(ListFilters()), ListOrder.parse("e164")
@@ -504,16 +513,17 @@ async def test_sqlite_reads_a_batch_as_plain_text_unless_a_value_is_not_plain(
             conn, tenant.account_id, listed_now, limit=100, order=order
         )
     assert 20 < len(listed) < 30
-    assert [(bool(batch.plain), len(batch.rows)) for batch in batches] == [
-        (True, 0),
-        (False, 10),
-        (True, 0),
+    assert [(len(batch.fields), len(batch.rows)) for batch in batches] == [
+        (40, 0),
+        (40, 0) if plain else (0, 10),
+        (4 * (len(listed) - 20), 0),
     ]
-    assert batches[2].plain.count("\n") == len(listed) - 20
-    assert [line.split("\x1f")[0] for line in batches[0].plain.split("\n")[:-1]] == [
-        number.e164 for number in listed[:10]
+    numbers_read = [
+        *batches[0].fields[::4],
+        *(batches[1].fields[::4] if plain else [row[0] for row in batches[1].rows]),
+        *batches[2].fields[::4],
     ]
-    assert [row[0] for row in batches[1].rows] == [number.e164 for number in listed[10:20]]
+    assert numbers_read == [number.e164 for number in listed]
     assert listed[14].region == region
 
     monkeypatch.setattr(export, "BATCH_ROWS", 10)

@@ -101,18 +101,17 @@ def _postgresql_chunks(batch: repository.ExportBatch) -> Iterator[bytes]:
 
 
 def _stored_chunks(fmt: str, batch: repository.StoredBatch) -> Iterator[bytes]:
-    """A batch of SQLite's in chunks: its plain text, or its rows as stored, written into
+    """A batch of SQLite's in chunks: its plain fields, or its rows as stored, written into
     lines a slice at a time (memory follows the slice)."""
     if batch.rows:
         encode = _csv_lines if fmt == "csv" else _json_lines
         for start in range(0, len(batch.rows), _SLICE_ROWS):
             yield encode(batch.rows[start : start + _SLICE_ROWS])
         return
-    fields = batch.plain.replace("\n", _SEPARATOR).split(_SEPARATOR)
-    fields.pop()  # after the last line's end
     write = _stored_plain_csv_lines if fmt == "csv" else _stored_plain_json_lines
-    for start in range(0, len(fields), _SLICE_ROWS * 5):
-        yield write(fields[start : start + _SLICE_ROWS * 5])
+    width = _SLICE_ROWS * repository.STORED_PLAIN_FIELDS
+    for start in range(0, len(batch.fields), width):
+        yield write(batch.fields[start : start + width])
 
 
 async def _read_ahead(batches: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
@@ -433,61 +432,62 @@ def _json_time(plain: str) -> str:
     return msgspec.json.decode(encode_json(moment), type=str)
 
 
-# -- SQLite: plain text to lines -----------------------------------------------------------
-# A row: five fields, as ``repository.stored_batches`` lays them out: the number, its
-# routing, its times (Unix seconds) and its profile (the routing and the profile as in
-# PostgreSQL's plain rows, so their lookups are shared). No value holds a separator, a line
-# break or anything a JSON string escapes.
+# -- SQLite: plain fields to lines ---------------------------------------------------------
+# A row: four fields, as ``repository.stored_batches`` gives them: the number, its times
+# (Unix seconds), and its routing and profile as one text (trunk, application, then the
+# profile of PostgreSQL's plain rows, joined by ``PLAIN_INNER``), looked up whole. No value
+# holds a separator, a line break or anything a JSON string escapes.
 
 
 def _stored_plain_csv_lines(fields: list[str]) -> bytes:
-    """The CSV lines of SQLite's plain ``fields`` (five a row): a profile and a routing
-    each one lookup of their CSV text, a time three (its day, minute and second). A number
-    with a comma, none the API stores, is quoted."""
-    profiles = _lookup_table(_plain_csv_profile)
-    routings = _lookup_table(_plain_csv_routing)
+    """The CSV lines of SQLite's plain ``fields`` (four a row): the routing and profile one
+    lookup of their CSV text, a time three (its day, minute and second). A number with a
+    comma, none the API stores, is quoted."""
+    texts = _lookup_table(_csv_routing_profile)
     days, minutes, seconds = _csv_clock()
-    if "," in "".join(fields[::5]):
-        fields[::5] = [_csv_field(e164) for e164 in fields[::5]]
+    if "," in "".join(fields[::4]):
+        fields[::4] = [_csv_field(e164) for e164 in fields[::4]]
     return "".join(
         [
-            f"{e164},{profiles[profile]},{routings[routing]},"
+            f"{e164},{texts[routed]},"
             f"{days[(c := int(created)) // 86400]}{minutes[c % 86400 // 60]}{seconds[c % 60]},"
             f"{days[(u := int(updated)) // 86400]}{minutes[u % 86400 // 60]}{seconds[u % 60]}\n"
-            for e164, routing, created, updated, profile in _rows(fields, 5)
+            for e164, created, updated, routed in _rows(fields, 4)
         ]
     ).encode()
 
 
-def _plain_csv_profile(plain: str) -> str:
-    """A plain profile as the CSV's fields from the country to the currency."""
-    country, type_, status, mask, monthly, setup, region = plain.split(_INNER, 6)
-    profile = (country, type_, region, status, int(mask), int(monthly), int(setup))
-    return _stored_csv_profile(profile)
-
-
-def _plain_csv_routing(plain: str) -> str:
-    """A plain routing as the CSV's ``trunk_id`` and ``application_id`` fields."""
-    trunk, application = plain.split(_INNER)
-    return _stored_csv_routing((trunk, application))
+def _csv_routing_profile(plain: str) -> str:
+    """A plain routing and profile as the CSV's fields from the country to the
+    application."""
+    trunk, application, profile = plain.split(_INNER, 2)
+    country, type_, status, mask, monthly, setup, region = profile.split(_INNER, 6)
+    stored = (country, type_, region, status, int(mask), int(monthly), int(setup))
+    return _stored_csv_profile(stored) + "," + _stored_csv_routing((trunk, application))
 
 
 def _stored_plain_json_lines(fields: list[str]) -> bytes:
-    """The NDJSON lines of SQLite's plain ``fields`` (five a row): a profile and a routing
-    each one lookup of their JSON, the number between quotes as it is, a time three
-    lookups."""
-    profiles, routings = _lookup_table(_json_profile), _lookup_table(_json_routing)
+    """The NDJSON lines of SQLite's plain ``fields`` (four a row): the routing and profile
+    one lookup of their JSON, the number between quotes as it is, a time three lookups."""
+    texts = _lookup_table(_json_routing_profile)
     days, minutes, seconds = _json_clock()
     return "".join(
         [
-            f'{{"e164":"{e164}"{profiles[profile]}{routings[routing]},"created_at":"'
+            f'{{"e164":"{e164}"{texts[routed]},"created_at":"'
             f"{days[(c := int(created)) // 86400]}{minutes[c % 86400 // 60]}{seconds[c % 60]}"
             '","updated_at":"'
             f"{days[(u := int(updated)) // 86400]}{minutes[u % 86400 // 60]}{seconds[u % 60]}"
             '"}\n'
-            for e164, routing, created, updated, profile in _rows(fields, 5)
+            for e164, created, updated, routed in _rows(fields, 4)
         ]
     ).encode()
+
+
+def _json_routing_profile(plain: str) -> str:
+    """A plain routing and profile as the JSON of the number object's keys from
+    ``country`` to ``application_id``, each after a comma."""
+    trunk, application, profile = plain.split(_INNER, 2)
+    return _json_profile(profile) + _json_routing(trunk + _INNER + application)
 
 
 class _Lookup(dict[Any, Any]):
