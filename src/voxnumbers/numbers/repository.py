@@ -633,7 +633,7 @@ class StoredBatch(NamedTuple):
     a row (``_STORED_PLAIN_ROW``); or, for a batch with a value that is not plain, its
     ``rows`` as stored (the number object's columns, timestamps in Unix seconds)."""
 
-    fields: list[str] = []
+    fields: Sequence[str] = ()
     rows: Sequence[Sequence[Any]] = ()
 
 

@@ -541,3 +541,30 @@ async def test_sqlite_reads_a_batch_as_plain_text_unless_a_value_is_not_plain(
 
 def _csv_line_of(number: Any) -> bytes:
     return export.reference_csv_line(export.reference_csv_fields(number))
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_sqlite_quotes_a_number_holding_a_comma_as_the_definition_does(
+    database: Database,
+):
+    """None the API stores; the plain text holds it plainly, and the CSV quotes it."""
+    tenant = await make_tenant(database)
+    rows = await _stock_owned(database, tenant, 12)
+    odd = next(row["e164"] for row in rows if row["status"] != "released")
+    async with database.transaction() as conn:
+        await conn.execute(
+            numbers.update().where(numbers.c.e164 == odd).values(e164=odd[:6] + "," + odd[6:])
+        )
+    everything, order = number_filter(ListFilters()), ListOrder.parse("created_at")
+    async with database.transaction(write=False) as conn:
+        listed, _ = await repository.page_of_numbers(
+            conn, tenant.account_id, everything, limit=100, order=order
+        )
+        chunks = export.export_numbers(conn, tenant.account_id, everything, order, "csv")
+        try:
+            got = b"".join([chunk async for chunk in chunks])
+        finally:
+            await chunks.aclose()
+    assert any("," in number.e164 for number in listed)
+    header = export.reference_csv_line(export.EXPORT_COLUMNS)
+    assert got == header + b"".join(_csv_line_of(number) for number in listed)

@@ -376,7 +376,7 @@ _SEPARATOR = repository.PLAIN_SEPARATOR
 _INNER = repository.PLAIN_INNER
 
 
-def _rows(fields: list[str], width: int) -> Iterator[tuple[str, ...]]:
+def _rows(fields: Sequence[str], width: int) -> Iterator[tuple[str, ...]]:
     """``fields`` in rows of ``width``."""
     columns = iter(fields)
     return zip(*[columns] * width, strict=True)
@@ -439,13 +439,14 @@ def _json_time(plain: str) -> str:
 # holds a separator, a line break or anything a JSON string escapes.
 
 
-def _stored_plain_csv_lines(fields: list[str]) -> bytes:
+def _stored_plain_csv_lines(fields: Sequence[str]) -> bytes:
     """The CSV lines of SQLite's plain ``fields`` (four a row): the routing and profile one
     lookup of their CSV text, a time three (its day, minute and second). A number with a
     comma, none the API stores, is quoted."""
     texts = _lookup_table(_csv_routing_profile)
     days, minutes, seconds = _csv_clock()
     if "," in "".join(fields[::4]):
+        fields = list(fields)
         fields[::4] = [_csv_field(e164) for e164 in fields[::4]]
     return "".join(
         [
@@ -466,7 +467,7 @@ def _csv_routing_profile(plain: str) -> str:
     return _stored_csv_profile(stored) + "," + _stored_csv_routing((trunk, application))
 
 
-def _stored_plain_json_lines(fields: list[str]) -> bytes:
+def _stored_plain_json_lines(fields: Sequence[str]) -> bytes:
     """The NDJSON lines of SQLite's plain ``fields`` (four a row): the routing and profile
     one lookup of their JSON, the number between quotes as it is, a time three lookups."""
     texts = _lookup_table(_json_routing_profile)
