@@ -310,9 +310,9 @@ async def test_exported_bytes_are_the_number_objects_across_batches(
 ):
     """Both formats, with batches of 7 rows and slices of 3: every row, once, in order,
     byte for byte what the number object of the list gives through the definition of the
-    format (``csv.writer`` of its fields; the API's JSON). On PostgreSQL, where the database
-    writes the lines, a batch of awkward values takes its last number from the index, one of
-    ordinary values from its last line."""
+    format (``csv.writer`` of its fields; the API's JSON). On PostgreSQL a batch of awkward
+    values, whose CSV lines the database writes, takes its last number from the index; one
+    of ordinary values, from its last line."""
     monkeypatch.setattr(export, "BATCH_ROWS", 7)
     monkeypatch.setattr(export, "_SLICE_ROWS", 3)
     tenant = await make_tenant(database)
@@ -568,3 +568,40 @@ async def test_sqlite_quotes_a_number_holding_a_comma_as_the_definition_does(
     assert any("," in number.e164 for number in listed)
     header = export.reference_csv_line(export.EXPORT_COLUMNS)
     assert got == header + b"".join(_csv_line_of(number) for number in listed)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+@pytest.mark.parametrize("fmt", ["csv", "ndjson"])
+async def test_postgresql_sends_a_batch_as_plain_columns_unless_a_value_is_quoted(
+    database: Database, fmt: str
+):
+    """On PostgreSQL every batch is one COPY of plain columns, which the service writes into
+    lines; a batch with a value COPY has to quote comes again as the lines the database
+    writes, and the next batch is plain again."""
+    tenant = await make_tenant(database)
+    await _stock_owned(database, tenant, 32)
+    listed_now, order = number_filter(ListFilters()), ListOrder.parse("e164")
+    async with database.transaction(write=False) as conn:
+        before, _ = await repository.page_of_numbers(
+            conn, tenant.account_id, listed_now, limit=25, order=order
+        )
+    async with database.transaction() as conn:
+        await conn.execute(
+            numbers.update().where(numbers.c.e164 == before[14].e164).values(region='Say "hi"')
+        )
+    async with database.transaction(write=False) as conn:
+        batches = [
+            batch
+            async for batch in repository.exported_batches(
+                conn, tenant.account_id, listed_now, order, fmt, 10
+            )
+        ]
+        listed, _ = await repository.page_of_numbers(
+            conn, tenant.account_id, listed_now, limit=100, order=order
+        )
+    assert 20 < len(listed) < 30
+    assert [batch.lines is None for batch in batches] == [True, False, True]
+    assert [batch.plain.count(b"\n") for batch in batches] == [10, 0, len(listed) - 20]
+    lines = b"".join(batches[1].lines or [])
+    quoted = b'Say ""hi""' if fmt == "csv" else b'Say \\"hi\\"'
+    assert lines.count(b"\n") == 10 and quoted in lines

@@ -7,13 +7,14 @@ object per line, as the API encodes it (``kit.jsonc``).
 
 It streams in batches of rows read in one snapshot, each batch turned into bytes at once,
 not row by row through the number object, the next batch read while the last one is sent.
-On PostgreSQL the database writes CSV lines itself (``repository.exported_batches``: one
-``COPY`` a batch, its output passed on as it is) and sends NDJSON's columns as plain text.
+On PostgreSQL a batch is one ``COPY`` of plain columns (``repository.exported_batches``),
+or, when a value would not be plain, of the lines the database writes, passed on as they
+are.
 On SQLite a batch comes as one plain text written by the database on a worker thread
 (``repository.stored_batches``), or as the rows as stored when a value would not be plain.
 The lines of plain text are written here, one f-string a row with lookups for what
-repeats (profiles, routings, days); the rows as stored with lookups too, NDJSON's with one
-``msgspec`` call per slice.
+repeats (profiles, routings, days); SQLite's rows as stored with lookups too, NDJSON's with
+one ``msgspec`` call per slice.
 ``reference_csv_line`` and ``reference_json_line`` are the definition every path is tested
 against.
 """
@@ -71,7 +72,7 @@ async def export_numbers(
         read: AsyncGenerator[Any, None] = repository.exported_batches(
             conn, account_id, where, order, fmt, BATCH_ROWS
         )
-        chunks: Callable[[Any], Iterable[bytes]] = _postgresql_chunks
+        chunks: Callable[[Any], Iterable[bytes]] = partial(_postgresql_chunks, fmt)
     else:
         read = repository.stored_batches(conn, account_id, where, order, BATCH_ROWS)
         chunks = partial(_stored_chunks, fmt)
@@ -86,9 +87,9 @@ async def export_numbers(
                 await asyncio.sleep(0)
 
 
-def _postgresql_chunks(batch: repository.ExportBatch) -> Iterator[bytes]:
-    """A batch of PostgreSQL's in chunks: the lines it wrote, or NDJSON's plain text
-    written into lines a slice at a time."""
+def _postgresql_chunks(fmt: str, batch: repository.ExportBatch) -> Iterator[bytes]:
+    """A batch of PostgreSQL's in chunks: the lines it wrote, or its plain text written
+    into lines a slice at a time."""
     if batch.lines is not None:
         yield from _chunked(batch.lines)
         return
@@ -96,8 +97,9 @@ def _postgresql_chunks(batch: repository.ExportBatch) -> Iterator[bytes]:
     # lines end where fields do.
     fields = batch.plain.decode().replace("\n", _SEPARATOR).split(_SEPARATOR)
     fields.pop()  # after the last line's end
+    write = _plain_csv_lines if fmt == "csv" else _plain_json_lines
     for start in range(0, len(fields), _SLICE_ROWS * 5):
-        yield _plain_json_lines(fields[start : start + _SLICE_ROWS * 5])
+        yield write(fields[start : start + _SLICE_ROWS * 5])
 
 
 def _stored_chunks(fmt: str, batch: repository.StoredBatch) -> Iterator[bytes]:
@@ -365,7 +367,7 @@ def _json_lines(rows: Sequence[Sequence[Any]]) -> bytes:
     )
 
 
-# -- PostgreSQL: NDJSON's plain COPY text to lines ------------------------------------------
+# -- PostgreSQL: plain COPY text to lines ---------------------------------------------------
 # A row: the five plain columns of ``repository.exported_batches`` separated by
 # ``PLAIN_SEPARATOR``: the number, its profile and its routing (each a few values joined by
 # ``PLAIN_INNER``, looked up whole: an account's numbers share a handful of each), its
@@ -397,6 +399,36 @@ def _plain_json_lines(fields: list[str]) -> bytes:
             for e164, profile, routing, created, updated in _rows(fields, 5)
         ]
     ).encode()
+
+
+def _plain_csv_lines(fields: Sequence[str]) -> bytes:
+    """The CSV lines of plain rows' ``fields`` (five a row): a profile and a routing each
+    one lookup of their CSV text, the times cut to the second. A number with a comma, none
+    the API stores, is quoted."""
+    profiles, routings = _lookup_table(_csv_profile), _lookup_table(_csv_routing)
+    if "," in "".join(fields[::5]):
+        fields = list(fields)
+        fields[::5] = [_csv_field(e164) for e164 in fields[::5]]
+    return "".join(
+        [
+            f"{e164},{profiles[profile]},{routings[routing]},"
+            f"{created[:10]}T{created[11:19]}Z,{updated[:10]}T{updated[11:19]}Z\n"
+            for e164, profile, routing, created, updated in _rows(fields, 5)
+        ]
+    ).encode()
+
+
+def _csv_profile(plain: str) -> str:
+    """A plain profile as the CSV's fields from the country to the currency."""
+    country, type_, status, mask, monthly, setup, region = plain.split(_INNER, 6)
+    profile = (country, type_, region, status, int(mask), int(monthly), int(setup))
+    return _stored_csv_profile(profile)
+
+
+def _csv_routing(plain: str) -> str:
+    """A plain routing (``''`` for none) as the CSV's ``trunk_id`` and ``application_id``."""
+    trunk, application = plain.split(_INNER)
+    return _stored_csv_routing((trunk, application))
 
 
 def _json_profile(plain: str) -> str:
@@ -462,9 +494,7 @@ def _csv_routing_profile(plain: str) -> str:
     """A plain routing and profile as the CSV's fields from the country to the
     application."""
     trunk, application, profile = plain.split(_INNER, 2)
-    country, type_, status, mask, monthly, setup, region = profile.split(_INNER, 6)
-    stored = (country, type_, region, status, int(mask), int(monthly), int(setup))
-    return _stored_csv_profile(stored) + "," + _stored_csv_routing((trunk, application))
+    return _csv_profile(profile) + "," + _csv_routing(trunk + _INNER + application)
 
 
 def _stored_plain_json_lines(fields: Sequence[str]) -> bytes:
