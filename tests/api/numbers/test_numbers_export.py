@@ -21,7 +21,7 @@ from tests.integration.numbers.test_deep_pages import owned_rows
 from voxnumbers.db.engine import Database
 from voxnumbers.db.tables import applications, numbers, trunks
 from voxnumbers.numbers import repository
-from voxnumbers.numbers.schemas import ListOrder
+from voxnumbers.numbers.schemas import ListOrder, NumberFilter
 from voxnumbers.numbers.service import ListFilters, export, number_filter
 
 
@@ -471,6 +471,23 @@ async def test_the_event_loop_gets_a_turn_after_every_chunk(
     assert all(after > before for before, after in steps), turns_before
 
 
+async def _stock_with_region_in_the_second_batch(
+    database: Database, tenant: Tenant, region: str
+) -> tuple[NumberFilter, ListOrder]:
+    """Twenty-odd listed numbers, the fifteenth by number (in the second batch of ten) in
+    ``region``; the list's filter and the order by number."""
+    await _stock_owned(database, tenant, 32)
+    listed, order = number_filter(ListFilters()), ListOrder.parse("e164")
+    async with database.transaction(write=False) as conn:
+        before, _ = await repository.page_of_numbers(
+            conn, tenant.account_id, listed, limit=25, order=order
+        )
+    async with database.transaction() as conn:
+        odd = numbers.c.e164 == before[14].e164
+        await conn.execute(numbers.update().where(odd).values(region=region))
+    return listed, order
+
+
 @pytest.mark.parametrize("backend", ["sqlite"])
 @pytest.mark.parametrize(
     ("region", "plain"),
@@ -493,15 +510,7 @@ async def test_sqlite_reads_a_batch_as_plain_text_unless_a_value_is_not_plain(
     backslash, another control character) is read again as stored, and the next batch is
     plain again. Either way the export is byte for byte the definition's."""
     tenant = await make_tenant(database)
-    await _stock_owned(database, tenant, 32)
-    listed_now, order = number_filter(ListFilters()), ListOrder.parse("e164")
-    async with database.transaction(write=False) as conn:
-        before, _ = await repository.page_of_numbers(
-            conn, tenant.account_id, listed_now, limit=25, order=order
-        )
-    odd = before[14].e164  # in the second batch of ten
-    async with database.transaction() as conn:
-        await conn.execute(numbers.update().where(numbers.c.e164 == odd).values(region=region))
+    listed_now, order = await _stock_with_region_in_the_second_batch(database, tenant, region)
     async with database.transaction(write=False) as conn:
         batches = [
             batch
@@ -543,10 +552,7 @@ def _csv_line_of(number: Any) -> bytes:
     return export.reference_csv_line(export.reference_csv_fields(number))
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
-async def test_sqlite_quotes_a_number_holding_a_comma_as_the_definition_does(
-    database: Database,
-):
+async def test_a_number_holding_a_comma_is_quoted_as_the_definition_does(database: Database):
     """None the API stores; the plain text holds it plainly, and the CSV quotes it."""
     tenant = await make_tenant(database)
     rows = await _stock_owned(database, tenant, 12)
@@ -579,16 +585,7 @@ async def test_postgresql_sends_a_batch_as_plain_columns_unless_a_value_is_quote
     lines; a batch with a value COPY has to quote comes again as the lines the database
     writes, and the next batch is plain again."""
     tenant = await make_tenant(database)
-    await _stock_owned(database, tenant, 32)
-    listed_now, order = number_filter(ListFilters()), ListOrder.parse("e164")
-    async with database.transaction(write=False) as conn:
-        before, _ = await repository.page_of_numbers(
-            conn, tenant.account_id, listed_now, limit=25, order=order
-        )
-    async with database.transaction() as conn:
-        await conn.execute(
-            numbers.update().where(numbers.c.e164 == before[14].e164).values(region='Say "hi"')
-        )
+    listed_now, order = await _stock_with_region_in_the_second_batch(database, tenant, 'Say "hi"')
     async with database.transaction(write=False) as conn:
         batches = [
             batch

@@ -406,16 +406,23 @@ def _plain_csv_lines(fields: Sequence[str]) -> bytes:
     one lookup of their CSV text, the times cut to the second. A number with a comma, none
     the API stores, is quoted."""
     profiles, routings = _lookup_table(_csv_profile), _lookup_table(_csv_routing)
-    if "," in "".join(fields[::5]):
-        fields = list(fields)
-        fields[::5] = [_csv_field(e164) for e164 in fields[::5]]
     return "".join(
         [
             f"{e164},{profiles[profile]},{routings[routing]},"
             f"{created[:10]}T{created[11:19]}Z,{updated[:10]}T{updated[11:19]}Z\n"
-            for e164, profile, routing, created, updated in _rows(fields, 5)
+            for e164, profile, routing, created, updated in _rows(_numbers_quoted(fields, 5), 5)
         ]
     ).encode()
+
+
+def _numbers_quoted(fields: Sequence[str], width: int) -> Sequence[str]:
+    """Plain rows' ``fields`` (``width`` a row, the number first) with their numbers as CSV
+    fields: as they are, unless one holds a comma (none the API stores)."""
+    if "," not in "".join(fields[::width]):
+        return fields
+    quoted = list(fields)
+    quoted[::width] = [_csv_field(e164) for e164 in fields[::width]]
+    return quoted
 
 
 def _csv_profile(plain: str) -> str:
@@ -477,15 +484,12 @@ def _stored_plain_csv_lines(fields: Sequence[str]) -> bytes:
     comma, none the API stores, is quoted."""
     texts = _lookup_table(_csv_routing_profile)
     days, minutes, seconds = _csv_clock()
-    if "," in "".join(fields[::4]):
-        fields = list(fields)
-        fields[::4] = [_csv_field(e164) for e164 in fields[::4]]
     return "".join(
         [
             f"{e164},{texts[routed]},"
             f"{days[(c := int(created)) // 86400]}{minutes[c % 86400 // 60]}{seconds[c % 60]},"
             f"{days[(u := int(updated)) // 86400]}{minutes[u % 86400 // 60]}{seconds[u % 60]}\n"
-            for e164, created, updated, routed in _rows(fields, 4)
+            for e164, created, updated, routed in _rows(_numbers_quoted(fields, 4), 4)
         ]
     ).encode()
 
